@@ -1,0 +1,38 @@
+"""The one error type the simtool CLI turns into a one-line message and an exit status.
+
+Every module raises a subclass carrying structured fields; ``str(err)`` is the one-line
+message shown to the user (it names the problem and the input).
+"""
+
+from __future__ import annotations
+
+
+class SimtoolError(Exception):
+    """Base of every error simtool reports to the user.
+
+    ``exit_code`` is the process exit status the CLI uses for this error.
+    """
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(SimtoolError):
+    """The command line or an input file asked for something impossible."""
+
+    exit_code = 2
+
+
+class SecretError(SimtoolError):
+    """A secret (password, ADM key, PIN) could not be obtained."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"cannot read {name}: {reason}")
+        self.name = name
+        self.reason = reason

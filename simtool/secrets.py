@@ -1,0 +1,56 @@
+"""Read secrets (keystore passwords, ADM keys, PINs) without ever taking them as option values.
+
+A secret comes from, in order: an environment variable, a file named by ``--<x>-file`` (first
+line, trailing newline stripped), or an interactive prompt when stdin is a terminal. Values are
+never logged; use :func:`redact` for anything printed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from .errors import SecretError
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    """Where a secret may be found: ``env`` variable name, optional file, prompt text."""
+
+    name: str  # human name, e.g. "keystore password"
+    env: str  # environment variable, e.g. "SIMTOOL_KS_PASS"
+    file: Path | None = None
+    prompt: str | None = None
+
+
+def read_secret(source: SecretSource, *, required: bool = True) -> str | None:
+    """Return the secret from the environment, the file or a prompt (in that order).
+
+    Raises SecretError when it is required and none of the sources has it.
+    """
+    if source.file is not None:
+        try:
+            text = source.file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SecretError(source.name, f"{source.file}: {exc.strerror or exc}") from None
+        return text.splitlines()[0] if text else ""
+    value = os.environ.get(source.env)
+    if value is not None:
+        return value
+    if source.prompt and sys.stdin is not None and sys.stdin.isatty():
+        return click.prompt(source.prompt, hide_input=True, err=True)
+    if required:
+        raise SecretError(
+            source.name, f"set {source.env}, give a file, or run on a terminal to be prompted"
+        )
+    return None
+
+
+def redact(value: str | bytes, keep: int = 0) -> str:
+    """Render a secret for logs: its length only (and ``keep`` leading characters, for debugging)."""
+    text = value.hex() if isinstance(value, bytes) else value
+    return f"{text[:keep]}<redacted {len(text)} chars>"

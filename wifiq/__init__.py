@@ -1,0 +1,3 @@
+"""wifiq: find operators' ePDG gateways, track their addresses, and render QoS/ACL config."""
+
+__version__ = "0.1.0"
