@@ -7,13 +7,14 @@ Modules: :mod:`.model` (records), :mod:`.db` (lookups), :mod:`.store` (file form
 
 from __future__ import annotations
 
-from .db import DataInfo, OperatorDb, UnknownCountryError
+from .db import DataInfo, NothingSelectedError, OperatorDb, UnknownCountryError
 from .load import load_operators, user_data_file, user_overrides_file
 from .model import Operator, Override
 from .store import OperatorDataError
 
 __all__ = [
     "DataInfo",
+    "NothingSelectedError",
     "Operator",
     "OperatorDataError",
     "OperatorDb",

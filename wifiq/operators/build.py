@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
 from ..plmn import Plmn
 from .store import (
     COLUMNS,
@@ -200,9 +201,14 @@ def render_document(doc: dict[str, Any]) -> str:
 def build_file(source_path: Path, *, retrieved: str | None = None) -> tuple[str, dict[str, Any]]:
     """Read ``source_path``, build and render the data file; the text is re-parsed as a check.
 
-    Returns ``(text, metadata)``. Raises :class:`OperatorDataError` on bad input, or when
-    fewer than one row survives.
+    Returns ``(text, metadata)``. Raises :class:`OperatorDataError` on bad input or when no
+    row survives, :class:`~wifiq.errors.UsageError` for a malformed ``retrieved`` date.
     """
+    if retrieved is not None:
+        try:
+            dt.date.fromisoformat(retrieved)
+        except ValueError as err:
+            raise UsageError(f"invalid date {retrieved!r}: expected YYYY-MM-DD") from err
     source = read_source(source_path)
     date = retrieved or dt.datetime.now(dt.timezone.utc).date().isoformat()
     doc = build_document(source, retrieved=date)

@@ -21,6 +21,10 @@ class UnknownCountryError(UsageError):
         self.code = code
 
 
+class NothingSelectedError(UsageError):
+    """A selection that is empty or matches no operator."""
+
+
 @dataclass(frozen=True)
 class DataInfo:
     """Where the loaded operator list came from (the data file's ``metadata`` object)."""
@@ -115,6 +119,31 @@ class OperatorDb:
                 continue
             out.append(op)
         return tuple(out)
+
+    def select(
+        self,
+        *,
+        country: Sequence[str] = (),
+        mcc: Sequence[str] = (),
+        plmn: Sequence[Plmn] = (),
+        text: str | None = None,
+    ) -> tuple[Plmn, ...]:
+        """The distinct PLMNs a command-line selection names, in a stable order.
+
+        Only ``plmn`` given: exactly those PLMNs, in the order given, whether or not the data
+        lists them (names can be built for any PLMN, e.g. test network 001-01). Otherwise
+        the PLMNs of :meth:`search` with the same filters. Raises :class:`NothingSelectedError`
+        when nothing is given or nothing matches, and what :meth:`search` raises.
+        """
+        if not (country or mcc or plmn or text):
+            raise NothingSelectedError("select operators with --plmn, --country, --mcc or a name")
+        if plmn and not (country or mcc or text):
+            return tuple(dict.fromkeys(plmn))
+        found = tuple(dict.fromkeys(op.plmn for op in self.search(
+            country=country, mcc=mcc, plmn=plmn, text=text)))
+        if not found:
+            raise NothingSelectedError("no operator matches the selection")
+        return found
 
     def overrides_for(self, plmn: Plmn) -> tuple[Override, ...]:
         """Published extra names / ranges for exactly this PLMN, embedded ones first."""
