@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wifiq.errors import UsageError
 from wifiq.names import (
@@ -148,3 +152,23 @@ def test_group_by_fqdn_merges_visited_country_per_mcc():
     groups = group_by_fqdn(names)
     assert [(g.kind, len(g.plmns)) for g in groups] == [
         ("visited-country", 2), ("epdg", 1), ("epdg", 1), ("visited-country", 1), ("epdg", 1)]
+
+
+plmn_strategy = st.builds(Plmn, st.text("0123456789", min_size=3, max_size=3),
+                          st.text("0123456789", min_size=2, max_size=3))
+
+
+@given(plmn=plmn_strategy, kind=st.sampled_from(KINDS),
+       tac=st.integers(0, 0xFFFF), tac5=st.integers(0, 0xFFFFFF), lac=st.integers(0, 0xFFFF))
+def test_every_name_is_a_valid_lower_case_host_name(plmn, kind, tac, tac5, lac):
+    code = tac5 if "5gs" in kind else tac
+    (name,) = names_for(plmn, (kind,), tac=code, lac=lac)
+    assert len(name.fqdn) <= 253 and name.fqdn == name.fqdn.lower()
+    assert all(re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", label) for label in name.fqdn.split("."))
+    if "visited-country" in kind:
+        assert f".mcc{plmn.mcc}.visited-country.{P}" in name.fqdn
+    else:
+        assert name.fqdn.endswith(f".mnc{plmn.mnc3}.mcc{plmn.mcc}.{P}")
+    if "tac" in kind:
+        hexed = f"{code:06x}" if "5gs" in kind else f"{code:04x}"
+        assert f"tac-lb{hexed[-2:]}." in name.fqdn and f"tac-hb{hexed[:2]}." in name.fqdn

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simtool.fileio import atomic_write_text
+
 from ..errors import UsageError
 from ..plmn import Plmn
 from .store import (
@@ -221,8 +223,6 @@ def build_file(source_path: Path, *, retrieved: str | None = None) -> tuple[str,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m wifiq.operators.build SOURCE --out PATH`` (used to make the embedded file)."""
-    from simtool.fileio import atomic_write_text
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="npm pack tarball or mcc-mnc-list.json")
     parser.add_argument("--out", type=Path, required=True)
