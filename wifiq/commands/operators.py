@@ -32,7 +32,12 @@ class _DefaultListGroup(click.Group):
 
 @click.group("operators", cls=_DefaultListGroup)
 def operators() -> None:
-    """List and search operators (MCC/MNC data from Wikipedia, CC BY-SA 4.0)."""
+    """List and search operators (MCC/MNC data from Wikipedia, CC BY-SA 4.0).
+
+    \b
+    wifiq operators [TEXT] [--country AU] [--mcc 505] [--plmn 505-01] [--json]
+    is short for `wifiq operators list ...` (see `wifiq operators list --help`).
+    """
 
 
 def operator_json(op: Operator, db: OperatorDb) -> dict[str, Any]:
