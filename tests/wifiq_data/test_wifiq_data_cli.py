@@ -173,3 +173,18 @@ def test_info_text(run):
     proc = run("operators", "info")
     assert proc.returncode == 0
     assert "mcc-mnc-list 1.1.11" in proc.stdout and "CC BY-SA 4.0" in proc.stdout
+
+
+def test_update_to_unwritable_place_is_one_line(run):
+    blocker = run.tmp / "afile"
+    blocker.write_text("x")
+    proc = run("operators", "update", "--from", str(SMALL), "--out", str(blocker / "ops.json"))
+    one_line_error(proc, 1, str(blocker / "ops.json"), "cannot write")
+
+
+def test_corrupt_user_data_file_is_one_line(run):
+    target = run.tmp / "data" / "wifiq" / "mcc-mnc.json"
+    target.parent.mkdir(parents=True)
+    target.write_text("{not json")
+    one_line_error(run("operators", "--country", "AU"), 1, str(target), "is not JSON",
+                   "delete it to use the embedded list")

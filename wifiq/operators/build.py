@@ -34,10 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simtool.fileio import atomic_write_text
-
 from ..errors import UsageError
 from ..plmn import Plmn
+from .load import install_data_file
 from .store import (
     COLUMNS,
     FORMAT,
@@ -230,8 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         text, meta = build_file(args.source, retrieved=args.retrieved)
-        atomic_write_text(args.out, text)
-    except (OperatorDataError, OSError) as err:
+        install_data_file(text, args.out)
+    except (OperatorDataError, UsageError) as err:
         print(f"build: error: {err}", file=sys.stderr)
         return 1
     print(f"{args.out}: {meta['rows_out']} rows ({meta['plmns']} PLMNs) from "
