@@ -181,3 +181,14 @@ def test_select(db):
         db.select()
     with pytest.raises(NothingSelectedError, match="no operator matches"):
         db.select(country=["AU"], text="no such operator name")
+
+
+def test_operator_properties(db):
+    telstra = db.get(Plmn("505", "01"))
+    assert telstra is not None
+    assert telstra.country_codes == ("AU", "CC", "CX") and telstra.display_name == "Telstra"
+    no_brand = db.get(Plmn("505", "04"))  # Department of Defence: operator only
+    assert no_brand is not None and no_brand.brand is None
+    assert no_brand.display_name == no_brand.operator
+    intl = db.search(mcc=["901"])[0]
+    assert intl.country_codes == ()
