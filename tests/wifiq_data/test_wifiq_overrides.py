@@ -1,12 +1,17 @@
-"""Overrides files: the embedded one (every entry sourced) and user files (format and errors)."""
+"""Overrides and data files: the embedded overrides (every entry sourced), user files, and
+malformed input of any shape ending in OperatorDataError, never another exception."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wifiq.operators import OperatorDataError, load_operators
 from wifiq.operators.load import embedded_overrides
-from wifiq.operators.store import parse_overrides
+from wifiq.operators.store import COLUMNS, FORMAT, parse_data, parse_overrides
 from wifiq.plmn import Plmn
 
 
@@ -99,3 +104,46 @@ def test_missing_and_oversized_files(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(OperatorDataError, match="not UTF-8"):
         load_operators(overrides_files=[binary], user_files=False)
+
+toml_values = st.recursive(
+    st.one_of(st.text(max_size=20), st.integers(), st.booleans()),
+    lambda inner: st.lists(inner, max_size=4), max_leaves=8)
+
+
+@settings(max_examples=300)
+@given(entries=st.lists(st.dictionaries(
+    st.sampled_from(["plmns", "names", "ranges", "source", "note", "x"]), toml_values,
+    max_size=5), max_size=3))
+def test_any_overrides_document_parses_or_raises_operator_data_error(entries):
+    lines = []
+    for entry in entries:
+        lines.append("[[operator]]")
+        lines.extend(f"{key} = {json.dumps(value)}" for key, value in entry.items())
+    try:
+        parse_overrides("\n".join(lines), "<fuzz>", require_source=False)
+    except OperatorDataError:
+        pass
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
+def test_any_bytes_as_data_file_parse_or_raise_operator_data_error(raw):
+    try:
+        parse_data(raw, "<fuzz>")
+    except OperatorDataError:
+        pass
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+                           lambda inner: st.lists(inner, max_size=8), max_leaves=20)
+
+
+@settings(max_examples=300)
+@given(rows=st.lists(json_values, max_size=4), meta=json_values)
+def test_any_rows_in_a_data_file_parse_or_raise_operator_data_error(rows, meta):
+    doc = {"format": FORMAT, "columns": list(COLUMNS), "metadata": meta, "operators": rows}
+    try:
+        operators, _ = parse_data(json.dumps(doc).encode(), "<fuzz>")
+    except OperatorDataError:
+        return
+    assert len(operators) == len(rows)
