@@ -43,6 +43,7 @@ START_TIMEOUT = 10.0
 
 _rig_numbers = itertools.count(1)
 _live_processes: list[subprocess.Popen] = []
+_active_rigs: list["PcscRig"] = []  # started, not closed; the last one serves this process
 
 
 class RigError(RuntimeError):
@@ -173,6 +174,7 @@ class PcscRig:
                 raise RigError(f"pcscd did not start in {START_TIMEOUT} s: {self._log('pcscd.log')}")
             time.sleep(0.005)
         self.env = dict(os.environ, PCSCLITE_CSOCK_NAME=str(self.socket))
+        _active_rigs.append(self)
         self._use_in_this_process()
         scard = _scard()
         while True:
@@ -199,15 +201,22 @@ class PcscRig:
             self._context = None
         if self.pcscd is not None:
             _stop(self.pcscd)
-        try:
-            if PROCESS_SOCKET.is_symlink() and os.readlink(PROCESS_SOCKET) == str(self.socket):
-                PROCESS_SOCKET.unlink()
-        except OSError:
-            pass
+        if self in _active_rigs:
+            _active_rigs.remove(self)
+            if _active_rigs:
+                _active_rigs[-1]._use_in_this_process()  # the rig that served before us
+            else:
+                try:
+                    PROCESS_SOCKET.unlink()
+                except FileNotFoundError:
+                    pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _use_in_this_process(self) -> None:
-        """Point this process's PC/SC client (via the per-process symlink) at this rig."""
+        """Point this process's PC/SC client (via the per-process symlink) at this rig.
+
+        libpcsclite checks that the socket path exists before every call, so the symlink must
+        always lead to a running pcscd while a rig is open."""
         tmp = PROCESS_SOCKET.with_name(PROCESS_SOCKET.name + ".new")
         if tmp.is_symlink():
             tmp.unlink()
@@ -320,7 +329,6 @@ class PcscRig:
             elif hr != scard.SCARD_E_TIMEOUT:
                 raise RigError(f"SCardGetStatusChange on {reader!r}: {scard.SCardGetErrorMessage(hr)}")
             if process is not None and process.poll() is not None:
-                log = (self.dir / f"card{process.args and ''}").name
                 raise RigError(f"card process exited with {process.returncode}: "
                                f"{self._card_log(process)}")
             if time.monotonic() > deadline:

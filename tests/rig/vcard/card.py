@@ -119,8 +119,7 @@ class VirtualCard:
         return answer
 
     def _t1(self, cmd: Command) -> Response:
-        if cmd.ins == INS_GET_RESPONSE and not (cmd.cla & 0x80):
-            return status(SW_INS_NOT_SUPPORTED)
+        # No GET RESPONSE layer in T=1: the command reaches whatever is selected (6D00 / 6E00).
         return self._with_le(cmd, strict=False)
 
     def _t0(self, cmd: Command) -> Response:
