@@ -254,10 +254,13 @@ class PcscRig:
         """
         if slot not in (0, 1):
             raise ValueError(f"slot must be 0 or 1, not {slot}")
-        if slot in self.cards and self.cards[slot].running:
-            raise ValueError(f"slot {slot} already holds a card; remove_card({slot}) first")
         if self.pcscd is None:
             raise RigError("the rig is not started")
+        previous = self.cards.get(slot)
+        if previous is not None:
+            if previous.running:
+                raise ValueError(f"slot {slot} already holds a card; remove_card({slot}) first")
+            previous.wait_removed()  # it pulled itself: let pcscd see the slot empty first
         number = next(self._card_numbers)
         state_file = Path(state_file) if state_file else self.dir / f"card{number}-slot{slot}.json"
         if rules and state_file.exists():

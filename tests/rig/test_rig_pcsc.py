@@ -7,8 +7,6 @@ the card's answers as a client sees them through pcscd, plus the card's own stat
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -128,8 +126,8 @@ def test_two_vpcd_readers_listed_and_env_points_at_private_socket(pcsc_rig):  # 
     assert pcsc_rig.reader_names == ["Virtual PCD 00 00", "Virtual PCD 00 01"]
     assert [str(r) for r in readers()] == pcsc_rig.reader_names
     sock = Path(pcsc_rig.env["PCSCLITE_CSOCK_NAME"])
-    assert sock.is_socket() and sock.name == "pcscd.comm"
-    assert not Path("/run/pcscd/pcscd.comm").samefile(sock) if Path("/run/pcscd/pcscd.comm").exists() else True
+    assert sock.is_socket() and sock == pcsc_rig.dir / "run" / "pcscd" / "pcscd.comm"
+    assert Path(os.environ["PCSCLITE_CSOCK_NAME"]).resolve() == sock  # this process's client
 
 
 def test_card_present_then_absent_in_each_slot(pcsc_rig, connect):  # noqa: F811
@@ -143,12 +141,6 @@ def test_card_present_then_absent_in_each_slot(pcsc_rig, connect):  # noqa: F811
     assert handle.state()["removed"] is True and not handle.running
     with pytest.raises(NoCardException):
         Link(pcsc_rig.reader_names[1])
-
-
-def test_insertion_is_reported_within_a_second(pcsc_rig):  # noqa: F811
-    start = time.monotonic()
-    pcsc_rig.insert_card("spec")
-    assert time.monotonic() - start < 1.5  # pcscd polls every 400 ms; measured ~0.4 s
 
 
 def test_two_cards_at_once_keep_separate_state(pcsc_rig, connect):  # noqa: F811
@@ -340,7 +332,31 @@ def test_adm_profile_refuses_store_until_verified(pcsc_rig, connect):  # noqa: F
     assert link.sw("0120000A083132333435363738") == "9000"  # default key 12345678, on channel 1
     assert link.sw(store_apdu(tlv("F0", SEED_RULE))) == "9000"
     assert handle.state()["rules"] == [SEED_RULE]
-    link.conn.reconnect(disposition=2) if hasattr(link.conn, "reconnect") else None
+
+
+def test_reset_closes_channels_and_forgets_adm(pcsc_rig, connect):  # noqa: F811
+    from smartcard.scard import SCARD_RESET_CARD
+
+    pcsc_rig.insert_card("adm")
+    link = connect()
+    assert link.sw("0020000A083132333435363738") == "9000"
+    assert link.send("0070000001") == ("01", "9000")
+    link.conn.reconnect(disposition=SCARD_RESET_CARD)
+    assert link.sw("0020000A") == "63CA"  # verification gone with the reset
+    assert link.sw("01A40400 09" + ARA_M) == "6881"  # so is channel 1
+    link.select_aram()
+    assert link.sw(store_apdu(tlv("F0", SEED_RULE))) == "6982"
+
+
+def test_card_that_pulled_itself_can_be_replaced_in_its_slot(pcsc_rig, connect):  # noqa: F811
+    first = pcsc_rig.insert_card("spec", remove_after_apdus=1)
+    link = connect()
+    link.select_aram()
+    assert not first.running or first.process.wait(5) == 0
+    second = pcsc_rig.insert_card("aram-applet")  # waits for the slot to empty first
+    link = connect()
+    assert link.send(f"00A4040009{ARA_M}") == ("", "9000")
+    assert second.state()["apdus"] == [[f"00A4040009{ARA_M}", "9000"]]
 
 
 # ---------------------------------------------------------------------------------------
