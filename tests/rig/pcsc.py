@@ -112,7 +112,8 @@ class CardHandle:
             raise RigError(f"card in slot {self.slot} still running after {timeout} s") from None
         if self.process in _live_processes:
             _live_processes.remove(self.process)
-        self.rig._wait_state(self.slot, present=False, timeout=max(0.1, deadline - time.monotonic()))
+        left = max(0.1, deadline - time.monotonic())
+        self.rig._wait_state(self.slot, present=False, timeout=left)
 
     @property
     def running(self) -> bool:
@@ -169,9 +170,11 @@ class PcscRig:
         deadline = time.monotonic() + START_TIMEOUT
         while not self.socket.exists() or self._netns(self.pcscd.pid) == own_netns:
             if self.pcscd.poll() is not None:
-                raise RigError(f"pcscd exited with {self.pcscd.returncode}: {self._log('pcscd.log')}")
+                raise RigError(f"pcscd exited with {self.pcscd.returncode}: "
+                               f"{self._log('pcscd.log')}")
             if time.monotonic() > deadline:
-                raise RigError(f"pcscd did not start in {START_TIMEOUT} s: {self._log('pcscd.log')}")
+                raise RigError(f"pcscd did not start in {START_TIMEOUT} s: "
+                               f"{self._log('pcscd.log')}")
             time.sleep(0.005)
         self.env = dict(os.environ, PCSCLITE_CSOCK_NAME=str(self.socket))
         _active_rigs.append(self)
@@ -263,8 +266,11 @@ class PcscRig:
             previous.wait_removed()  # it pulled itself: let pcscd see the slot empty first
         number = next(self._card_numbers)
         state_file = Path(state_file) if state_file else self.dir / f"card{number}-slot{slot}.json"
+        if adm_key is not None and len(adm_key) != 8:
+            raise ValueError(f"adm_key must be 8 bytes, not {len(adm_key)}")
         if rules and state_file.exists():
-            raise ValueError(f"rules given but {state_file} exists (a re-inserted card keeps its own)")
+            raise ValueError(f"rules given but {state_file} exists "
+                             "(a re-inserted card keeps its own)")
         config = {
             "profile": profile, "iccid": iccid, "rules": [bytes(r).hex() for r in rules],
             "adm_key": adm_key.hex() if adm_key else None, "adm_tries": adm_tries,
@@ -278,9 +284,9 @@ class PcscRig:
         log_file = self.dir / f"card{number}.log"
         with open(log_file, "wb") as log:
             process = subprocess.Popen(
-                ["nsenter", "-t", str(self.pcscd.pid), "-n", sys.executable, "-m", "tests.rig.vcard",
-                 "--port", str(self.port + slot), "--config", str(config_file),
-                 "--state", str(state_file)],
+                ["nsenter", "-t", str(self.pcscd.pid), "-n",
+                 sys.executable, "-m", "tests.rig.vcard", "--port", str(self.port + slot),
+                 "--config", str(config_file), "--state", str(state_file)],
                 cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             )
         _live_processes.append(process)
@@ -322,7 +328,8 @@ class PcscRig:
         deadline = time.monotonic() + timeout
         known = scard.SCARD_STATE_UNAWARE
         while True:
-            wait_ms = 100 if process is not None else int(max(0.0, deadline - time.monotonic()) * 1000)
+            left_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
+            wait_ms = 100 if process is not None else left_ms
             hr, states = scard.SCardGetStatusChange(self._context, wait_ms, [(reader, known)])
             if hr == scard.SCARD_S_SUCCESS:
                 _, event, _ = states[0]
@@ -330,7 +337,8 @@ class PcscRig:
                     return
                 known = event & ~scard.SCARD_STATE_CHANGED
             elif hr != scard.SCARD_E_TIMEOUT:
-                raise RigError(f"SCardGetStatusChange on {reader!r}: {scard.SCardGetErrorMessage(hr)}")
+                message = scard.SCardGetErrorMessage(hr)
+                raise RigError(f"SCardGetStatusChange on {reader!r}: {message}")
             if process is not None and process.poll() is not None:
                 raise RigError(f"card process exited with {process.returncode}: "
                                f"{self._card_log(process)}")

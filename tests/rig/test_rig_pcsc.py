@@ -576,7 +576,8 @@ def test_applet_signature_behaviour(pcsc_rig, connect):  # noqa: F811
     big = rule(ar="D0" + f"{96:02X}" + "00" * 96 + PERM)  # F0 payload ≥ 128: 2-byte BER length
     assert link.sw(store_apdu(tlv("F0", big))) == "6984"
     assert link.sw(store_apdu(tlv("F0", rule("")))) == "9000"  # empty hash accepted
-    assert link.sw(store_apdu(tlv("F1", tlv("E1", tlv("4F", "FFFFFFFFFFFF") + tlv("C1", HASH1))))) == "9000"
+    seed_ref_do = tlv("E1", tlv("4F", "FFFFFFFFFFFF") + tlv("C1", HASH1))
+    assert link.sw(store_apdu(tlv("F1", seed_ref_do))) == "9000"
     assert SEED_RULE not in handle.state()["rules"]
     assert link.sw(store_apdu("F100")) == "9000"
     assert handle.state()["rules"] == []
