@@ -17,6 +17,8 @@ How it works (docs/testing-pcsc.md has the picture):
   points os.environ at a per-process symlink it re-targets, so several rigs one after another
   (one per test module) all work; one rig at a time serves this process.
 Requires root (unshare, nsenter). Every process started is stopped and waited for on exit.
+Debugging: CARRIERKIT_PCSCD_DEBUG=1 makes pcscd log every APDU, CARRIERKIT_KEEP_RIG=1 keeps the
+rig's folder (pcscd.log, cardN.log, state files) after it closes.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PROCESS_SOCKET = Path(tempfile.gettempdir()) / f"carrierkit-pcscd-{os.getpid()}.comm"
 BASE_PORT = 35963
 START_TIMEOUT = 10.0
+DEBUG_ENV = "CARRIERKIT_PCSCD_DEBUG"  # set: pcscd logs every APDU to STATEDIR/pcscd.log
+KEEP_ENV = "CARRIERKIT_KEEP_RIG"  # set: the rig's folder (logs, state files) is kept on close
 
 _rig_numbers = itertools.count(1)
 _live_processes: list[subprocess.Popen] = []
@@ -158,8 +162,9 @@ class PcscRig:
             f'FRIENDLYNAME "{READER_NAME}"\nDEVICENAME   /dev/null:{self.port}\n'
             f"LIBPATH      {VPCD_DRIVER}\nCHANNELID    {self.port}\n"
         )
+        verbosity = "--debug --apdu" if os.environ.get(DEBUG_ENV) else "--error"
         script = (f"ip link set lo up && mount --bind {self.dir}/run /run && "
-                  f"exec pcscd --foreground --error -c {conf}")
+                  f"exec pcscd --foreground {verbosity} -c {conf}")
         with open(self.dir / "pcscd.log", "wb") as log:
             self.pcscd = subprocess.Popen(
                 ["unshare", "--mount", "--net", "--propagation", "private", "sh", "-c", script],
@@ -213,7 +218,8 @@ class PcscRig:
                     PROCESS_SOCKET.unlink()
                 except FileNotFoundError:
                     pass
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not os.environ.get(KEEP_ENV):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def _use_in_this_process(self) -> None:
         """Point this process's PC/SC client (via the per-process symlink) at this rig.
