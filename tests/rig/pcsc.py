@@ -108,7 +108,10 @@ class CardHandle:
         return json.loads(self.state_file.read_text())
 
     def wait_removed(self, timeout: float = 5) -> None:
-        """Wait until the card process has gone and pcscd reports the slot empty."""
+        """Wait until the card process has gone and pcscd reports the slot empty.
+
+        Raises RigError when either does not happen within `timeout` seconds.
+        """
         deadline = time.monotonic() + timeout
         try:
             self.process.wait(timeout)
@@ -154,7 +157,10 @@ class PcscRig:
         self.close()
 
     def start(self) -> None:
-        """Start pcscd in its namespaces and wait until both vpcd slots are listed."""
+        """Start pcscd in its namespaces and wait until both vpcd slots are listed.
+
+        Raises RigError (with pcscd's log) when pcscd exits or lists no readers in time.
+        """
         (self.dir / "run").mkdir()
         conf = self.dir / "reader.conf.d"
         conf.mkdir()
@@ -302,11 +308,15 @@ class PcscRig:
             self._wait_state(slot, present=True, timeout=START_TIMEOUT, process=process)
         except RigError:
             _stop(process)
+            del self.cards[slot]
             raise
         return handle
 
     def remove_card(self, slot: int = 0) -> None:
-        """Pull the card out of `slot` (its process exits); returns once pcscd sees it absent."""
+        """Pull the card out of `slot` (its process exits); returns once pcscd sees it absent.
+
+        Raises ValueError when no card was inserted there, RigError when pcscd never sees it go.
+        """
         handle = self.cards.pop(slot, None)
         if handle is None:
             raise ValueError(f"no card was inserted in slot {slot}")

@@ -522,6 +522,7 @@ def test_t0_card_needs_get_response_and_right_le(pcsc_rig, connect):  # noqa: F8
     assert link.send("80CAFF4000") == ("", f"6C{total:02X}")
     assert link.send(f"80CAFF40{total:02X}") == ("FF4031" + SEED_RULE, "9000")
     assert link.send("00A4040C0C" + PKCS15) == ("", "9000")  # no data, no 61xx
+    assert link.send("0070000002") == ("", "6C01")  # wrong Le: nothing opened
     assert link.send("0070000001") == ("01", "9000")  # case 2 with the right Le
 
 

@@ -168,15 +168,19 @@ class VirtualCard:
         final, self.pending = self.pending, None
         return Response(data, final.sw)
 
-    def _snapshot(self, cmd: Command) -> object:
+    def _snapshot(self, cmd: Command) -> tuple:
+        """What a case-2 command may change: the channel table and the selected ARA-M's
+        continuation (a 6Cxx answer must leave both as they were)."""
         cla = decode_cla(cmd.cla)
         target = self.channels.get(cla.channel) if cla else None
-        return (target, target.snapshot()) if hasattr(target, "snapshot") else None
+        inner = target.snapshot() if hasattr(target, "snapshot") else None
+        return dict(self.channels), target, inner
 
-    def _restore(self, cmd: Command, snapshot: object) -> None:
-        if snapshot is not None:
-            target, snap = snapshot  # type: ignore[misc]
-            target.restore(snap)
+    def _restore(self, cmd: Command, snapshot: tuple) -> None:
+        channels, target, inner = snapshot
+        self.channels = channels
+        if inner is not None:
+            target.restore(inner)
 
     # card OS ---------------------------------------------------------------------------
     def _process(self, cmd: Command) -> Response:
