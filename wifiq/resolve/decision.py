@@ -1,27 +1,32 @@
 """The decisions of one lookup, with no I/O: what to ask next and what an answer means.
 
-:class:`Resolution` is fed responses (``dns.message.Message``) or timeouts by a driver and tells
-it which query to send next and after what delay; tests feed it made-up messages. It follows
-CNAME chains (within a response and across responses, up to ``max_cnames`` hops), keeps the
-smallest TTL, retries timeouts and SERVFAIL (never REFUSED or an answer) with exponential
-backoff, and ends in exactly one :class:`~wifiq.resolve.lookup.Outcome`.
+:class:`Resolution` is fed decoded answers (:class:`~wifiq.resolve.wire.Response`) or timeouts
+by a driver and tells it which question to send next and after what delay; tests feed it
+made-up answers. It follows CNAME chains (within an answer and across answers, up to
+``max_cnames`` hops), keeps the smallest TTL, retries timeouts and SERVFAIL (never REFUSED nor
+an answer) with exponential backoff, and ends in exactly one
+:class:`~wifiq.resolve.lookup.Outcome`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import dns.flags
-import dns.message
-import dns.name
-import dns.rcode
-import dns.rdataclass
-import dns.rdatatype
-import dns.rrset
-
 from .lookup import Lookup, Outcome, sort_addresses
+from .wire import (
+    RCODE_NOERROR,
+    RCODE_NXDOMAIN,
+    RCODE_SERVFAIL,
+    TYPE_A,
+    TYPE_AAAA,
+    TYPE_CNAME,
+    TYPE_SOA,
+    Record,
+    Response,
+)
 
-_RDTYPES = {"A": dns.rdatatype.A, "AAAA": dns.rdatatype.AAAA}
+_RDTYPES = {"A": TYPE_A, "AAAA": TYPE_AAAA}
+_RCODE_NAMES = {1: "FORMERR", 2: "SERVFAIL", 4: "NOTIMP", 5: "REFUSED"}
 
 
 @dataclass(frozen=True)
@@ -40,18 +45,20 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Query:
-    """The next question to send: ``qname`` and ``rdtype``, after ``delay`` seconds."""
+    """The next question to send: ``qname`` (lower case, no final dot) and numeric ``qtype``,
+    after waiting ``delay`` seconds."""
 
-    qname: dns.name.Name
-    rdtype: dns.rdatatype.RdataType
+    qname: str
+    qtype: int
     delay: float = 0.0
 
 
 class Resolution:
     """The state of one (name, type) lookup against one resolver.
 
-    Drive it with ``q = r.next_query()``; send ``q``; then call :meth:`on_response` or
-    :meth:`on_timeout`; repeat until ``next_query()`` returns None; then :meth:`result`.
+    Drive it with ``q = r.next_query()``; send ``q``; then call :meth:`on_response`,
+    :meth:`on_timeout` or :meth:`on_bad_response`; repeat until ``next_query()`` returns None;
+    then :meth:`result`. Raises ValueError for a type other than A or AAAA.
     """
 
     def __init__(
@@ -61,11 +68,11 @@ class Resolution:
             raise ValueError(f"unsupported record type {rdtype!r}")
         self.name = name.rstrip(".").lower()
         self.rdtype = rdtype
-        self._rdtype = _RDTYPES[rdtype]
+        self._qtype = _RDTYPES[rdtype]
         self._retry = retry or RetryPolicy()
         self._max_cnames = max_cnames
-        self._current = dns.name.from_text(self.name)
-        self._cnames: list[dns.name.Name] = []
+        self._current = self.name
+        self._cnames: list[str] = []
         self._ttl: int | None = None
         self._attempts = 0
         self._delay = 0.0
@@ -83,7 +90,7 @@ class Resolution:
         if self._outcome is not None:
             return None
         self._attempts += 1
-        query = Query(self._current, self._rdtype, self._delay)
+        query = Query(self._current, self._qtype, self._delay)
         self._delay = 0.0
         return query
 
@@ -92,29 +99,29 @@ class Resolution:
         self._fail(Outcome.TIMEOUT, f"no answer after {self._attempts} tries")
 
     def on_bad_response(self, detail: str) -> None:
-        """An answer that could not be used (malformed, TCP fallback failed): retry like SERVFAIL."""
+        """An answer that could not be used (malformed, TCP failed): retry like SERVFAIL."""
         self._fail(Outcome.SERVFAIL, detail)
 
-    def on_response(self, response: dns.message.Message) -> None:
-        """Interpret the server's answer to the last query (whose question it must carry)."""
-        rcode = response.rcode()
-        if rcode == dns.rcode.SERVFAIL:
+    def on_response(self, response: Response) -> None:
+        """Interpret the server's answer to the last query."""
+        rcode = response.rcode
+        if rcode == RCODE_SERVFAIL:
             self._fail(Outcome.SERVFAIL, "SERVFAIL")
             return
-        if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-            self._finish(Outcome.SERVFAIL, detail=dns.rcode.to_text(rcode))
+        if rcode not in (RCODE_NOERROR, RCODE_NXDOMAIN):
+            self._finish(Outcome.SERVFAIL, detail=_RCODE_NAMES.get(rcode, f"RCODE{rcode}"))
             return
-        owner, records, moved = self._walk_answer(response)
+        owner, addresses, moved = self._walk_answer(response)
         if self._outcome is not None:  # the chain was too long or looped
             return
-        if records is not None:
-            self._finish(Outcome.ADDRESSES, addresses=records)
+        if addresses:
+            self._finish(Outcome.ADDRESSES, addresses=addresses)
             return
-        if rcode == dns.rcode.NXDOMAIN:
+        if rcode == RCODE_NXDOMAIN:
             self._negative_ttl(response)
             self._finish(Outcome.NXDOMAIN, detail="NXDOMAIN")
             return
-        if moved and not self._authoritative_for(response, owner):
+        if moved and not _authoritative_for(response, owner):
             # The chain left what this server answers for: ask again for the new target.
             self._current = owner
             self._attempts = 0
@@ -134,63 +141,52 @@ class Resolution:
             outcome=self._outcome,
             addresses=self._addresses,
             ttl=self._ttl,
-            cnames=tuple(n.to_text(omit_final_dot=True).lower() for n in self._cnames),
+            cnames=tuple(self._cnames),
             detail=self._detail,
             attempts=self._attempts,
         )
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _walk_answer(
-        self, response: dns.message.Message
-    ) -> tuple[dns.name.Name, tuple[str, ...] | None, bool]:
+    def _walk_answer(self, response: Response) -> tuple[str, tuple[str, ...], bool]:
         """Follow CNAMEs from the current name through the answer section.
 
-        Returns the last owner reached, its addresses (None if the answer has none for it) and
-        whether the chain moved in this response.
+        Returns the last owner reached, its addresses (empty if none) and whether the chain
+        moved in this answer.
         """
         owner, moved = self._current, False
         while True:
-            rrset = _find(response, owner, self._rdtype)
-            if rrset is not None:
-                self._keep_ttl(rrset.ttl)
-                return owner, sort_addresses({r.address for r in rrset}), moved
-            cname = _find(response, owner, dns.rdatatype.CNAME)
+            found = [r for r in response.answer if r.owner == owner and r.rdtype == self._qtype]
+            if found:
+                self._keep_ttl(min(r.ttl for r in found))
+                return owner, sort_addresses(r.data for r in found), moved
+            cname = _first(response.answer, owner, TYPE_CNAME)
             if cname is None:
-                return owner, None, moved
-            target = cname[0].target
+                return owner, (), moved
             self._keep_ttl(cname.ttl)
-            if target in self._cnames or target == dns.name.from_text(self.name):
+            target = cname.data
+            if target == self.name or target in self._cnames:
                 self._finish(Outcome.SERVFAIL, detail=f"CNAME loop at {target}")
-                return owner, None, moved
+                return owner, (), moved
             self._cnames.append(target)
             if len(self._cnames) > self._max_cnames:
                 self._finish(Outcome.SERVFAIL, detail=f"CNAME chain longer than {self._max_cnames}")
-                return owner, None, moved
+                return owner, (), moved
             owner, moved = target, True
 
-    def _authoritative_for(self, response: dns.message.Message, owner: dns.name.Name) -> bool:
-        """True when an authoritative answer's SOA covers ``owner`` (so its NODATA is final)."""
-        if not response.flags & dns.flags.AA:
-            return False
-        return any(
-            rrset.rdtype == dns.rdatatype.SOA and owner.is_subdomain(rrset.name)
-            for rrset in response.authority
-        )
-
-    def _negative_ttl(self, response: dns.message.Message) -> None:
-        for rrset in response.authority:
-            if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
-                self._keep_ttl(min(rrset.ttl, rrset[0].minimum))
+    def _negative_ttl(self, response: Response) -> None:
+        for record in response.authority:
+            if record.rdtype == TYPE_SOA and record.data.isdigit():
+                self._keep_ttl(min(record.ttl, int(record.data)))
 
     def _keep_ttl(self, ttl: int) -> None:
         self._ttl = ttl if self._ttl is None else min(self._ttl, ttl)
 
     def _fail(self, outcome: Outcome, detail: str) -> None:
         """A timeout or SERVFAIL: schedule a retry after backoff, or end with ``outcome``."""
+        self._detail = detail
         if self._attempts <= self._retry.retries:
             self._delay = self._retry.delay(self._attempts)
-            self._detail = detail
             return
         self._finish(outcome, detail=detail)
 
@@ -200,10 +196,18 @@ class Resolution:
         self._detail = detail
 
 
-def _find(
-    response: dns.message.Message, owner: dns.name.Name, rdtype: dns.rdatatype.RdataType
-) -> dns.rrset.RRset | None:
-    for rrset in response.answer:
-        if rrset.rdtype == rdtype and rrset.rdclass == dns.rdataclass.IN and rrset.name == owner:
-            return rrset
+def _first(records: tuple[Record, ...], owner: str, rdtype: int) -> Record | None:
+    for record in records:
+        if record.owner == owner and record.rdtype == rdtype:
+            return record
     return None
+
+
+def _authoritative_for(response: Response, owner: str) -> bool:
+    """True when an authoritative answer's SOA covers ``owner`` (so its NODATA is final)."""
+    if not response.authoritative:
+        return False
+    return any(
+        r.rdtype == TYPE_SOA and (not r.owner or owner == r.owner or owner.endswith("." + r.owner))
+        for r in response.authority
+    )

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import dns.asyncquery
 import dns.exception
-import dns.flags
 import dns.message
-import dns.name
-import dns.rdatatype
 
 from .decision import Query, Resolution, RetryPolicy
 from .lookup import RECORD_TYPES, Lookup, ResolverAddress
+from .wire import Response, WireError, encode_name, encode_query, parse_response, response_from_message
 
 #: EDNS payload size advertised (the DNS flag day 2020 value: no fragmentation).
 EDNS_PAYLOAD = 1232
+#: Receive buffer asked for each resolver's socket, so a burst of answers is not dropped.
+RECEIVE_BUFFER = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,15 @@ class _Wires:
     """Query messages in wire form, built once per question; only the ID changes per send."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[dns.name.Name, int], tuple[bytes, bytes]] = {}
+        self._cache: dict[tuple[str, int], tuple[bytes, bytes]] = {}
 
-    def get(self, qname: dns.name.Name, rdtype: int) -> tuple[bytes, bytes]:
+    def get(self, qname: str, qtype: int) -> tuple[bytes, bytes]:
         """(wire without the 2-byte ID, question section in lower case) for this question."""
-        key = (qname, rdtype)
+        key = (qname, qtype)
         hit = self._cache.get(key)
         if hit is None:
-            msg = dns.message.make_query(qname, rdtype, use_edns=0, payload=EDNS_PAYLOAD)
-            wire = msg.to_wire()
-            question = wire[12 : 12 + len(qname.to_wire()) + 4].lower()
+            wire = encode_query(0, qname, qtype, payload=EDNS_PAYLOAD)
+            question = wire[12 : 12 + len(encode_name(qname)) + 4].lower()
             hit = self._cache[key] = (wire[2:], question)
         return hit
 
@@ -98,9 +98,14 @@ class Driver:
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
         for resolver in self.options.resolvers:
-            _, channel = await loop.create_datagram_endpoint(
+            transport, channel = await loop.create_datagram_endpoint(
                 _Channel, remote_addr=(resolver.host, resolver.port)
             )
+            sock = transport.get_extra_info("socket")
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            except OSError:
+                pass  # the kernel's default buffer still works, with more drops under load
             self._channels[resolver] = channel
 
     def close(self) -> None:
@@ -121,10 +126,10 @@ class Driver:
                 resolution.on_timeout()
                 continue
             try:
-                response = dns.message.from_wire(data)
-                if response.flags & dns.flags.TC:
+                response = parse_response(data)
+                if response.truncated:
                     response = await self._ask_tcp(query, resolver)
-            except (dns.exception.DNSException, OSError, ValueError) as exc:
+            except (WireError, dns.exception.DNSException, OSError) as exc:
                 resolution.on_bad_response(f"unusable answer: {type(exc).__name__}")
                 continue
             resolution.on_response(response)
@@ -132,7 +137,7 @@ class Driver:
 
     async def _ask_udp(self, query: Query, resolver: ResolverAddress) -> bytes | None:
         channel = self._channels[resolver]
-        tail, question = self._wires.get(query.qname, query.rdtype)
+        tail, question = self._wires.get(query.qname, query.qtype)
         loop = asyncio.get_running_loop()
         qid = channel.new_id()
         future: asyncio.Future[bytes | None] = loop.create_future()
@@ -146,11 +151,13 @@ class Driver:
             timer.cancel()
             del channel.pending[qid]
 
-    async def _ask_tcp(self, query: Query, resolver: ResolverAddress) -> dns.message.Message:
-        msg = dns.message.make_query(query.qname, query.rdtype, use_edns=0, payload=EDNS_PAYLOAD)
-        return await dns.asyncquery.tcp(
+    async def _ask_tcp(self, query: Query, resolver: ResolverAddress) -> Response:
+        """Ask again over TCP (after a truncated UDP answer), with dnspython's async client."""
+        msg = dns.message.make_query(query.qname, query.qtype, use_edns=0, payload=EDNS_PAYLOAD)
+        answer = await dns.asyncquery.tcp(
             msg, resolver.host, timeout=self.options.retry.timeout, port=resolver.port
         )
+        return response_from_message(answer)
 
 
 def _expire(future: asyncio.Future[bytes | None]) -> None:

@@ -34,7 +34,10 @@ class Outcome(enum.Enum):
 
 def sort_addresses(addresses: Iterable[str]) -> tuple[str, ...]:
     """Addresses without duplicates, IPv4 first, each family in numeric order."""
-    parsed = {ipaddress.ip_address(a) for a in addresses}
+    unique = set(addresses)
+    if len(unique) < 2:
+        return tuple(unique)
+    parsed = {ipaddress.ip_address(a) for a in unique}
     return tuple(a.compressed for a in sorted(parsed, key=lambda a: (a.version, int(a))))
 
 
