@@ -21,6 +21,10 @@ def cli() -> None:
 
 def _register() -> None:
     """Attach each command module's click command to the group (one line per command)."""
+    from .commands import names, operators
+
+    cli.add_command(operators.operators)
+    cli.add_command(names.names)
 
 
 _register()

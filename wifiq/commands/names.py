@@ -1,0 +1,64 @@
+"""``wifiq names``: the TS 23.003 ePDG/N3IWF FQDNs (and published names) for a selection.
+
+Text output: one line per name, ``FQDN  KIND  PLMN[,PLMN…]``; PLMNs sharing the name are
+listed together ("57"/"057" pairs; every PLMN of an MCC for visited-country names), the first
+few in text, all of them with ``--json``. Kind ``published`` marks names from overrides files.
+Exit status: 0, or 2 for bad input (unknown kind, TAC/LAC missing or out of range, bad PLMN).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..names import DEFAULT_KINDS, KINDS, EpdgName, check_kinds, group_by_fqdn, names_for
+from ..operators import load_operators
+from ..plmn import Plmn
+from .options import CodeType, selection_options
+
+PUBLISHED = "published"
+TEXT_PLMNS = 4  # PLMNs shown per line in text output; --json lists them all
+
+
+@click.command("names")
+@click.argument("text", required=False)
+@selection_options
+@click.option("--kind", "kinds", multiple=True, metavar="KIND",
+              help=f"Name form (repeatable; default {', '.join(DEFAULT_KINDS)}): "
+                   f"{', '.join(KINDS)}.")
+@click.option("--tac", type=CodeType(), help="Tracking area code for tac* kinds (0x.. for hex).")
+@click.option("--lac", type=CodeType(), help="Location area code for lac* kinds.")
+@click.option("--published/--no-published", default=True,
+              help="Also list names operators publish (overrides files). Default: on.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def names(text: str | None, countries: tuple[str, ...], mccs: tuple[str, ...],
+          plmns: tuple[Plmn, ...], overrides_files: tuple[Path, ...], kinds: tuple[str, ...],
+          tac: int | None, lac: int | None, published: bool, as_json: bool) -> None:
+    """Print the FQDNs a phone would look up for the selected operators (TEXT: name part)."""
+    kinds = kinds or DEFAULT_KINDS
+    check_kinds(kinds, tac=tac, lac=lac)
+    db = load_operators(overrides_files=overrides_files)
+    selected = db.select(country=countries, mcc=mccs, plmn=plmns, text=text)
+    found: list[EpdgName] = []
+    sources: dict[str, str] = {}
+    for plmn in selected:
+        found.extend(names_for(plmn, kinds, tac=tac, lac=lac))
+        for override in db.overrides_for(plmn) if published else ():
+            for fqdn in override.names:
+                found.append(EpdgName(plmn, PUBLISHED, fqdn))
+                sources.setdefault(fqdn, override.source)
+    grouped = group_by_fqdn(found)
+    if as_json:
+        click.echo(json.dumps({"names": [
+            {"fqdn": g.fqdn, "kind": g.kind, "plmns": [str(p) for p in g.plmns],
+             **({"source": sources[g.fqdn]} if g.kind == PUBLISHED else {})}
+            for g in grouped]}, indent=1))
+        return
+    width = max(len(g.fqdn) for g in grouped)
+    kind_width = max(len(g.kind) for g in grouped)
+    for g in grouped:
+        shown = ",".join(str(p) for p in g.plmns[:TEXT_PLMNS])
+        more = f" (+{len(g.plmns) - TEXT_PLMNS} more)" if len(g.plmns) > TEXT_PLMNS else ""
+        click.echo(f"{g.fqdn.ljust(width)}  {g.kind.ljust(kind_width)}  {shown}{more}")

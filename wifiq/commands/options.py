@@ -1,0 +1,58 @@
+"""Reusable click options for commands that select operators (operators, names, resolve …)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..plmn import Plmn, parse_plmn
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class PlmnType(click.ParamType):
+    """A ``--plmn`` value: "505-01", "505/01" or "50501"; bad input is a one-line usage error."""
+
+    name = "MCC-MNC"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Plmn:
+        if isinstance(value, Plmn):
+            return value
+        return parse_plmn(str(value))
+
+
+class CodeType(click.ParamType):
+    """A TAC or LAC: decimal ("6938") or hex with 0x ("0x1b1a")."""
+
+    name = "N"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return int(str(value), 0)
+        except ValueError:
+            self.fail(f"{value!r} is not a number (decimal, or hex with 0x)", param, ctx)
+
+
+def selection_options(func: F) -> F:
+    """``--country``, ``--mcc``, ``--plmn`` (each repeatable) and ``--overrides FILE``."""
+    options = [
+        click.option("--country", "countries", multiple=True, metavar="ISO",
+                     help="ISO 3166-1 country code, e.g. AU (repeatable)."),
+        click.option("--mcc", "mccs", multiple=True, metavar="MCC",
+                     help="Mobile country code, e.g. 505 (repeatable)."),
+        click.option("--plmn", "plmns", multiple=True, type=PlmnType(),
+                     help="PLMN as MCC-MNC, e.g. 505-01 (repeatable; MNC length matters)."),
+        click.option("--overrides", "overrides_files", multiple=True, metavar="FILE",
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="Extra overrides TOML file (repeatable)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
