@@ -2,7 +2,7 @@
 (:mod:`.driver`) and the result types (:mod:`.lookup`, :mod:`.summary`)."""
 
 from .decision import Query, Resolution, RetryPolicy
-from .driver import ResolveOptions, resolve, resolve_async
+from .driver import ResolveOptions, ResolverSocketError, resolve, resolve_async
 from .lookup import RECORD_TYPES, Lookup, Outcome, ResolverAddress, parse_resolver, sort_addresses
 from .summary import NameSummary, summarize
 from .system import NoResolverError, system_resolvers
@@ -17,6 +17,7 @@ __all__ = [
     "Resolution",
     "ResolveOptions",
     "ResolverAddress",
+    "ResolverSocketError",
     "RetryPolicy",
     "parse_resolver",
     "resolve",

@@ -18,6 +18,7 @@ import dns.asyncquery
 import dns.exception
 import dns.message
 
+from ..errors import WifiqError
 from .decision import Query, Resolution, RetryPolicy
 from .lookup import RECORD_TYPES, Lookup, ResolverAddress
 from .wire import Response, WireError, encode_name, encode_query, parse_response, response_from_message
@@ -26,6 +27,15 @@ from .wire import Response, WireError, encode_name, encode_query, parse_response
 EDNS_PAYLOAD = 1232
 #: Receive buffer asked for each resolver's socket, so a burst of answers is not dropped.
 RECEIVE_BUFFER = 4 * 1024 * 1024
+
+
+class ResolverSocketError(WifiqError):
+    """A socket to ``resolver`` cannot be opened (e.g. IPv6 disabled): ``reason`` says why."""
+
+    def __init__(self, resolver: ResolverAddress, reason: str) -> None:
+        super().__init__(f"cannot open a socket to resolver {resolver}: {reason}")
+        self.resolver = resolver
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -98,9 +108,13 @@ class Driver:
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
         for resolver in self.options.resolvers:
-            transport, channel = await loop.create_datagram_endpoint(
-                _Channel, remote_addr=(resolver.host, resolver.port)
-            )
+            try:
+                transport, channel = await loop.create_datagram_endpoint(
+                    _Channel, remote_addr=(resolver.host, resolver.port)
+                )
+            except OSError as exc:
+                self.close()
+                raise ResolverSocketError(resolver, exc.strerror or str(exc)) from None
             sock = transport.get_extra_info("socket")
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
@@ -188,8 +202,8 @@ async def resolve_async(
 ) -> list[Lookup]:
     """Ask every question of :func:`plan` with at most ``options.concurrency`` in flight.
 
-    ``progress(n)`` is called as lookups finish. Returns lookups in plan order. Raises OSError if
-    a resolver's socket cannot be opened (e.g. IPv6 unavailable).
+    ``progress(n)`` is called as lookups finish. Returns lookups in plan order. Raises
+    ResolverSocketError if a resolver's socket cannot be opened (e.g. IPv6 unavailable).
     """
     jobs = plan(names, options, rdtypes)
     results: list[Lookup | None] = [None] * len(jobs)

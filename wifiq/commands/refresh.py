@@ -1,0 +1,57 @@
+"""``wifiq refresh``: resolve the selection, record it in the state, print what changed.
+
+Silent (text mode) when nothing changed and nothing failed, so cron mails only news.
+``--json`` always prints the document of :mod:`wifiq.report` (for ``wifiq render``).
+Exit status: 0 no change; 3 changed; 4 some lookups failed, last good addresses kept;
+1 fatal (every lookup failed, state busy or unusable); 2 bad command line or config.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..operators import load_operators
+from ..plmn import Plmn
+from ..refresh import run_refresh
+from ..report import document, format_news
+from ..store import RefreshLock, StateStore, default_state_path
+from ..targets import select_plmns, targets_for
+from .resolve_options import lookup_count, progress_bar, resolve_options, settings
+
+
+@click.command("refresh")
+@resolve_options
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="State file (SQLite). [config 'state', else the user data dir]")
+@click.option("--wait", type=click.FloatRange(0, 86400), default=60.0, show_default=True,
+              help="Seconds to wait for another refresh of the same state to finish.")
+def refresh(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[str, ...],
+            plmns: tuple[Plmn, ...], overrides_files: tuple[Path, ...], kinds: tuple[str, ...],
+            resolvers: tuple[str, ...], samples: int | None, timeout: float | None,
+            retries: int | None, concurrency: int | None, as_json: bool,
+            state_path: Path | None, wait: float) -> int:
+    """Resolve the selection, keep the history, and report added/removed/failed addresses."""
+    config, options = settings(
+        config_path=config_path, countries=countries, mccs=mccs, plmns=plmns,
+        overrides_files=overrides_files, kinds=kinds, resolvers=resolvers, samples=samples,
+        timeout=timeout, retries=retries, concurrency=concurrency)
+    db = load_operators(overrides_files=config.selection.overrides)
+    targets = targets_for(db, select_plmns(db, config.selection), config.selection.kinds)
+    path = state_path or config.state or default_state_path()
+    total = lookup_count(len({t.fqdn for t in targets}), options)
+    with RefreshLock(path, wait), StateStore(path) as store:
+        with progress_bar(total, "refreshing") as progress:
+            result = run_refresh(db, targets, options, config.holddown, store, progress=progress)
+    if as_json:
+        click.echo(json.dumps(document(result.status, result.refreshed_at, result.reports),
+                              indent=1))
+    else:
+        for line in format_news(result.reports):
+            click.echo(line)
+    if result.status == "failed":
+        click.echo(f"wifiq: every lookup failed; the last good addresses in {path} are kept",
+                   err=True)
+    return result.exit_code
