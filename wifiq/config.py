@@ -2,6 +2,8 @@
 
 Example (every key optional; command-line options win over the file)::
 
+    state = "/var/lib/wifiq/state.sqlite"   # top-level keys come before the first [table]
+
     [selection]
     countries = ["AU"]            # ISO codes
     mccs = []                     # e.g. ["505"]
@@ -19,8 +21,6 @@ Example (every key optional; command-line options win over the file)::
     [holddown]
     refreshes = 3                 # complete answers without the address before removal
     age = "1d"                    # and at least this long (s, m, h, d, w)
-
-    state = "/var/lib/wifiq/state.sqlite"
 
     [[outputs]]
     target = "nftables"

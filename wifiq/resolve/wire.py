@@ -221,8 +221,8 @@ def response_from_message(message: dns.message.Message) -> Response:
         rcode=message.rcode(),
         authoritative=bool(message.flags & dns.flags.AA),
         truncated=bool(message.flags & dns.flags.TC),
-        qname=question.name.to_text(omit_final_dot=True).lower() if question else "",
-        qtype=int(question.rdtype) if question else 0,
+        qname=question.name.to_text(omit_final_dot=True).lower() if question is not None else "",
+        qtype=int(question.rdtype) if question is not None else 0,
         answer=records(message.answer),
         authority=records(message.authority),
     )
