@@ -67,6 +67,24 @@ class KnotServer:
         self.zone_file(domain).write_text(text)
 
     def start(self) -> "KnotServer":
+        self._write_config()
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [KNOTD, "-c", str(self.conf)], stdout=log, stderr=subprocess.STDOUT
+            )
+        self._wait_ready()
+        return self
+
+    def set_zones(self, zones: dict[str, str | None]) -> None:
+        """Serve these zones instead (config rewritten, then ``knotc reload``)."""
+        self.zones = dict(zones)
+        for path in self.dir.glob("*.zone"):
+            if path.name[: -len(".zone")] not in self.zones or self.zones[path.name[:-5]] is None:
+                path.unlink()
+        self._write_config()
+        self.reload()
+
+    def _write_config(self) -> None:
         for domain, text in self.zones.items():
             if text is not None:
                 self.write_zone(domain, text)
@@ -85,12 +103,6 @@ class KnotServer:
             f"    storage: {self.dir}\n    zonefile-sync: -1\n    journal-content: none\n"
             f"zone:\n{zone_lines}\n"
         )
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [KNOTD, "-c", str(self.conf)], stdout=log, stderr=subprocess.STDOUT
-            )
-        self._wait_ready()
-        return self
 
     def _wait_ready(self, timeout: float = 10.0) -> None:
         """Wait until every zone with a file answers its SOA (knot loads zones after binding)."""
