@@ -21,7 +21,14 @@ import dns.message
 from ..errors import WifiqError
 from .decision import Query, Resolution, RetryPolicy
 from .lookup import RECORD_TYPES, Lookup, ResolverAddress
-from .wire import Response, WireError, encode_name, encode_query, parse_response, response_from_message
+from .wire import (
+    OPT_RECORD_SIZE,
+    Response,
+    WireError,
+    encode_query,
+    parse_response,
+    response_from_message,
+)
 
 #: EDNS payload size advertised (the DNS flag day 2020 value: no fragmentation).
 EDNS_PAYLOAD = 1232
@@ -92,7 +99,7 @@ class _Wires:
         hit = self._cache.get(key)
         if hit is None:
             wire = encode_query(0, qname, qtype, payload=EDNS_PAYLOAD)
-            question = wire[12 : 12 + len(encode_name(qname)) + 4].lower()
+            question = wire[12:-OPT_RECORD_SIZE].lower()
             hit = self._cache[key] = (wire[2:], question)
         return hit
 

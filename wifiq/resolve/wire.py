@@ -26,6 +26,8 @@ RCODE_NOERROR, RCODE_SERVFAIL, RCODE_NXDOMAIN, RCODE_REFUSED = 0, 2, 3, 5
 _FLAG_QR, _FLAG_AA, _FLAG_TC, _FLAG_RD = 0x8000, 0x0400, 0x0200, 0x0100
 _MAX_POINTERS = 64
 _HEADER = struct.Struct("!HHHHHH")
+#: Bytes of the EDNS0 OPT record that ends every query of :func:`encode_query`.
+OPT_RECORD_SIZE = 11
 _RR = struct.Struct("!HHIH")
 
 
@@ -81,7 +83,7 @@ def encode_name(name: str) -> bytes:
 def encode_query(qid: int, qname: str, qtype: int, *, payload: int = 1232) -> bytes:
     """A recursive query (RD set) with an EDNS0 OPT record advertising ``payload`` bytes."""
     header = _HEADER.pack(qid, _FLAG_RD, 1, 0, 0, 1)
-    opt = b"\x00" + struct.pack("!HHIH", TYPE_OPT, payload, 0, 0)
+    opt = b"\x00" + struct.pack("!HHIH", TYPE_OPT, payload, 0, 0)  # OPT_RECORD_SIZE bytes
     return header + encode_name(qname) + struct.pack("!HH", qtype, CLASS_IN) + opt
 
 
