@@ -5,22 +5,21 @@ LAC as lower-case hex bytes, and ``sos.`` in front of the service label for emer
 (``tac-lb1a.tac-hb0b.tac.sos.epdg.epc.mnc001.mcc505.pub.3gppnetwork.org``). N3IWF names
 (5G untrusted non-3GPP access) have the same forms under ``n3iwf.5gc`` instead of ``epdg.epc``.
 
-Kinds (the ``--kind`` values), each also with an ``n3iwf-`` prefix except the LAC ones:
+Kinds (the ``--kind`` values); examples for MCC 345, MNC 12, TAC 0x0b1a (5GS 0x0b1a21), LAC 0x1a2b:
 
-=====================  ============================================================
-``epdg``               ``epdg.epc.mnc<MNC>.mcc<MCC>.pub.3gppnetwork.org``
-``sos``                ``sos.epdg.epc.mnc<MNC>.mcc<MCC>.pub.3gppnetwork.org``
-``visited-country``    ``epdg.epc.mcc<MCC>.visited-country.pub.3gppnetwork.org``
-``visited-country-sos`` ``sos.`` + the above
-``tac``                ``tac-lb<lo>.tac-hb<hi>.tac.epdg.epc.mnc…`` (needs a 16-bit TAC)
-``tac-sos``            ``tac-lb<lo>.tac-hb<hi>.tac.sos.epdg.epc.mnc…``
-``tac-5gs``            ``tac-lb<lo>.tac-mb<mid>.tac-hb<hi>.5gstac.epdg.epc.mnc…`` (24-bit TAC)
-``tac-5gs-sos``        ``tac-lb<lo>.tac-mb<mid>.tac-hb<hi>.5gstac.sos.epdg.epc.mnc…``
-``lac``                ``lac<LAC as 4 hex>.epdg.epc.mnc…`` (needs a 16-bit LAC)
-``lac-sos``            ``lac<LAC>.sos.epdg.epc.mnc…``
-``n3iwf``, ``n3iwf-sos``, ``n3iwf-visited-country``, ``n3iwf-visited-country-sos``,
-``n3iwf-tac``, ``n3iwf-tac-sos``, ``n3iwf-tac-5gs``, ``n3iwf-tac-5gs-sos``: same, ``n3iwf.5gc``.
-=====================  ============================================================
+- ``epdg``: ``epdg.epc.mnc012.mcc345.pub.3gppnetwork.org`` (operator identifier)
+- ``sos``: ``sos.epdg.epc.mnc012.mcc345.pub.3gppnetwork.org`` (emergency)
+- ``visited-country``: ``epdg.epc.mcc345.visited-country.pub.3gppnetwork.org``
+- ``visited-country-sos``: ``sos.epdg.epc.mcc345.visited-country.pub.3gppnetwork.org``
+- ``tac``: ``tac-lb1a.tac-hb0b.tac.epdg.epc.mnc012…`` (EPS TAC, 16 bits)
+- ``tac-sos``: ``tac-lb1a.tac-hb0b.tac.sos.epdg.epc.mnc012…``
+- ``tac-5gs``: ``tac-lb21.tac-mb1a.tac-hb0b.5gstac.epdg.epc.mnc012…`` (5GS TAC, 24 bits)
+- ``tac-5gs-sos``: ``tac-lb21.tac-mb1a.tac-hb0b.5gstac.sos.epdg.epc.mnc012…``
+- ``lac``: ``lac1a2b.epdg.epc.mnc012…`` (LAC, 16 bits, 4 hex digits)
+- ``lac-sos``: ``lac1a2b.sos.epdg.epc.mnc012…``
+- ``n3iwf``, ``n3iwf-sos``, ``n3iwf-visited-country``, ``n3iwf-visited-country-sos``,
+  ``n3iwf-tac``, ``n3iwf-tac-sos``, ``n3iwf-tac-5gs``, ``n3iwf-tac-5gs-sos``: the same forms
+  with ``n3iwf.5gc`` in place of ``epdg.epc`` (TS 23.003 has no LAI-based N3IWF name).
 """
 
 from __future__ import annotations

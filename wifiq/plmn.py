@@ -13,6 +13,7 @@ from .errors import UsageError
 
 _SEPARATED = re.compile(r"(\d{3})\s*[-/ ]\s*(\d{2,3})")
 _RUN = re.compile(r"\d{5,6}")
+_SPLIT = re.compile(r"(\d+)\s*[-/ ]\s*(\d+)")
 
 
 class InvalidPlmnError(UsageError):
@@ -66,10 +67,10 @@ def parse_plmn(text: str) -> Plmn:
         return Plmn(stripped[:3], stripped[3:])
     if not stripped:
         raise InvalidPlmnError(text, "empty")
-    head = re.split(r"[-/ ]", stripped, maxsplit=1)
-    if len(head) == 2 and head[0].isdigit() and len(head[0]) != 3:
+    parts = _SPLIT.fullmatch(stripped)
+    if parts and stripped.isascii() and len(parts.group(1)) != 3:
         reason = "the MCC must be 3 digits"
-    elif len(head) == 2 and head[1].strip().isdigit():
+    elif parts and stripped.isascii():
         reason = "the MNC must be 2 or 3 digits"
     else:
         reason = "expected MCC-MNC such as 505-01 (3-digit MCC, 2- or 3-digit MNC)"

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import click
 
-from ..names import DEFAULT_KINDS, KINDS, EpdgName, check_kinds, group_by_fqdn, names_for
+from ..names import DEFAULT_KINDS, KINDS, check_kinds, group_by_fqdn
 from ..operators import load_operators
 from ..plmn import Plmn
+from ..selection import PUBLISHED, names_for_selection, published_sources
 from .options import CodeType, selection_options
 
-PUBLISHED = "published"
 TEXT_PLMNS = 4  # PLMNs shown per line in text output; --json lists them all
 
 
@@ -41,14 +41,8 @@ def names(text: str | None, countries: tuple[str, ...], mccs: tuple[str, ...],
     check_kinds(kinds, tac=tac, lac=lac)
     db = load_operators(overrides_files=overrides_files)
     selected = db.select(country=countries, mcc=mccs, plmn=plmns, text=text)
-    found: list[EpdgName] = []
-    sources: dict[str, str] = {}
-    for plmn in selected:
-        found.extend(names_for(plmn, kinds, tac=tac, lac=lac))
-        for override in db.overrides_for(plmn) if published else ():
-            for fqdn in override.names:
-                found.append(EpdgName(plmn, PUBLISHED, fqdn))
-                sources.setdefault(fqdn, override.source)
+    found = names_for_selection(db, selected, kinds, tac=tac, lac=lac, published=published)
+    sources = published_sources(db, selected)
     grouped = group_by_fqdn(found)
     if as_json:
         click.echo(json.dumps({"names": [

@@ -13,9 +13,8 @@ from typing import Any
 
 import click
 
-from simtool.fileio import atomic_write_text
-
-from ..operators import Operator, OperatorDb, load_operators, user_data_file
+from ..operators import Operator, OperatorDb, load_operators
+from ..operators.load import install_data_file
 from ..operators.build import build_file
 from ..plmn import Plmn
 from .options import selection_options
@@ -32,7 +31,12 @@ class _DefaultListGroup(click.Group):
 
 @click.group("operators", cls=_DefaultListGroup)
 def operators() -> None:
-    """List and search operators (MCC/MNC data from Wikipedia, CC BY-SA 4.0)."""
+    """List and search operators (MCC/MNC data from Wikipedia, CC BY-SA 4.0).
+
+    \b
+    wifiq operators [TEXT] [--country AU] [--mcc 505] [--plmn 505-01] [--json]
+    is short for `wifiq operators list ...` (see `wifiq operators list --help`).
+    """
 
 
 def operator_json(op: Operator, db: OperatorDb) -> dict[str, Any]:
@@ -118,9 +122,7 @@ def info(overrides_files: tuple[Path, ...], as_json: bool) -> None:
 def update(source: Path, out: Path | None, retrieved: str | None) -> None:
     """Rebuild the operator list from a newer mcc-mnc-list release (atomic write)."""
     text, meta = build_file(source, retrieved=retrieved)
-    target = out or user_data_file()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(target, text)
+    target = install_data_file(text, out)
     click.echo(f"wifiq: wrote {target}: {meta['rows_out']} rows ({meta['plmns']} PLMNs) from "
                f"{meta['rows_in']} source rows; {len(meta['skipped'])} skipped, "
                f"{len(meta['merged_identical'])} merged", err=True)

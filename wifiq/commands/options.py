@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ..errors import UsageError
 from ..plmn import Plmn, parse_plmn
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,7 +38,9 @@ class CodeType(click.ParamType):
         try:
             return int(str(value), 0)
         except ValueError:
-            self.fail(f"{value!r} is not a number (decimal, or hex with 0x)", param, ctx)
+            option = param.opts[0] if param is not None and param.opts else "value"
+            raise UsageError(f"invalid {option} {value!r}: expected a number "
+                             "(decimal, or hex with 0x)") from None
 
 
 def selection_options(func: F) -> F:

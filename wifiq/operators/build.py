@@ -36,6 +36,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..plmn import Plmn
+from .load import install_data_file
 from .store import (
     COLUMNS,
     FORMAT,
@@ -221,8 +222,6 @@ def build_file(source_path: Path, *, retrieved: str | None = None) -> tuple[str,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m wifiq.operators.build SOURCE --out PATH`` (used to make the embedded file)."""
-    from simtool.fileio import atomic_write_text
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="npm pack tarball or mcc-mnc-list.json")
     parser.add_argument("--out", type=Path, required=True)
@@ -230,8 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         text, meta = build_file(args.source, retrieved=args.retrieved)
-        atomic_write_text(args.out, text)
-    except (OperatorDataError, OSError) as err:
+        install_data_file(text, args.out)
+    except (OperatorDataError, UsageError) as err:
         print(f"build: error: {err}", file=sys.stderr)
         return 1
     print(f"{args.out}: {meta['rows_out']} rows ({meta['plmns']} PLMNs) from "

@@ -13,9 +13,17 @@ from pathlib import Path
 
 import platformdirs
 
+from simtool.fileio import atomic_write_text
+
 from .db import DataInfo, OperatorDb
 from .model import Override
-from .store import parse_data, parse_overrides, read_data_file, read_overrides_file
+from .store import (
+    OperatorDataError,
+    parse_data,
+    parse_overrides,
+    read_data_file,
+    read_overrides_file,
+)
 
 APP_NAME = "wifiq"
 DATA_FILE_NAME = "mcc-mnc.json"
@@ -36,6 +44,21 @@ def user_overrides_file() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME)) / OVERRIDES_FILE_NAME
 
 
+def install_data_file(text: str, target: Path | None = None) -> Path:
+    """Write a built data file atomically to ``target`` (default :func:`user_data_file`).
+
+    Creates missing parent directories. Raises :class:`OperatorDataError` naming the path
+    when it cannot be written; the previous file, if any, is then left as it was.
+    """
+    path = target or user_data_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, text)
+    except OSError as err:
+        raise OperatorDataError(path, f"cannot write: {err.strerror or err}") from err
+    return path
+
+
 def embedded_overrides() -> tuple[Override, ...]:
     """The overrides shipped in the package; every entry names its source."""
     text = _embedded(OVERRIDES_FILE_NAME).decode("utf-8")
@@ -54,8 +77,13 @@ def load_operators(
     runs). Raises :class:`~wifiq.operators.store.OperatorDataError` for a malformed file.
     """
     if data_file is None and user_files and user_data_file().is_file():
-        data_file = user_data_file()
-    if data_file is not None:
+        try:
+            operators, metadata = read_data_file(user_data_file())
+        except OperatorDataError as err:
+            raise OperatorDataError(err.path, f"{err.problem} (delete it to use the embedded "
+                                    "list, or rebuild it with 'wifiq operators update')") from err
+        info = DataInfo(str(user_data_file()), metadata)
+    elif data_file is not None:
         operators, metadata = read_data_file(data_file)
         info = DataInfo(str(data_file), metadata)
     else:
