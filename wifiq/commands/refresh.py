@@ -13,13 +13,17 @@ from pathlib import Path
 
 import click
 
-from ..operators import load_operators
 from ..plmn import Plmn
 from ..refresh import run_refresh
 from ..report import document, format_news
 from ..store import RefreshLock, StateStore, default_state_path
-from ..targets import select_plmns, targets_for
-from .resolve_options import lookup_count, progress_bar, resolve_options, settings
+from .resolve_options import (
+    lookup_count,
+    progress_bar,
+    resolve_options,
+    selected_targets,
+    settings,
+)
 
 
 @click.command("refresh")
@@ -38,8 +42,7 @@ def refresh(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[st
         config_path=config_path, countries=countries, mccs=mccs, plmns=plmns,
         overrides_files=overrides_files, kinds=kinds, resolvers=resolvers, samples=samples,
         timeout=timeout, retries=retries, concurrency=concurrency)
-    db = load_operators(overrides_files=config.selection.overrides)
-    targets = targets_for(db, select_plmns(db, config.selection), config.selection.kinds)
+    db, targets = selected_targets(config.selection)
     path = state_path or config.state or default_state_path()
     total = lookup_count(len({t.fqdn for t in targets}), options)
     with RefreshLock(path, wait), StateStore(path) as store:

@@ -14,14 +14,18 @@ from pathlib import Path
 
 import click
 
-from ..operators import load_operators
 from ..plmn import Plmn
 from ..refresh import EXIT_FATAL, EXIT_PARTIAL
 from ..report import document, format_resolved, lookup_status, operator_reports
 from ..resolve import resolve as resolve_names
 from ..resolve import sort_addresses, summarize
-from ..targets import select_plmns, targets_for
-from .resolve_options import lookup_count, progress_bar, resolve_options, settings
+from .resolve_options import (
+    lookup_count,
+    progress_bar,
+    resolve_options,
+    selected_targets,
+    settings,
+)
 
 
 @click.command("resolve")
@@ -37,8 +41,7 @@ def resolve(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[st
         config_path=config_path, countries=countries, mccs=mccs, plmns=plmns,
         overrides_files=overrides_files, kinds=kinds, resolvers=resolvers, samples=samples,
         timeout=timeout, retries=retries, concurrency=concurrency)
-    db = load_operators(overrides_files=config.selection.overrides)
-    targets = targets_for(db, select_plmns(db, config.selection), config.selection.kinds)
+    db, targets = selected_targets(config.selection)
     fqdns = list(dict.fromkeys(t.fqdn for t in targets))
     started = time.time()
     with progress_bar(lookup_count(len(fqdns), options), "resolving") as progress:

@@ -13,9 +13,11 @@ from typing import Any, TypeVar
 import click
 
 from ..config import Config, Selection, load_config
-from ..names import KINDS, check_kinds
+from ..names import DEFAULT_KINDS, KINDS, EpdgName, check_kinds
+from ..operators import OperatorDb, load_operators
 from ..plmn import Plmn
 from ..resolve import ResolveOptions, RetryPolicy, parse_resolver, system_resolvers
+from ..selection import names_for_selection
 from .options import selection_options
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,3 +107,13 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | Non
 def lookup_count(names: int, options: ResolveOptions) -> int:
     """How many lookups a run of ``names`` names makes (A and AAAA, resolvers, samples)."""
     return names * 2 * len(options.resolvers) * options.samples
+
+
+def selected_targets(selection: Selection) -> tuple[OperatorDb, list[EpdgName]]:
+    """The operator data and every name to look up for ``selection`` (published names
+    included; FQDNs in lower case without the final dot). Raises NothingSelectedError,
+    UnknownCountryError, UnknownKindError, OperatorDataError."""
+    db = load_operators(overrides_files=selection.overrides)
+    plmns = db.select(country=selection.countries, mcc=selection.mccs, plmn=selection.plmns)
+    names = names_for_selection(db, plmns, selection.kinds or DEFAULT_KINDS)
+    return db, [EpdgName(n.plmn, n.kind, n.fqdn.rstrip(".").lower()) for n in names]
