@@ -21,6 +21,10 @@ def cli() -> None:
 
 def _register() -> None:
     """Attach each command module's click command to the group (one line per command)."""
+    from .commands import render as render_cmd  # wifiq render / wifiq formats
+
+    cli.add_command(render_cmd.render_command)
+    cli.add_command(render_cmd.formats_command)
 
 
 _register()

@@ -27,6 +27,8 @@ from pathlib import Path
 
 from simtool.fileio import atomic_write_text
 
+from ..errors import UsageError
+
 from .base import RendererInfo, split_sections
 from .dscp import Dscp, parse_dscp
 from .errors import DscpError, RenderInputError, TargetLimitError, UnknownTargetError
@@ -92,7 +94,7 @@ def write_output(target: str, text: str, out: str | os.PathLike[str]) -> list[Pa
         atomic_write_text(path, text)
         return [path]
     if not path.is_dir():
-        raise RenderInputError(str(path), "--out", f"{info.name} writes several files: give an existing directory")
+        raise UsageError(f"--out {path}: {info.name} writes several files ({', '.join(info.files)}): give an existing directory")
     written = []
     for name, content in split_sections(text).items():
         atomic_write_text(path / name, content)

@@ -7,6 +7,7 @@ delta: ``wifiq-render-delta/1`` (per operator: added and removed addresses).
 from __future__ import annotations
 
 import json
+from importlib import resources
 from typing import Any
 
 from .base import Renderer, RendererInfo
@@ -16,6 +17,12 @@ from .names import NameRules
 
 FULL_FORMAT = "wifiq-render-full/1"
 DELTA_FORMAT = "wifiq-render-delta/1"
+
+
+def schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped with wifiq: ``render-full``, ``render-delta`` or ``meraki-traffic-shaping``."""
+    text = resources.files("wifiq.render").joinpath(f"schemas/{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
 
 
 def _stamp(doc: RenderInput) -> str:

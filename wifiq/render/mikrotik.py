@@ -14,6 +14,8 @@ from .names import NameRules, quote_comment
 
 _MENU = {4: "/ip firewall", 6: "/ipv6 firewall"}
 RULE_COMMENT = "wifiq-epdg-dscp"
+#: Characters RouterOS treats specially inside a quoted string (variables, commands, escapes).
+_ROUTEROS_SPECIAL = "\"\\$[]"
 
 
 class MikrotikRenderer(Renderer):
@@ -39,7 +41,7 @@ class MikrotikRenderer(Renderer):
     def _add(self, address: IPAddress, owners: str) -> str:
         return (
             f"{_MENU[address.version]} address-list add list={self.list_name} address={self._entry(address)}"
-            f' comment="{quote_comment("wifiq " + owners, 255)}"'
+            f' comment="{quote_comment("wifiq " + owners, 255, forbidden=_ROUTEROS_SPECIAL)}"'
         )
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
