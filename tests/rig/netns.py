@@ -11,6 +11,10 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Repository root: probes run as ``python3 -m tests.rig.dscp_probe`` from here.
+REPO = Path(__file__).resolve().parents[2]
 
 
 def can_make_namespaces() -> str | None:
@@ -62,7 +66,7 @@ class Topology:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            cwd=os.getcwd(),
+            cwd=REPO,
         )
 
     def open(self) -> "Topology":
