@@ -41,6 +41,12 @@ class EdgeosRenderer(Renderer):
     def _member(self, address: IPAddress, verb: str = "set") -> str:
         return f"{verb} firewall group {_GROUP[address.version]} {self.group(address.version)} {_ITEM[address.version]} {address}"
 
+    def description(self, doc: RenderInput, version: int) -> str:
+        """The ``set … description`` line naming the operators behind one family's group."""
+        labels = ", ".join(op.label for op in doc.with_addresses if op.family(version))
+        text = quote_comment("wifiq ePDGs: " + labels, 255)
+        return f'set firewall group {_GROUP[version]} {self.group(version)} description "{text}"'
+
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         out = commented("#", header_lines(doc, dscp, self.info.name))
         ports = ",".join(str(p) for p in UDP_PORTS)
@@ -49,9 +55,8 @@ class EdgeosRenderer(Renderer):
             members = doc.addresses(version)
             if not members:
                 continue
-            labels = ", ".join(op.label for op in doc.with_addresses if op.family(version))
             out.append(f"delete firewall group {_GROUP[version]} {group}")
-            out.append(f'set firewall group {_GROUP[version]} {group} description "{quote_comment("wifiq ePDGs: " + labels, 255)}"')
+            out.append(self.description(doc, version))
             out += [self._member(a) for a in members]
             base = f"set firewall {_MODIFY[version]} {self.ruleset(version)}"
             out.append(f"delete firewall {_MODIFY[version]} {self.ruleset(version)}")
@@ -78,6 +83,11 @@ class EdgeosRenderer(Renderer):
                 raise self.fail(
                     "a delta cannot create the rule set", f"IPv{version} appears for the first time: render the full config"
                 )
+        for version in (4, 6):
+            line = self.description(change.current, version)
+            if change.current.addresses(version) and line != self.description(change.previous, version):
+                out.append(f"delete firewall group {_GROUP[version]} {self.group(version)} description")
+                out.append(line)
         out += [self._member(a, "delete") for a in change.removed]
         out += [self._member(a) for a in change.added]
         return "\n".join(out) + "\n"
