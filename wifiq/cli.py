@@ -29,6 +29,10 @@ def _register() -> None:
     cli.add_command(resolve.resolve)
     cli.add_command(refresh.refresh)
     cli.add_command(history.history)
+    from .commands import render as render_cmd  # wifiq render / wifiq formats
+
+    cli.add_command(render_cmd.render_command)
+    cli.add_command(render_cmd.formats_command)
 
 
 _register()

@@ -1,0 +1,68 @@
+"""Object names derived from operator and MCC/MNC, sanitised per platform's length and charset.
+
+A name is ``<prefix><sep><mcc><sep><mnc>[<sep><brand>][<sep><suffix>]``; the PLMN part always
+survives (it makes names unique), the brand is transliterated to ASCII, unsupported characters
+become the separator, and the brand is shortened first when the platform's limit is reached.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .model import OperatorAddresses
+
+
+@dataclass(frozen=True)
+class NameRules:
+    """One platform's naming limits: maximum length, allowed characters, separator, case."""
+
+    max_length: int
+    allowed: str = "A-Za-z0-9_-"
+    separator: str = "-"
+    case: str = "keep"  # "upper", "lower" or "keep"
+    prefix: str = "wifiq"
+
+    def clean(self, text: str) -> str:
+        """Transliterate to ASCII and replace every disallowed run with the separator."""
+        cleaned = re.sub(f"[^{self.allowed}]+", self.separator, ascii_text(text)).strip(self.separator + "_-.")
+        if self.case == "upper":
+            cleaned = cleaned.upper()
+        elif self.case == "lower":
+            cleaned = cleaned.lower()
+        return cleaned
+
+    def fixed(self, *parts: str) -> str:
+        """A name from fixed parts (``wifiq``, ``epdg``…), cleaned and checked against the limit."""
+        name = self.separator.join(self.clean(p) for p in (self.prefix, *parts) if p)
+        if len(name) > self.max_length:
+            raise ValueError(f"fixed name {name!r} longer than {self.max_length}")
+        return name
+
+    def operator(self, op: OperatorAddresses, suffix: str = "") -> str:
+        """The object name of one operator (plus an optional suffix such as ``v6``)."""
+        sep = self.separator
+        head = sep.join(self.clean(p) for p in (self.prefix, op.mcc, op.mnc))
+        tail = sep + self.clean(suffix) if suffix else ""
+        room = self.max_length - len(head) - len(tail) - len(sep)
+        brand = self.clean(op.brand or op.operator or "")
+        if room <= 0 or not brand:
+            name = head + tail
+        else:
+            name = head + sep + brand[:room].rstrip(sep + "_-.") + tail
+        if len(name) > self.max_length:
+            raise ValueError(f"name {name!r} longer than {self.max_length}")
+        return name
+
+
+def ascii_text(text: str) -> str:
+    """Transliterate to printable ASCII (é → e; other characters dropped), spaces collapsed."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join("".join(ch for ch in plain if ch.isprintable()).split())
+
+
+def quote_comment(text: str, max_length: int, forbidden: str = '"\\') -> str:
+    """Make free text safe inside a double-quoted comment: ASCII, no quotes; cut to the limit."""
+    safe = "".join(ch for ch in ascii_text(text) if ch not in forbidden)
+    return safe[:max_length].rstrip()
