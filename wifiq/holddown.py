@@ -129,9 +129,10 @@ def apply(
 
 def _reason(state: AddressState, obs: Observation, now: float) -> str:
     since = format_time(state.missing_since if state.missing_since is not None else now)
+    count = state.missing_count
     return (
-        f"{_WHY.get(obs.outcome, obs.outcome)}; missing from {state.missing_count} "
-        f"successful refreshes since {since}"
+        f"{_WHY.get(obs.outcome, obs.outcome)}; missing from {count} successful "
+        f"refresh{'es' if count != 1 else ''} since {since}"
     )
 
 

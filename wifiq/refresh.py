@@ -47,6 +47,7 @@ class RefreshResult:
     run_id: int
     reports: tuple[OperatorReport, ...]
     lookups: tuple[Lookup, ...]
+    previous_at: float | None = None
 
     @property
     def exit_code(self) -> int:
@@ -100,6 +101,7 @@ def run_refresh(
     lookups = resolve(fqdns, options, progress=progress)
     summaries = summarize(lookups)
     previous = store.active(fqdns)
+    last = store.last_run()
     active, changes = apply(previous, observations(summaries), hold, refreshed_at)
     status = lookup_status(lookups, changed=bool(changes))
     run_id = store.record_refresh(
@@ -116,4 +118,7 @@ def run_refresh(
     reports = operator_reports(
         db, targets, summaries, by_name(previous), by_name(active), changes
     )
-    return RefreshResult(status, refreshed_at, run_id, tuple(reports), tuple(lookups))
+    return RefreshResult(
+        status, refreshed_at, run_id, tuple(reports), tuple(lookups),
+        last.refreshed_at if last else None,
+    )

@@ -140,3 +140,27 @@ def test_unusable_state_file_is_a_clear_error(wifiq, knot):
     run = wifiq.refresh(*TELSTRA, "--resolver", knot.address)
     assert run.code == 1 and "state file" in run.err and "Traceback" not in run.err
     assert wifiq.state.read_text().startswith("this is not a database")
+
+
+def test_config_outputs_rendered_when_addresses_change(wifiq, knot):
+    full, delta = wifiq.home / "wifiq.nft", wifiq.home / "wifiq-delta.rsc"
+    config = write_config(wifiq, knot, refreshes=1)
+    with open(config, "a") as fh:
+        fh.write(f'[[outputs]]\ntarget = "nftables"\npath = "{full}"\n'
+                 f'[[outputs]]\ntarget = "mikrotik"\npath = "{delta}"\ndelta = true\ndscp = 46\n')
+    first = wifiq("refresh", "--config", config)
+    assert first.code == 3 and f"wrote nftables output {full}" in first.err, first.err
+    text = full.read_text()
+    assert "203.0.113.10" in text and "2001:db8::10" in text and "198.51.100.20" in text
+    assert "203.0.113.10" in delta.read_text()
+    stamp = full.stat().st_mtime_ns
+    quiet = wifiq("refresh", "--config", config)
+    assert (quiet.code, quiet.out, quiet.err) == (0, "", "") and full.stat().st_mtime_ns == stamp
+    set_zone(knot, [r.replace("203.0.113.10", "203.0.113.12") for r in BASE_RECORDS], serial=2)
+    changed = wifiq("refresh", "--config", config)
+    assert changed.code == 3
+    text = full.read_text()
+    assert "203.0.113.12" in text and "203.0.113.10" not in text
+    change = delta.read_text()
+    assert "203.0.113.12" in change and "203.0.113.10" in change  # add one, remove the other
+    assert "2001:db8::10" not in change  # unchanged addresses are not in the delta

@@ -2,8 +2,10 @@
 
 Silent (text mode) when nothing changed and nothing failed, so cron mails only news.
 ``--json`` always prints the document of :mod:`wifiq.report` (for ``wifiq render``).
+Then the config file's ``[[outputs]]`` are re-rendered (:mod:`wifiq.outputs`).
 Exit status: 0 no change; 3 changed; 4 some lookups failed, last good addresses kept;
-1 fatal (every lookup failed, state busy or unusable); 2 bad command line or config.
+1 fatal (every lookup failed, state busy or unusable, an output failed); 2 bad command line
+or config.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from ..outputs import OutputError, write_outputs
 from ..plmn import Plmn
 from ..refresh import run_refresh
 from ..report import document, format_news
@@ -48,13 +51,24 @@ def refresh(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[st
     with RefreshLock(path, wait), StateStore(path) as store:
         with progress_bar(total, "refreshing") as progress:
             result = run_refresh(db, targets, options, config.holddown, store, progress=progress)
+        output_error: OutputError | None = None
+        try:  # still under the lock: outputs are written in refresh order
+            written = write_outputs(config.outputs, result.status, result.refreshed_at,
+                                    result.reports, result.previous_at)
+        except OutputError as exc:
+            written, output_error = [], exc
     if as_json:
         click.echo(json.dumps(document(result.status, result.refreshed_at, result.reports),
                               indent=1))
     else:
         for line in format_news(result.reports):
             click.echo(line)
+    for item in written:
+        for out_path in item.paths:
+            click.echo(f"wifiq: wrote {item.output.target} output {out_path}", err=True)
     if result.status == "failed":
         click.echo(f"wifiq: every lookup failed; the last good addresses in {path} are kept",
                    err=True)
+    if output_error is not None:
+        raise output_error
     return result.exit_code

@@ -79,6 +79,9 @@ CREATE TABLE IF NOT EXISTS name_plmns (
 """
 
 
+_RUN_COLUMNS = "id, refreshed_at, finished_at, status, lookups, failed, wifiq_version"
+
+
 class StateError(WifiqError):
     """The state file cannot be opened or is not a wifiq state file (``path``, ``reason``)."""
 
@@ -162,11 +165,15 @@ class StateStore:
 
     def runs(self) -> list[RunRecord]:
         """Every stored refresh, oldest first."""
-        rows = self._db.execute(
-            "SELECT id, refreshed_at, finished_at, status, lookups, failed, wifiq_version "
-            "FROM runs ORDER BY id"
-        ).fetchall()
+        rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id").fetchall()
         return [RunRecord(*row) for row in rows]
+
+    def last_run(self) -> RunRecord | None:
+        """The latest stored refresh, or None before the first."""
+        row = self._db.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return RunRecord(*row) if row else None
 
     def names_of(self, plmns: Sequence[str]) -> list[tuple[str, str, str]]:
         """(name, plmn, kind) rows recorded for these PLMNs (text form ``505-01``)."""
