@@ -58,8 +58,7 @@ def refresh(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[st
         except OutputError as exc:
             written, output_error = [], exc
     if as_json:
-        click.echo(json.dumps(document(result.status, result.refreshed_at, result.reports),
-                              indent=1))
+        click.echo(json.dumps(document(result.status, result.refreshed_at, result.reports)))
     else:
         for line in format_news(result.reports):
             click.echo(line)

@@ -51,7 +51,7 @@ def resolve(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[st
     reports = operator_reports(db, targets, summaries, found, found)
     status = lookup_status(lookups)
     if as_json:
-        click.echo(json.dumps(document(status, started, reports), indent=1))
+        click.echo(json.dumps(document(status, started, reports)))
     elif as_list:
         for address in sort_addresses(a for r in reports for a in r.active):
             click.echo(address)

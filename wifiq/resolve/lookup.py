@@ -7,6 +7,7 @@ never confused with an answer that says "no such name" or "no such record".
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,13 +33,19 @@ class Outcome(enum.Enum):
         return self in (Outcome.ADDRESSES, Outcome.NODATA, Outcome.NXDOMAIN)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _address_key(address: str) -> tuple[int, int]:
+    parsed = ipaddress.ip_address(address)
+    return parsed.version, int(parsed)
+
+
 def sort_addresses(addresses: Iterable[str]) -> tuple[str, ...]:
-    """Addresses without duplicates, IPv4 first, each family in numeric order."""
+    """Addresses (in canonical text form) without duplicates, IPv4 first, each family in
+    numeric order. Raises ValueError for a string that is not an IP address."""
     unique = set(addresses)
     if len(unique) < 2:
         return tuple(unique)
-    parsed = {ipaddress.ip_address(a) for a in unique}
-    return tuple(a.compressed for a in sorted(parsed, key=lambda a: (a.version, int(a))))
+    return tuple(sorted(unique, key=_address_key))
 
 
 @dataclass(frozen=True, order=True)
