@@ -28,7 +28,8 @@ BASE_RECORDS = [
     "sos.epdg.epc.mnc001.mcc505 IN CNAME epdg.epc.mnc001.mcc505",
     "epdg.epc.mnc002.mcc505 IN CNAME epdg.example.net.",
     "sos.epdg.epc.mnc002.mcc505 IN A 203.0.113.21",
-]
+] + [f"epdg.epc.mnc009.mcc505 IN AAAA 2001:db8:9::{i:x}" for i in range(1, 81)]
+# 505-09: 80 AAAA records, more than the 1232 bytes of a UDP answer: truncated, asked over TCP.
 EXAMPLE_NET = ["epdg IN A 198.51.100.20", "epdg IN AAAA 2001:db8::20"]
 
 

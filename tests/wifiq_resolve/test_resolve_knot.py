@@ -85,3 +85,47 @@ def test_bad_input_is_one_line(wifiq):
         assert run.code == 2, (args, run.err)
         assert words in run.err and "Traceback" not in run.err
         assert len(run.err.strip().splitlines()) == 1, run.err
+
+
+def test_truncated_answer_is_asked_again_over_tcp(wifiq, knot):
+    run = wifiq("resolve", "--plmn", "505-09", "--kind", "epdg", "--resolver", knot.address,
+                "--json")
+    assert run.code == 0, run.err
+    name = operator(run.json, "505-09")["names"][0]
+    assert len(name["addresses"]) == 80 and name["outcome"]["AAAA"] == "addresses"
+    assert "2001:db8:9::50" in name["addresses"]
+
+
+def test_progress_bar_only_on_a_terminal(wifiq, knot):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    many = [arg for mnc in range(100, 160) for arg in ("--plmn", f"505-{mnc}")]
+    args = [sys.executable, "-m", "wifiq.cli", "resolve", *many, "--resolver", knot.address,
+            "--list"]
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.Popen(args, env=wifiq.env, stdout=subprocess.PIPE, stderr=secondary)
+        os.close(secondary)
+        out, _ = proc.communicate(timeout=60)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(primary)
+    assert proc.returncode == 0 and b"resolving" in seen and out == b""
+    piped = wifiq("resolve", *many, "--resolver", knot.address, "--list")
+    assert piped.err == "" and piped.out == ""
+
+
+def test_history_without_state_is_a_clear_error(wifiq):
+    run = wifiq("history", "--plmn", "505-01", "--state", str(wifiq.home / "none.sqlite"))
+    assert run.code == 2 and "run wifiq refresh first" in run.err

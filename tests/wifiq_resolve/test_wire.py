@@ -5,7 +5,7 @@ from __future__ import annotations
 import dns.message
 import dns.rrset
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wifiq.resolve.wire import (
@@ -43,7 +43,7 @@ def messages(draw):
     return msg
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(messages())
 def test_parse_matches_dnspython(msg):
     wire = msg.to_wire()  # dnspython compresses names: pointers are exercised
@@ -54,7 +54,7 @@ def test_parse_matches_dnspython(msg):
     assert sorted(ours.authority, key=repr) == sorted(theirs.authority, key=repr)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(messages(), st.data())
 def test_every_truncation_or_corruption_is_a_wire_error(msg, data):
     wire = msg.to_wire()
