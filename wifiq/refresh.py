@@ -59,13 +59,13 @@ def observations(summaries: dict[str, NameSummary]) -> list[Observation]:
     out = []
     for name, summary in summaries.items():
         for rdtype in RECORD_TYPES:
-            of_type = [l for l in summary.lookups if l.rdtype == rdtype]
+            of_type = [lk for lk in summary.lookups if lk.rdtype == rdtype]
             if not of_type:
                 continue
             found = frozenset(summary.addresses_of(rdtype))
             if found:
                 word = "addresses"
-            elif any(l.outcome is Outcome.NXDOMAIN for l in of_type):
+            elif any(lk.outcome is Outcome.NXDOMAIN for lk in of_type):
                 word = "nxdomain"
             else:
                 word = "nodata"
@@ -119,6 +119,10 @@ def run_refresh(
         db, targets, summaries, by_name(previous), by_name(active), changes
     )
     return RefreshResult(
-        status, refreshed_at, run_id, tuple(reports), tuple(lookups),
+        status,
+        refreshed_at,
+        run_id,
+        tuple(reports),
+        tuple(lookups),
         last.refreshed_at if last else None,
     )

@@ -76,7 +76,9 @@ def operator_reports(
         old = {a for n in fqdns for a in before.get(n, ())}
         new = {a for n in fqdns for a in after.get(n, ())}
         failed = tuple(
-            (n, summaries[n].failure_reason) for n in fqdns if n in summaries and summaries[n].failures
+            (n, summaries[n].failure_reason)
+            for n in fqdns
+            if n in summaries and summaries[n].failures
         )
         kept = sort_addresses(a for n, _ in failed for a in after.get(n, ()))
         removed = tuple(
@@ -85,7 +87,11 @@ def operator_reports(
         )
         operator = db.get(plmn)
         details = tuple(
-            {"kind": n.kind, **_detail(summaries.get(n.fqdn), n.fqdn), "active": list(sort_addresses(after.get(n.fqdn, ())))}
+            {
+                "kind": n.kind,
+                **_detail(summaries.get(n.fqdn), n.fqdn),
+                "active": list(sort_addresses(after.get(n.fqdn, ()))),
+            }
             for n in names
         )
         reports.append(
@@ -125,7 +131,9 @@ def lookup_status(lookups: Sequence[Lookup], changed: bool | None = None) -> str
     return "changed" if changed else "unchanged"
 
 
-def document(status: str, refreshed_at: float, reports: Sequence[OperatorReport]) -> dict[str, object]:
+def document(
+    status: str, refreshed_at: float, reports: Sequence[OperatorReport]
+) -> dict[str, object]:
     """The ``--json`` document of ``resolve`` and ``refresh``."""
     return {
         "status": status,

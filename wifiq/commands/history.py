@@ -41,9 +41,10 @@ def history(plmns: tuple[Plmn, ...], state_path: Path | None, as_json: bool) -> 
             out.append({
                 "plmn": str(plmn),
                 "names": [{"name": n, "kind": k} for n, _, k in rows],
-                "active": [{"name": s.name, "address": s.address, "first_seen": format_time(s.first_seen),
-                            "last_seen": format_time(s.last_seen), "missing_count": s.missing_count}
-                           for s in active],
+                "active": [{"name": s.name, "address": s.address,
+                            "first_seen": format_time(s.first_seen),
+                            "last_seen": format_time(s.last_seen),
+                            "missing_count": s.missing_count} for s in active],
                 "changes": [{"at": format_time(e.refreshed_at), "run": e.run_id, "name": e.name,
                              "address": e.address, "change": e.change, "reason": e.reason}
                             for e in events],

@@ -58,7 +58,7 @@ def resolve(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[st
     else:
         for line in format_resolved(reports):
             click.echo(line)
-    failures = [l for l in lookups if not l.outcome.definitive]
+    failures = [lk for lk in lookups if not lk.outcome.definitive]
     if failures:
         click.echo(f"wifiq: {len(failures)} of {len(lookups)} lookups failed", err=True)
     return {"failed": EXIT_FATAL, "partial": EXIT_PARTIAL}.get(status, 0)

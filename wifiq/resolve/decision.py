@@ -190,7 +190,9 @@ class Resolution:
             return
         self._finish(outcome, detail=detail)
 
-    def _finish(self, outcome: Outcome, *, addresses: tuple[str, ...] = (), detail: str = "") -> None:
+    def _finish(
+        self, outcome: Outcome, *, addresses: tuple[str, ...] = (), detail: str = ""
+    ) -> None:
         self._outcome = outcome
         self._addresses = addresses
         self._detail = detail

@@ -134,7 +134,9 @@ class Driver:
             if channel.transport is not None:
                 channel.transport.close()
 
-    async def lookup(self, name: str, rdtype: str, resolver: ResolverAddress, sample: int) -> Lookup:
+    async def lookup(
+        self, name: str, rdtype: str, resolver: ResolverAddress, sample: int
+    ) -> Lookup:
         """Drive one Resolution to its end against ``resolver``."""
         resolution = Resolution(
             name, rdtype, retry=self.options.retry, max_cnames=self.options.max_cnames

@@ -36,7 +36,7 @@ class NameSummary:
 
     def outcome_of(self, rdtype: str) -> str:
         """One word for the type: the outcomes seen, joined by '+' (e.g. ``addresses+timeout``)."""
-        seen = dict.fromkeys(l.outcome.value for l in self.lookups if l.rdtype == rdtype)
+        seen = dict.fromkeys(lk.outcome.value for lk in self.lookups if lk.rdtype == rdtype)
         return "+".join(seen) or "not asked"
 
     @property
@@ -47,7 +47,8 @@ class NameSummary:
     def failure_reason(self) -> str:
         """e.g. ``A timeout from 192.0.2.53; AAAA SERVFAIL from 192.0.2.53`` ('' if none)."""
         parts = dict.fromkeys(
-            f"{l.rdtype} {l.detail or l.outcome.value} from {l.resolver}" for l in self.failures
+            f"{lk.rdtype} {lk.detail or lk.outcome.value} from {lk.resolver}"
+            for lk in self.failures
         )
         return "; ".join(parts)
 

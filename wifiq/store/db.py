@@ -136,7 +136,9 @@ class StateStore:
             if row is None:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             elif row[0] != str(SCHEMA_VERSION):
-                raise StateError(self.path, f"schema version {row[0]}, this wifiq reads {SCHEMA_VERSION}")
+                raise StateError(
+                    self.path, f"schema version {row[0]}, this wifiq reads {SCHEMA_VERSION}"
+                )
             self._db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise StateError(self.path, str(exc)) from None
@@ -240,10 +242,10 @@ class StateStore:
             db.executemany(
                 "INSERT INTO observations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    (run_id, l.name, l.rdtype, l.family, l.resolver, l.sample, refreshed_at,
-                     l.outcome.value, address, l.ttl, l.detail)
-                    for l in lookups
-                    for address in (l.addresses or (None,))
+                    (run_id, lk.name, lk.rdtype, lk.family, lk.resolver, lk.sample,
+                     refreshed_at, lk.outcome.value, address, lk.ttl, lk.detail)
+                    for lk in lookups
+                    for address in (lk.addresses or (None,))
                 ),
             )
             db.executemany(
