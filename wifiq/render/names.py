@@ -61,6 +61,19 @@ class NameRules:
             found = self._memo[key] = self._operator_uncached(*key)
         return found
 
+    def address_object(self, op: OperatorAddresses, address_text: str) -> str:
+        """Name of a per-address object: operator name + the address (``:`` → ``.``).
+
+        Room is kept for the longest address of the family (15 / 39 characters), so all of an
+        operator's objects share one prefix; the address part keeps every name unique.
+        """
+        reserve = 15 if "." in address_text and ":" not in address_text else 39
+        key = ("address-prefix", op.mcc, op.mnc, op.brand or op.operator or "", str(reserve))
+        prefix = self._memo.get(key)
+        if prefix is None:
+            prefix = self._memo[key] = self._operator_uncached(op.mcc, op.mnc, op.brand or op.operator or "", "x" * reserve)[: -reserve - len(self.separator)]
+        return f"{prefix}{self.separator}{self.clean(address_text.replace(':', '.'))}"
+
     def _operator_uncached(self, mcc: str, mnc: str, label: str, suffix: str) -> str:
         sep = self.separator
         head = sep.join(self.clean(p) for p in (self.prefix, mcc, mnc))
