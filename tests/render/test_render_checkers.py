@@ -120,7 +120,7 @@ def test_schemas_reject_a_wrong_document(current: RenderInput) -> None:
 MODELS: dict[str, tuple[Callable[[Any, str], Any], Any]] = {
     "cisco-ios": (dm.apply_hierarchical, {}),
     "cisco-9800": (dm.apply_hierarchical, {}),
-    "aruba-os": (lambda s, t: dm.apply_hierarchical(s, t, "#"), {}),
+    "aruba-os": (dm.apply_hierarchical, {}),
     "aruba-cx": (dm.apply_hierarchical, {}),
     "junos": (dm.apply_set_style, set()),
     "panos": (dm.apply_set_style, set()),

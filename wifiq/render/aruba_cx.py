@@ -42,8 +42,13 @@ class ArubaCxRenderer(Renderer):
 
     def numbered(self, op: OperatorAddresses, version: int) -> list[str]:
         """The class body: entries numbered 10, 20, … in address order."""
-        lines = [e for a in op.family(version) for e in self.entries(a)]
-        return [f"    {10 * (i + 1)} {line}" for i, line in enumerate(lines)]
+        out = []
+        seq = 0
+        for address in op.family(version):
+            for line in self.entries(address):
+                seq += 10
+                out.append(f"    {seq} {line}")
+        return out
 
     @staticmethod
     def policy_seq(op: OperatorAddresses, version: int) -> int:

@@ -48,7 +48,7 @@ class ArubaOsRenderer(Renderer):
         return out
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
-        out = commented("#", header_lines(doc, dscp, self.info.name))
+        out = commented("!", header_lines(doc, dscp, self.info.name))
         for op in doc.with_addresses:
             out += [line for v in (4, 6) if op.family(v) for line in self.destination(op, v)]
         out.append(f"ip access-list session {ACL}")
@@ -58,7 +58,7 @@ class ArubaOsRenderer(Renderer):
         return "\n".join(out) + "\n"
 
     def delta(self, change: Delta, dscp: Dscp) -> str:
-        out = commented("#", header_lines(change.current, dscp, self.info.name, change))
+        out = commented("!", header_lines(change.current, dscp, self.info.name, change))
         acl: list[str] = []
         drop: list[str] = []
         for item in change.operators:

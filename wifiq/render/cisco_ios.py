@@ -50,8 +50,7 @@ class CiscoIosRenderer(Renderer):
     def acl_block(self, op: OperatorAddresses, version: int) -> list[str]:
         """A complete ACL for one operator and family (remark + entries + ``!``)."""
         out = [self.acl_header(op, version), f" remark wifiq {ascii_text(op.label)[:90]}"]
-        for address in op.family(version):
-            out += [f" {ace}" for ace in self.aces(address)]
+        out += ["\n".join(f" {ace}" for ace in self.aces(address)) for address in op.family(version)]
         return out + ["!"]
 
     def matches(self, op: OperatorAddresses) -> list[str]:

@@ -36,7 +36,7 @@ class FortiosRenderer(Renderer):
 
     def address_name(self, op: OperatorAddresses, address: IPAddress) -> str:
         """Address object name: operator name + the address (``:`` becomes ``.`` for IPv6)."""
-        return self.names.operator(op, str(address).replace(":", "."))
+        return self.names.address_object(op, str(address))
 
     def group_name(self, op: OperatorAddresses, version: int) -> str:
         """Address group name of one operator and family."""

@@ -64,8 +64,13 @@ class JsonRenderer(Renderer):
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         body = self._common(doc, dscp, FULL_FORMAT)
-        body["operators"] = [_operator(op) for op in doc.operators]
-        return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+        body["operators"] = []
+        head = json.dumps(body, indent=2, ensure_ascii=False)
+        # One compact line per operator: readable diffs, and json's C encoder (indent= is slow).
+        items = ",\n".join("    " + json.dumps(_operator(op), ensure_ascii=False) for op in doc.operators)
+        if not items:
+            return head + "\n"
+        return head.replace('"operators": []', '"operators": [\n' + items + "\n  ]") + "\n"
 
     def delta(self, change: Delta, dscp: Dscp) -> str:
         body = self._common(change.current, dscp, DELTA_FORMAT)

@@ -12,12 +12,11 @@ import json
 import re
 import sys
 from datetime import datetime, timezone
-from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
 from .errors import RenderInputError
-from .model import IPAddress, OperatorAddresses, RenderInput, address_sort_key
+from .model import IPAddress, OperatorAddresses, RenderInput, address_sort_key, parse_address
 
 #: The largest input accepted (the whole world is well under 1 MiB; 64 MiB bounds memory).
 MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -105,7 +104,7 @@ def _operator(source: str, where: str, entry: Any) -> OperatorAddresses:
         try:
             if not isinstance(text, str):
                 raise ValueError
-            address = ip_address(text)
+            address = parse_address(text)
         except ValueError:
             raise RenderInputError(source, f"{where}.active[{i}]", f"not an IP address: {text!r}") from None
         if address.is_unspecified or address.is_multicast or address.is_loopback:

@@ -7,10 +7,41 @@ Renderers never see JSON: :mod:`wifiq.render.loader` turns a ``wifiq resolve --j
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from ipaddress import IPv4Address, IPv6Address
 
 IPAddress = IPv4Address | IPv6Address
+
+
+class _TextIPv4Address(IPv4Address):
+    """An IPv4Address that keeps its text: renderers print each address many times."""
+
+    __slots__ = ("_text",)
+
+    def __str__(self) -> str:
+        return self._text
+
+
+class _TextIPv6Address(IPv6Address):
+    """An IPv6Address that keeps its (compressed) text; ``str()`` of IPv6 is slow in CPython."""
+
+    __slots__ = ("_text",)
+
+    def __str__(self) -> str:
+        return self._text
+
+
+def parse_address(text: str) -> IPAddress:
+    """Parse one IPv4/IPv6 address (raises ValueError); its text is computed once."""
+    address: IPAddress
+    if ":" in text:
+        address = _TextIPv6Address(text)
+        address._text = IPv6Address.__str__(address)
+    else:
+        address = _TextIPv4Address(text)
+        address._text = IPv4Address.__str__(address)
+    return address
 
 #: The traffic every target marks: IKE and NAT-T over UDP, and ESP (IP protocol 50).
 IKE_PORT = 500
@@ -35,15 +66,19 @@ class OperatorAddresses:
     operator: str | None
     addresses: tuple[IPAddress, ...]
 
-    @property
+    @cached_property
     def label(self) -> str:
         """Human name for comments: ``505-01 Telstra`` (brand, else operator, else PLMN only)."""
         name = self.brand or self.operator
         return f"{self.plmn} {name}" if name else self.plmn
 
+    @cached_property
+    def _families(self) -> dict[int, tuple[IPAddress, ...]]:
+        return {v: tuple(a for a in self.addresses if a.version == v) for v in (4, 6)}
+
     def family(self, version: int) -> tuple[IPAddress, ...]:
         """This operator's addresses of one IP version (4 or 6)."""
-        return tuple(a for a in self.addresses if a.version == version)
+        return self._families[version]
 
 
 @dataclass(frozen=True)
@@ -54,26 +89,35 @@ class RenderInput:
     refreshed_at: datetime
     wifiq_version: str
 
-    @property
+    @cached_property
     def with_addresses(self) -> tuple[OperatorAddresses, ...]:
         """Operators that have at least one active address (the only ones that get objects)."""
         return tuple(op for op in self.operators if op.addresses)
 
-    def owners(self) -> dict[IPAddress, tuple[OperatorAddresses, ...]]:
-        """Every active address (sorted) mapped to the operators that list it.
-
-        Two PLMNs may share an ePDG (an MVNO and its host): set-based targets hold each address
-        once and name every owner in its comment.
-        """
+    @cached_property
+    def _owners(self) -> dict[IPAddress, tuple[OperatorAddresses, ...]]:
         owners: dict[IPAddress, list[OperatorAddresses]] = {}
         for op in self.operators:
             for address in op.addresses:
                 owners.setdefault(address, []).append(op)
         return {a: tuple(owners[a]) for a in sorted(owners, key=address_sort_key)}
 
+    @cached_property
+    def _by_version(self) -> dict[int | None, tuple[IPAddress, ...]]:
+        every = tuple(self._owners)
+        return {None: every, 4: tuple(a for a in every if a.version == 4), 6: tuple(a for a in every if a.version == 6)}
+
+    def owners(self) -> dict[IPAddress, tuple[OperatorAddresses, ...]]:
+        """Every active address (sorted) mapped to the operators that list it (do not modify).
+
+        Two PLMNs may share an ePDG (an MVNO and its host): set-based targets hold each address
+        once and name every owner in its comment.
+        """
+        return self._owners
+
     def addresses(self, version: int | None = None) -> tuple[IPAddress, ...]:
         """All distinct active addresses, sorted; only one IP version if ``version`` is given."""
-        return tuple(a for a in self.owners() if version is None or a.version == version)
+        return self._by_version[version]
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class PanosRenderer(Renderer):
 
     def address_name(self, op: OperatorAddresses, address: IPAddress) -> str:
         """Address object name (operator + address, ``:`` → ``.``)."""
-        return self.names.operator(op, str(address).replace(":", "."))
+        return self.names.address_object(op, str(address))
 
     def group_name(self, op: OperatorAddresses) -> str:
         """The operator's address group (both families in one group)."""
