@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Output
+from .config import ConfigError, Output
 from .errors import WifiqError
 from .render import parse_render_input, render, write_output
+from .render.registry import get_renderer
 from .report import OperatorReport, document
 from .resolve.lookup import sort_addresses
 
@@ -35,6 +36,23 @@ class Written:
 
     output: Output
     paths: tuple[Path, ...]
+
+
+def check_outputs(outputs: Sequence[Output]) -> None:
+    """Before any lookup: every target exists and a multi-file target's path is a directory.
+    Raises ConfigError naming the output (exit status 2)."""
+    for index, output in enumerate(outputs):
+        try:
+            info = get_renderer(output.target).info
+        except WifiqError as exc:
+            raise ConfigError(output.path, f"outputs[{index}].target", str(exc)) from None
+        if info.files and not output.path.is_dir():
+            raise ConfigError(
+                output.path,
+                f"outputs[{index}].path",
+                f"{info.name} writes several files ({', '.join(info.files)}): "
+                "give an existing directory",
+            )
 
 
 def previous_reports(reports: Sequence[OperatorReport]) -> list[dict[str, object]]:

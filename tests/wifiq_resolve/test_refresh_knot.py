@@ -164,3 +164,12 @@ def test_config_outputs_rendered_when_addresses_change(wifiq, knot):
     change = delta.read_text()
     assert "203.0.113.12" in change and "203.0.113.10" in change  # add one, remove the other
     assert "2001:db8::10" not in change  # unchanged addresses are not in the delta
+
+
+def test_bad_output_target_is_refused_before_any_lookup(wifiq, knot):
+    config = write_config(wifiq, knot)
+    with open(config, "a") as fh:
+        fh.write(f'[[outputs]]\ntarget = "no-such-gear"\npath = "{wifiq.home / "x"}"\n')
+    run = wifiq("refresh", "--config", config)
+    assert run.code == 2 and "outputs[0].target" in run.err and "no-such-gear" in run.err
+    assert not wifiq.state.exists()  # nothing was resolved or stored

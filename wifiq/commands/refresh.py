@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from ..outputs import OutputError, write_outputs
+from ..outputs import OutputError, check_outputs, write_outputs
 from ..plmn import Plmn
 from ..refresh import run_refresh
 from ..report import document, format_news
@@ -45,6 +45,7 @@ def refresh(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[st
         config_path=config_path, countries=countries, mccs=mccs, plmns=plmns,
         overrides_files=overrides_files, kinds=kinds, resolvers=resolvers, samples=samples,
         timeout=timeout, retries=retries, concurrency=concurrency)
+    check_outputs(config.outputs)
     db, targets = selected_targets(config.selection)
     path = state_path or config.state or default_state_path()
     total = lookup_count(len({t.fqdn for t in targets}), options)
