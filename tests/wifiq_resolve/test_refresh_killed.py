@@ -62,7 +62,10 @@ def test_sigkill_at_any_point_leaves_state_consistent(wifiq, wildcard_knot):
     assert runs == 1 and active > 1000
     rng = random.Random(4)
     killed_before_end = 0
-    for fraction in sorted(rng.uniform(0.3, 1.1) for _ in range(8)):
+    # A few kills while resolving, more near the end where the transaction is written.
+    fractions = [rng.uniform(0.3, 0.7) for _ in range(4)]
+    fractions += [rng.uniform(0.75, 1.05) for _ in range(6)]
+    for fraction in sorted(fractions):
         proc = wifiq.popen(*args)
         time.sleep(took * fraction)
         if proc.poll() is None:
@@ -72,7 +75,7 @@ def test_sigkill_at_any_point_leaves_state_consistent(wifiq, wildcard_knot):
         runs_now, active_now = check_consistent(wifiq.state)
         assert runs_now >= runs and active_now == active  # nothing lost, nothing half-written
         runs = runs_now
-    assert killed_before_end >= 4  # most kills landed while the refresh was running
+    assert killed_before_end >= 3  # kills landed while the refresh was running
     after = wifiq(*args, "--wait", "0")  # the lock died with the killed processes
     assert after.code in (0, 4), after.err  # nothing changed in DNS, so nothing changed here
     assert check_consistent(wifiq.state) == (runs + 1, active)
