@@ -79,3 +79,65 @@ def test_sigkill_at_any_point_leaves_state_consistent(wifiq, wildcard_knot):
     after = wifiq(*args, "--wait", "0")  # the lock died with the killed processes
     assert after.code in (0, 4), after.err  # nothing changed in DNS, so nothing changed here
     assert check_consistent(wifiq.state) == (runs + 1, active)
+
+
+WRITER = r"""
+import sys, time
+from pathlib import Path
+from wifiq.holddown import AddressState
+from wifiq.resolve import Lookup, Outcome
+from wifiq.store import StateStore
+
+state, marker = Path(sys.argv[1]), Path(sys.argv[2])
+
+
+class PausingLookups(list):
+    # The store iterates the lookups twice (count of failures, then the INSERTs): the second
+    # pass stops half-way, inside the transaction, and waits to be killed.
+    passes = 0
+
+    def __iter__(self):
+        PausingLookups.passes += 1
+        for index, item in enumerate(list.__iter__(self)):
+            if PausingLookups.passes == 2 and index == len(self) // 2:
+                marker.write_text("in transaction")
+                time.sleep(120)
+            yield item
+
+
+lookups = PausingLookups(
+    Lookup(f"n{i}.example", "A", "127.0.0.1", 0, Outcome.ADDRESSES, ("192.0.2.9",))
+    for i in range(2000))
+active = [AddressState(f"n{i}.example", "192.0.2.9", 4, 1.0, 1.0) for i in range(2000)]
+with StateStore(state) as store:
+    store.record_refresh(refreshed_at=1.0, finished_at=1.0, status="changed", wifiq_version="x",
+                         lookups=lookups, active=active, replaced_names=[], changes=[],
+                         name_plmns=[])
+"""
+
+
+def test_sigkill_inside_the_transaction_keeps_the_previous_state(
+    wifiq, wildcard_knot, tmp_path
+):
+    import subprocess
+    import sys
+
+    assert wifiq.refresh("--plmn", "505-01", "--resolver", wildcard_knot.address).code == 3
+    before = check_consistent(wifiq.state)
+    marker = tmp_path / "marker"
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(wifiq.state), str(marker)],
+                            env=wifiq.env)
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert check_consistent(wifiq.state) == before  # nothing of the killed write is visible
+    with sqlite3.connect(wifiq.state) as db:
+        assert db.execute("SELECT COUNT(*) FROM observations WHERE name LIKE 'n%.example'"
+                          ).fetchone()[0] == 0
+    again = wifiq.refresh("--plmn", "505-01", "--resolver", wildcard_knot.address, "--wait", "0")
+    assert again.code == 0, again.err
