@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from . import __version__
 from .holddown import Change, format_time
@@ -34,7 +35,7 @@ class OperatorReport:
     failed: tuple[tuple[str, str], ...]
     unchanged: int
     kept: tuple[str, ...]
-    details: tuple[dict[str, object], ...]
+    details: tuple[dict[str, Any], ...]
 
     @property
     def news(self) -> bool:
@@ -112,7 +113,7 @@ def operator_reports(
     return reports
 
 
-def _detail(summary: NameSummary | None, fqdn: str) -> dict[str, object]:
+def _detail(summary: NameSummary | None, fqdn: str) -> dict[str, Any]:
     if summary is None:
         return {"name": fqdn, "addresses": [], "failed": False, "reason": None, "lookups": []}
     return summary.to_json()
@@ -169,8 +170,7 @@ def format_resolved(reports: Sequence[OperatorReport]) -> list[str]:
     for r in reports:
         lines.append(f"{r.plmn} {r.brand or r.operator or '?'}")
         for detail in r.details:
-            addresses = " ".join(detail["addresses"]) or "-"  # type: ignore[arg-type]
-            outcome = detail.get("outcome", {})
-            words = " ".join(f"{t}:{o}" for t, o in outcome.items())  # type: ignore[union-attr]
+            addresses = " ".join(detail["addresses"]) or "-"
+            words = " ".join(f"{t}:{o}" for t, o in detail.get("outcome", {}).items())
             lines.append(f"  {detail['kind']:<9} {detail['name']}  {addresses}  [{words}]")
     return lines

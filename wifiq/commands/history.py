@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -30,7 +31,7 @@ def history(plmns: tuple[Plmn, ...], state_path: Path | None, as_json: bool) -> 
     path = state_path or default_state_path()
     if not path.exists():
         raise UsageError(f"no state file at {path}: run wifiq refresh first (or give --state)")
-    out = []
+    out: list[dict[str, Any]] = []
     with StateStore(path) as store:
         for plmn in plmns:
             rows = store.names_of([str(plmn)])
@@ -69,10 +70,13 @@ def history(plmns: tuple[Plmn, ...], state_path: Path | None, as_json: bool) -> 
             click.echo(f"    {c['at']} {sign} {c['address']:<39} {c['name']}  ({c['reason']})")
 
 
-def _seen_by_run(sightings: list[tuple[int, float, str, str]]) -> list[dict[str, object]]:
-    runs: dict[int, dict[str, object]] = {}
+def _seen_by_run(sightings: list[tuple[int, float, str, str]]) -> list[dict[str, Any]]:
+    """The distinct addresses seen at each refresh, oldest first."""
+    times: dict[int, float] = {}
+    seen: dict[int, list[str]] = {}
     for run_id, at, _name, address in sightings:
-        entry = runs.setdefault(run_id, {"run": run_id, "at": format_time(at), "addresses": []})
-        if address not in entry["addresses"]:  # type: ignore[operator]
-            entry["addresses"].append(address)  # type: ignore[union-attr]
-    return list(runs.values())
+        times[run_id] = at
+        addresses = seen.setdefault(run_id, [])
+        if address not in addresses:
+            addresses.append(address)
+    return [{"run": r, "at": format_time(times[r]), "addresses": seen[r]} for r in seen]

@@ -40,7 +40,7 @@ class RetryPolicy:
 
     def delay(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (1-based)."""
-        return self.backoff * (2 ** (retry - 1))
+        return self.backoff * float(2 ** (retry - 1))
 
 
 @dataclass(frozen=True)

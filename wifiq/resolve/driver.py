@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import dns.asyncquery
 import dns.exception
 import dns.message
+import dns.rdatatype
 
 from ..errors import WifiqError
 from .decision import Query, Resolution, RetryPolicy
@@ -176,7 +177,8 @@ class Driver:
 
     async def _ask_tcp(self, query: Query, resolver: ResolverAddress) -> Response:
         """Ask again over TCP (after a truncated UDP answer), with dnspython's async client."""
-        msg = dns.message.make_query(query.qname, query.qtype, use_edns=0, payload=EDNS_PAYLOAD)
+        rdtype = dns.rdatatype.RdataType.make(query.qtype)
+        msg = dns.message.make_query(query.qname, rdtype, use_edns=0, payload=EDNS_PAYLOAD)
         answer = await dns.asyncquery.tcp(
             msg, resolver.host, timeout=self.options.retry.timeout, port=resolver.port
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .lookup import RECORD_TYPES, Lookup, Outcome, sort_addresses
 
@@ -56,7 +57,7 @@ class NameSummary:
     def nxdomain(self) -> bool:
         return any(lookup.outcome is Outcome.NXDOMAIN for lookup in self.lookups)
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "addresses": list(self.addresses),

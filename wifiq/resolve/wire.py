@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import dns.flags
 import dns.message
 import dns.rdatatype
+import dns.rrset
 
 TYPE_A, TYPE_NS, TYPE_CNAME, TYPE_SOA, TYPE_AAAA, TYPE_OPT = 1, 2, 5, 6, 28, 41
 CLASS_IN = 1
@@ -199,7 +200,7 @@ def parse_response(wire: bytes) -> Response:
 def response_from_message(message: dns.message.Message) -> Response:
     """The same :class:`Response` from a dnspython message (TCP answers, made-up test answers)."""
 
-    def records(section: list) -> tuple[Record, ...]:
+    def records(section: list[dns.rrset.RRset]) -> tuple[Record, ...]:
         out = []
         for rrset in section:
             if rrset.rdclass != CLASS_IN:
