@@ -61,3 +61,16 @@ def test_bad_config_names_the_problem(tmp_path: Path, text: str, where: str):
         load_config(path)
     assert where in str(info.value) and str(path) in str(info.value)
     assert info.value.exit_code == 2
+
+
+def test_system_resolvers_from_resolv_conf(tmp_path: Path):
+    from wifiq.resolve import NoResolverError, system_resolvers
+
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("search example.net\nnameserver 192.0.2.53\nnameserver fe80::1%eth0\n"
+                    "nameserver 2001:db8::53\n")
+    assert [str(r) for r in system_resolvers(str(conf))] == [
+        "192.0.2.53", "fe80::1%eth0", "2001:db8::53"]
+    conf.write_text("search example.net\n")
+    with pytest.raises(NoResolverError, match="--resolver"):
+        system_resolvers(str(conf))
