@@ -40,7 +40,12 @@ def refresh(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[st
             resolvers: tuple[str, ...], samples: int | None, timeout: float | None,
             retries: int | None, concurrency: int | None, as_json: bool,
             state_path: Path | None, wait: float) -> int:
-    """Resolve the selection, keep the history, and report added/removed/failed addresses."""
+    """Resolve the selection, keep the history, and report added/removed/failed addresses.
+
+    Prints nothing when nothing changed and nothing failed (cron mails only news).
+    Exit status: 0 unchanged, 3 changed, 4 some lookups failed (last good kept),
+    1 fatal (all lookups failed, state busy or unusable, output failed), 2 bad input.
+    """
     config, options = settings(
         config_path=config_path, countries=countries, mccs=mccs, plmns=plmns,
         overrides_files=overrides_files, kinds=kinds, resolvers=resolvers, samples=samples,

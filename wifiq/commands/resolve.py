@@ -36,7 +36,10 @@ def resolve(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[st
             plmns: tuple[Plmn, ...], overrides_files: tuple[Path, ...], kinds: tuple[str, ...],
             resolvers: tuple[str, ...], samples: int | None, timeout: float | None,
             retries: int | None, concurrency: int | None, as_json: bool, as_list: bool) -> int:
-    """Resolve the ePDG names (A and AAAA) of the selected operators, once."""
+    """Resolve the ePDG names (A and AAAA) of the selected operators, once.
+
+    Exit status: 0 every lookup answered, 4 some failed, 1 all failed, 2 bad input.
+    """
     config, options = settings(
         config_path=config_path, countries=countries, mccs=mccs, plmns=plmns,
         overrides_files=overrides_files, kinds=kinds, resolvers=resolvers, samples=samples,
