@@ -154,3 +154,38 @@ def test_unfinished_result_and_bad_type_raise():
     assert res.next_query().qtype == TYPE_A
     with pytest.raises(ValueError):
         res.result(resolver="r")
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_REPLIES = st.sampled_from(["timeout", "servfail", "refused", "nxdomain", "nodata", "a", "cname"])
+
+
+@given(st.lists(_REPLIES, min_size=40, max_size=40), st.integers(0, 3), st.integers(1, 5))
+def test_every_lookup_ends_in_one_outcome_within_bounds(replies, retries, max_cnames):
+    retry = RetryPolicy(retries=retries, backoff=0)
+    res = Resolution(NAME, "A", retry=retry, max_cnames=max_cnames)
+    asked = 0
+    for reply in replies:
+        query = res.next_query()
+        if query is None:
+            break
+        asked += 1
+        name = query.qname
+        if reply == "timeout":
+            res.on_timeout()
+        elif reply == "cname":
+            res.on_response(answer(name, "A", f"{name} 60 CNAME hop{asked}.example."))
+        else:
+            rcode = {"servfail": dns.rcode.SERVFAIL, "refused": dns.rcode.REFUSED,
+                     "nxdomain": dns.rcode.NXDOMAIN}.get(reply, dns.rcode.NOERROR)
+            records = (f"{name} 60 A 192.0.2.1",) if reply == "a" else ()
+            res.on_response(answer(name, "A", *records, rcode=rcode, aa=False))
+    # Each name in the chain is asked at most retries + 1 times; the chain is bounded.
+    assert asked <= (retries + 1) * (max_cnames + 1)
+    assert res.done
+    out = res.result(resolver="r")
+    assert out.outcome in set(Outcome)
+    assert bool(out.addresses) == (out.outcome is Outcome.ADDRESSES)
+    assert len(out.cnames) <= max_cnames + 1

@@ -82,3 +82,38 @@ def test_parameters_checked():
     for bad in ("soon", "-1h", "nan"):
         with pytest.raises(UsageError):
             parse_duration(bad)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+ADDRS = ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
+steps = st.lists(
+    st.tuples(st.booleans(), st.frozensets(st.sampled_from(ADDRS)),
+              st.sampled_from(["addresses", "nodata", "nxdomain"])),
+    max_size=25,
+)
+
+
+@given(steps, st.integers(1, 4))
+def test_only_enough_complete_answers_remove(sequence, refreshes):
+    hold = HoldDown(refreshes=refreshes)
+    states, misses = [], {a: 0 for a in ADDRS}
+    for t, (complete, found, word) in enumerate(sequence):
+        active_before = {s.address for s in states}
+        states, changes = step(states, obs(*found, complete=complete, outcome=word), hold, t)
+        for address in ADDRS:  # the model: consecutive complete answers without the address
+            if address in found:
+                misses[address] = 0
+            elif complete and address in active_before:
+                misses[address] += 1
+        removed = {c.address for c in changes if c.change == "removed"}
+        assert complete or not removed  # a failed refresh never removes
+        for address in removed:
+            assert misses[address] >= refreshes
+            misses[address] = 0
+        for address in active_before - found - removed:
+            assert misses[address] < refreshes  # and enough misses always do
+        active = {s.address for s in states}
+        assert found <= active  # whatever was found is active at once
+        assert active == (active_before | found) - removed
