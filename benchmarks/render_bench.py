@@ -74,7 +74,7 @@ def main() -> None:
     rows = []
     for name in targets():
         try:
-            first, seconds, cpu, text = timed(lambda: render(name, current), args.repeat)
+            first, seconds, cpu, text = timed(lambda name=name: render(name, current), args.repeat)
             note = f"{len(text) / 1e6:.2f} MB"
         except TargetLimitError as err:
             first, seconds, cpu, note = 0.0, 0.0, 0.0, f"refused: {err.limit}"

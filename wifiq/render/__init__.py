@@ -34,7 +34,8 @@ from .dscp import Dscp, parse_dscp
 from .errors import DscpError, RenderInputError, TargetLimitError, UnknownTargetError
 from .loader import load_render_input, parse_render_input
 from .model import Delta, OperatorAddresses, RenderInput, compute_delta
-from .registry import get_renderer, registry
+from .registry import get_renderer
+from .registry import registry as _all_renderers
 
 __all__ = [
     "Delta",
@@ -59,7 +60,7 @@ __all__ = [
 
 def targets() -> dict[str, RendererInfo]:
     """Every registered target's capability sheet, by name (built-ins and plug-ins)."""
-    return {name: renderer.info for name, renderer in sorted(registry().items())}
+    return {name: renderer.info for name, renderer in sorted(_all_renderers().items())}
 
 
 def render(
