@@ -27,7 +27,7 @@ from pathlib import Path
 
 from simtool.fileio import atomic_write_text
 
-from ..errors import UsageError
+from ..errors import UsageError, WifiqError
 
 from .base import RendererInfo, split_sections
 from .dscp import Dscp, parse_dscp
@@ -91,13 +91,16 @@ def write_output(target: str, text: str, out: str | os.PathLike[str]) -> list[Pa
     """
     info = get_renderer(target).info
     path = Path(out)
-    if not info.files:
-        atomic_write_text(path, text)
-        return [path]
-    if not path.is_dir():
-        raise UsageError(f"--out {path}: {info.name} writes several files ({', '.join(info.files)}): give an existing directory")
-    written = []
-    for name, content in split_sections(text).items():
-        atomic_write_text(path / name, content)
-        written.append(path / name)
-    return written
+    if info.files:
+        if not path.is_dir():
+            raise UsageError(f"--out {path}: {info.name} writes several files ({', '.join(info.files)}): give an existing directory")
+        files = {path / name: content for name, content in split_sections(text).items()}
+    else:
+        # A directory gets the target's default file name (wifiq-nftables.nft, …).
+        files = {path / f"wifiq-{info.name}.{info.extension}" if path.is_dir() else path: text}
+    for destination, content in files.items():
+        try:
+            atomic_write_text(destination, content)
+        except OSError as err:
+            raise WifiqError(f"--out {destination}: {err.strerror or err}") from None
+    return list(files)
