@@ -75,3 +75,21 @@ def test_formats(capsys: pytest.CaptureFixture[str]) -> None:
     sheets = json.loads(capsys.readouterr().out)
     assert {s["name"] for s in sheets} >= {"nftables", "iptables", "plain", "csv", "json", "cisco-9800"}
     assert all(s["families"] == ["ipv4", "ipv6"] for s in sheets)
+
+
+def test_out_directory_for_a_single_file_target_and_write_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "nftables", "--from", CURRENT, "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "wifiq-nftables.nft").read_text().startswith("#!/usr/sbin/nft -f")
+    capsys.readouterr()
+    assert main(["render", "nftables", "--from", CURRENT, "--out", str(tmp_path / "missing" / "x.nft")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("wifiq: error: --out ") and err.count("\n") == 1
+
+
+def test_render_from_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(Path(CURRENT).read_bytes())))
+    assert main(["render", "csv", "--from", "-"]) == 0
+    assert capsys.readouterr().out.startswith("plmn,mcc,mnc,brand,operator,family,address\n")

@@ -145,14 +145,28 @@ def _records(proc: subprocess.Popen[str]) -> list[dict[str, object]]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def test_end_to_end_dscp_through_a_router(tmp_path: Path) -> None:
-    rules = tmp_path / "gateway.nft"
-    rules.write_text(render("nftables", _gateway_rules()))
+def _load_rules(topo: Topology, target: str, directory: Path) -> None:
+    """Install the rendered rules on the router namespace, as an admin would."""
+    text = render(target, _gateway_rules())
+    if target == "nftables":
+        (directory / "gateway.nft").write_text(text)
+        topo.ns(topo.router, "nft", "-f", str(directory / "gateway.nft"))
+        return
+    _write(directory, split_sections(text))
+    topo.ns(topo.router, "sh", "-ec", (
+        f"cd {directory}; ipset restore < wifiq-epdg.ipset; "
+        "iptables-restore --noflush wifiq-dscp.rules.v4; ip6tables-restore --noflush wifiq-dscp.rules.v6; "
+        "iptables -t mangle -A POSTROUTING -j WIFIQ-DSCP; ip6tables -t mangle -A POSTROUTING -j WIFIQ-DSCP"
+    ))
+
+
+@pytest.mark.parametrize("target", ["nftables", "iptables"])
+def test_end_to_end_dscp_through_a_router(target: str, tmp_path: Path) -> None:
     addresses = LISTED + UNLISTED
     server = client = None
     with Topology(server_addresses=addresses) as topo:
         try:
-            topo.ns(topo.router, "nft", "-f", str(rules))
+            _load_rules(topo, target, tmp_path)
             server = topo.popen(topo.server, "python3", "-m", "tests.rig.dscp_probe", "serve", *addresses)
             assert server.stdout is not None
             assert server.stdout.readline().strip() == "READY"

@@ -27,14 +27,15 @@ from pathlib import Path
 
 from simtool.fileio import atomic_write_text
 
-from ..errors import UsageError
+from ..errors import UsageError, WifiqError
 
 from .base import RendererInfo, split_sections
 from .dscp import Dscp, parse_dscp
 from .errors import DscpError, RenderInputError, TargetLimitError, UnknownTargetError
 from .loader import load_render_input, parse_render_input
 from .model import Delta, OperatorAddresses, RenderInput, compute_delta
-from .registry import get_renderer, registry
+from .registry import get_renderer
+from .registry import registry as _all_renderers
 
 __all__ = [
     "Delta",
@@ -59,7 +60,7 @@ __all__ = [
 
 def targets() -> dict[str, RendererInfo]:
     """Every registered target's capability sheet, by name (built-ins and plug-ins)."""
-    return {name: renderer.info for name, renderer in sorted(registry().items())}
+    return {name: renderer.info for name, renderer in sorted(_all_renderers().items())}
 
 
 def render(
@@ -90,13 +91,16 @@ def write_output(target: str, text: str, out: str | os.PathLike[str]) -> list[Pa
     """
     info = get_renderer(target).info
     path = Path(out)
-    if not info.files:
-        atomic_write_text(path, text)
-        return [path]
-    if not path.is_dir():
-        raise UsageError(f"--out {path}: {info.name} writes several files ({', '.join(info.files)}): give an existing directory")
-    written = []
-    for name, content in split_sections(text).items():
-        atomic_write_text(path / name, content)
-        written.append(path / name)
-    return written
+    if info.files:
+        if not path.is_dir():
+            raise UsageError(f"--out {path}: {info.name} writes several files ({', '.join(info.files)}): give an existing directory")
+        files = {path / name: content for name, content in split_sections(text).items()}
+    else:
+        # A directory gets the target's default file name (wifiq-nftables.nft, …).
+        files = {path / f"wifiq-{info.name}.{info.extension}" if path.is_dir() else path: text}
+    for destination, content in files.items():
+        try:
+            atomic_write_text(destination, content)
+        except OSError as err:
+            raise WifiqError(f"--out {destination}: {err.strerror or err}") from None
+    return list(files)

@@ -41,14 +41,18 @@ class ArubaCxRenderer(Renderer):
         return out
 
     def numbered(self, op: OperatorAddresses, version: int) -> list[str]:
-        """The class body: entries numbered 10, 20, … in address order."""
+        """The class body: entries numbered 10, 20, … in address order (one string per address)."""
         out = []
-        seq = 0
-        for address in op.family(version):
-            for line in self.entries(address):
-                seq += 10
-                out.append(f"    {seq} {line}")
+        per = len(self.entries(op.addresses[0])) if op.addresses else 0
+        for i, address in enumerate(op.family(version)):
+            base = i * per * 10
+            out.append("\n".join(f"    {base + 10 * (k + 1)} {line}" for k, line in enumerate(self.entries(address))))
         return out
+
+    def sequence_numbers(self, op: OperatorAddresses, version: int) -> list[int]:
+        """The entry numbers :meth:`numbered` gives one operator's class."""
+        per = len(self.entries(op.addresses[0])) if op.addresses else 0
+        return [10 * (k + 1) for k in range(per * len(op.family(version)))]
 
     @staticmethod
     def policy_seq(op: OperatorAddresses, version: int) -> int:
@@ -93,8 +97,7 @@ class ArubaCxRenderer(Renderer):
                     drop.append(f"no class {kind} {self.class_name(item.before, version)}")  # type: ignore[arg-type]
                 elif before != after:
                     out.append(f"class {kind} {self.class_name(item.after, version)}")  # type: ignore[arg-type]
-                    old = self.numbered(item.before, version)  # type: ignore[arg-type]
-                    out += [f"    no {line.split()[0]}" for line in old]
+                    out += [f"    no {seq}" for seq in self.sequence_numbers(item.before, version)]  # type: ignore[arg-type]
                     out += self.numbered(item.after, version)  # type: ignore[arg-type]
         if policy:
             out += [f"policy {POLICY}", *policy]

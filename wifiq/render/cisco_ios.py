@@ -35,11 +35,12 @@ class CiscoIosRenderer(Renderer):
     def aces(self, address: IPAddress) -> list[str]:
         """The six entries for one address: IKE + NAT-T + ESP, to and from it."""
         host = f"host {address}"
-        lines = [f"permit udp any {host} eq {p}" for p in UDP_PORTS]
-        lines.append(f"permit esp any {host}")
-        lines += [f"permit udp {host} eq {p} any" for p in UDP_PORTS]
-        lines.append(f"permit esp {host} any")
-        return lines
+        return [
+            *(f"permit udp any {host} eq {p}" for p in UDP_PORTS),
+            f"permit esp any {host}",
+            *(f"permit udp {host} eq {p} any" for p in UDP_PORTS),
+            f"permit esp {host} any",
+        ]
 
     def acl_header(self, op: OperatorAddresses, version: int) -> str:
         """The line that enters (or creates) an operator's ACL."""

@@ -46,8 +46,9 @@ class Dscp:
         return _RFC8325_UP.get(self.value, self.value >> 3)
 
     def name_or_value(self, upper: bool = False) -> str:
-        """The standard name (``ef``) if there is one, else the number (``45``)."""
-        if self.name is None or self.name == "default":
+        """The keyword every vendor knows (``ef``, ``af41``, ``cs5``) if there is one, else the
+        number (``45``; also ``va`` and ``default``, which not every CLI accepts by name)."""
+        if self.name is None or self.name in ("default", "va"):
             return str(self.value)
         return self.name.upper() if upper else self.name
 

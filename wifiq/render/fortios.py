@@ -44,15 +44,13 @@ class FortiosRenderer(Renderer):
 
     def address_edits(self, op: OperatorAddresses, addresses: tuple[IPAddress, ...] | list[IPAddress]) -> list[str]:
         """``edit`` blocks for address objects (the caller wraps them in ``config``)."""
+        comment = quote_comment("wifiq ePDG " + op.label, 255)
         out = []
         for a in addresses:
             value = f"set subnet {a} 255.255.255.255" if a.version == 4 else f"set ip6 {a}/128"
-            out += [
-                f'    edit "{self.address_name(op, a)}"',
-                f"        {value}",
-                f'        set comment "{quote_comment("wifiq ePDG " + op.label, 255)}"',
-                "    next",
-            ]
+            out.append(
+                f'    edit "{self.address_name(op, a)}"\n        {value}\n        set comment "{comment}"\n    next'
+            )
         return out
 
     def _config(self, table: str, body: list[str]) -> list[str]:

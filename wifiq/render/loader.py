@@ -111,7 +111,7 @@ def _operator(source: str, where: str, entry: Any) -> OperatorAddresses:
             raise RenderInputError(source, f"{where}.active[{i}]", f"not a unicast ePDG address: {text}")
         addresses.add(address)
     return OperatorAddresses(
-        plmn=plmn,
+        plmn=match.group(0),
         mcc=match.group(1),
         mnc=match.group(2),
         brand=_name(source, f"{where}.brand", entry.get("brand")),

@@ -18,6 +18,7 @@ class _TextIPv4Address(IPv4Address):
     """An IPv4Address that keeps its text: renderers print each address many times."""
 
     __slots__ = ("_text",)
+    _text: str
 
     def __str__(self) -> str:
         return self._text
@@ -27,6 +28,7 @@ class _TextIPv6Address(IPv6Address):
     """An IPv6Address that keeps its (compressed) text; ``str()`` of IPv6 is slow in CPython."""
 
     __slots__ = ("_text",)
+    _text: str
 
     def __str__(self) -> str:
         return self._text

@@ -40,12 +40,12 @@ class PanosRenderer(Renderer):
 
     def address_lines(self, op: OperatorAddresses, addresses: tuple[IPAddress, ...] | list[IPAddress]) -> list[str]:
         """``set address`` lines with a description."""
+        description = quote_comment("wifiq ePDG " + op.label, 255)
         out = []
         for a in addresses:
             name = self.address_name(op, a)
             bits = 32 if a.version == 4 else 128
-            out.append(f"set address {name} ip-netmask {a}/{bits}")
-            out.append(f'set address {name} description "{quote_comment("wifiq ePDG " + op.label, 255)}"')
+            out.append(f'set address {name} ip-netmask {a}/{bits}\nset address {name} description "{description}"')
         return out
 
     def check(self, doc: RenderInput) -> None:
