@@ -1,0 +1,167 @@
+"""Outputs read back by real parsers and checkers, and deltas checked structurally.
+
+Cisco-style configs are parsed with ciscoconfparse2 (every referenced ACL/alias/class/policy
+exists); the MikroTik script passes routeros-lsp; JSON outputs validate against our schemas;
+for every target with incremental output, full(N) + delta == full(N+1) in a device model.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import jsonschema
+import pytest
+from ciscoconfparse2 import CiscoConfParse
+
+from wifiq.render import RenderInput, render, targets
+from wifiq.render.json_doc import schema
+
+from . import device_models as dm
+
+
+def _parse(text: str) -> CiscoConfParse:
+    return CiscoConfParse(text.splitlines(), syntax="ios")
+
+
+def _names(parse: CiscoConfParse, pattern: str) -> set[str]:
+    return {re.match(pattern, o.text).group(1) for o in parse.find_objects(pattern)}  # type: ignore[union-attr]
+
+
+def _children(parse: CiscoConfParse, parent: str, pattern: str) -> set[str]:
+    found = set()
+    for obj in parse.find_objects(parent):
+        for child in obj.all_children:
+            m = re.match(pattern, child.text.strip())
+            if m:
+                found.add(m.group(1))
+    return found
+
+
+@pytest.mark.parametrize("target", ["cisco-ios", "cisco-9800"])
+def test_cisco_references_resolve(target: str, current: RenderInput, following: RenderInput) -> None:
+    parse = _parse(render(target, current))
+    acls = _names(parse, r"^ip access-list extended (\S+)") | _names(parse, r"^ipv6 access-list (\S+)")
+    classes = _names(parse, r"^class-map match-any (\S+)")
+    policies = _names(parse, r"^policy-map (\S+)")
+    used_acls = _children(parse, r"^class-map", r"match access-group name (\S+)")
+    used_classes = _children(parse, r"^policy-map", r"class (\S+)")
+    assert used_acls and used_acls == acls
+    assert used_classes and used_classes <= classes
+    assert len(acls) == sum(1 for op in current.with_addresses for v in (4, 6) if op.family(v))
+    if target == "cisco-9800":
+        attached = _children(parse, r"^wireless profile policy", r"service-policy (?:input|output) (\S+)")
+        assert attached == policies
+    for acl in parse.find_objects(r"^ip access-list extended"):
+        assert all(c.text.startswith(" permit ") or c.text.startswith(" remark ") for c in acl.children)
+    delta = _parse(render(target, following, previous=current))
+    created = _names(delta, r"^ip access-list extended (\S+)") | _names(delta, r"^ipv6 access-list (\S+)")
+    added_refs = _children(delta, r"^class-map", r"^match access-group name (\S+)")
+    assert added_refs <= created | acls
+
+
+def test_aruba_os_aliases_resolve(current: RenderInput) -> None:
+    parse = _parse(render("aruba-os", current))
+    aliases = _names(parse, r"^netdestination6? (\S+)")
+    used = _children(parse, r"^ip access-list session", r".*?alias (\S+)")
+    assert used and used == aliases
+    for dest in parse.find_objects(r"^netdestination"):
+        assert all(re.match(r"^host \S+$", c.text.strip()) for c in dest.children)
+
+
+def test_aruba_cx_classes_resolve(current: RenderInput) -> None:
+    parse = _parse(render("aruba-cx", current))
+    classes = _names(parse, r"^class ipv?6? (\S+)")
+    used = _children(parse, r"^policy", r"^\d+ class ipv?6? (\S+) action dscp EF$")
+    assert used and used == classes
+
+
+ROUTEROS_LSP = shutil.which("routeros-lsp") or str(Path(sys.executable).with_name("routeros-lsp"))
+
+
+@pytest.mark.skipif(not Path(ROUTEROS_LSP).exists(), reason="routeros-lsp is a test extra: pip install -e '.[test]'")
+def test_mikrotik_scripts_pass_the_routeros_checker(tmp_path: Path, current: RenderInput, following: RenderInput) -> None:
+    (tmp_path / "full.rsc").write_text(render("mikrotik", current))
+    (tmp_path / "delta.rsc").write_text(render("mikrotik", following, previous=current))
+    proc = subprocess.run([ROUTEROS_LSP, "check", "--strict", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (tmp_path / "broken.rsc").write_text(render("mikrotik", current).replace("new-dscp=", "new-dcsp=", 1))
+    proc = subprocess.run([ROUTEROS_LSP, "check", "--strict", str(tmp_path / "broken.rsc")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "new-dcsp" in proc.stdout
+
+
+def _validate(name: str, text: str) -> None:
+    jsonschema.validate(json.loads(text), schema(name), format_checker=jsonschema.FormatChecker())
+
+
+def test_json_outputs_match_their_schemas(current: RenderInput, following: RenderInput) -> None:
+    _validate("render-full", render("json", current))
+    _validate("render-delta", render("json", following, previous=current))
+    _validate("meraki-traffic-shaping", render("meraki", current))
+
+
+def test_schemas_reject_a_wrong_document(current: RenderInput) -> None:
+    doc = json.loads(render("json", current))
+    doc["operators"][0]["ipv4"].append("not-an-address")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, schema("render-full"), format_checker=jsonschema.FormatChecker())
+    body = json.loads(render("meraki", current))
+    body["rules"] = body["rules"] * 2
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(body, schema("meraki-traffic-shaping"))
+
+
+MODELS: dict[str, tuple[Callable[[Any, str], Any], Any]] = {
+    "cisco-ios": (dm.apply_hierarchical, {}),
+    "cisco-9800": (dm.apply_hierarchical, {}),
+    "aruba-os": (dm.apply_hierarchical, {}),
+    "aruba-cx": (dm.apply_hierarchical, {}),
+    "junos": (dm.apply_set_style, set()),
+    "panos": (dm.apply_set_style, set()),
+    "edgeos": (dm.apply_set_style, set()),
+    "fortios": (dm.apply_fortios, {}),
+    "mikrotik": (dm.apply_routeros, set()),
+    "csv": (dm.apply_csv, set()),
+    "json": (dm.apply_json, set()),
+}
+
+
+def test_every_incremental_target_has_a_delta_check() -> None:
+    kernel_checked = {"nftables", "iptables"}
+    incremental = {name for name, info in targets().items() if info.delta == "commands"}
+    assert incremental == set(MODELS) | kernel_checked
+
+
+@pytest.mark.parametrize("target", sorted(MODELS))
+def test_full_plus_delta_equals_next_full(target: str, current: RenderInput, following: RenderInput) -> None:
+    apply, empty = MODELS[target]
+    state_n = apply(copy.deepcopy(empty), render(target, current))
+    state_n1 = apply(copy.deepcopy(empty), render(target, following))
+    assert state_n != state_n1, "fixture change must be visible to this check"
+    applied = apply(copy.deepcopy(state_n), render(target, following, previous=current))
+    assert applied == state_n1
+
+
+@pytest.mark.parametrize("target", sorted(MODELS))
+def test_reverse_delta_goes_back(target: str, current: RenderInput, following: RenderInput) -> None:
+    apply, empty = MODELS[target]
+    state_n1 = apply(copy.deepcopy(empty), render(target, following))
+    back = apply(state_n1, render(target, current, previous=following))
+    assert back == apply(copy.deepcopy(empty), render(target, current))
+
+
+def test_edgeos_refuses_a_new_family(current: RenderInput) -> None:
+    from wifiq.render import TargetLimitError, parse_render_input
+
+    only_v4 = parse_render_input(
+        {"refreshed_at": "2026-11-26T08:00:00Z", "wifiq_version": "0.1.0", "operators": [{"plmn": "505-01", "active": ["192.0.2.1"]}]}
+    )
+    with pytest.raises(TargetLimitError) as err:
+        render("edgeos", current, previous=only_v4)
+    assert err.value.target == "edgeos" and "IPv6" in str(err.value)

@@ -1,0 +1,132 @@
+"""Pure logic of the render layer: loader errors, DSCP parsing, name sanitising, delta computation."""
+
+from __future__ import annotations
+
+import json
+from ipaddress import ip_address
+from pathlib import Path
+
+import pytest
+
+from wifiq.errors import WifiqError
+from wifiq.render import DscpError, RenderInput, RenderInputError, compute_delta, parse_dscp, parse_render_input
+from wifiq.render.loader import MAX_INPUT_BYTES, load_render_input
+from wifiq.render.names import NameRules
+
+GOOD = {"refreshed_at": "2026-11-26T09:00:00Z", "wifiq_version": "0.1.0", "operators": []}
+
+
+def _doc(**operator: object) -> dict[str, object]:
+    entry = {"plmn": "505-01", "brand": "Telstra", "operator": None, "active": ["192.0.2.1"]}
+    entry.update(operator)
+    return {**GOOD, "operators": [entry]}
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [
+        ([], "(top level)"),
+        ({**GOOD, "refreshed_at": "yesterday"}, "refreshed_at"),
+        ({**GOOD, "refreshed_at": "2026-11-26T09:00:00"}, "refreshed_at"),
+        ({**GOOD, "wifiq_version": 3}, "wifiq_version"),
+        ({**GOOD, "operators": {}}, "operators"),
+        (_doc(plmn="50501"), "operators[0].plmn"),
+        (_doc(plmn="505-1"), "operators[0].plmn"),
+        (_doc(active="192.0.2.1"), "operators[0].active"),
+        (_doc(active=["192.0.2.1", "example.com"]), "operators[0].active[1]"),
+        (_doc(active=["224.0.0.1"]), "operators[0].active[0]"),
+        (_doc(brand=7), "operators[0].brand"),
+    ],
+)
+def test_loader_names_the_field(document: object, field: str) -> None:
+    with pytest.raises(RenderInputError) as err:
+        parse_render_input(document, "state.json")
+    assert err.value.field == field
+    assert str(err.value).startswith(f"state.json: {field}: ")
+    assert "\n" not in str(err.value)
+    assert isinstance(err.value, WifiqError) and err.value.exit_code == 2
+
+
+def test_loader_rejects_duplicate_plmn() -> None:
+    doc = _doc()
+    doc["operators"] = doc["operators"] * 2  # type: ignore[operator]
+    with pytest.raises(RenderInputError, match=r"operators\[1\]\.plmn: duplicate PLMN 505-01"):
+        parse_render_input(doc, "x.json")
+
+
+def test_loader_files(tmp_path: Path) -> None:
+    with pytest.raises(RenderInputError, match="missing.json: file: "):
+        load_render_input(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b"\xff\xfe{")
+    with pytest.raises(RenderInputError, match="not JSON"):
+        load_render_input(bad)
+    big = tmp_path / "big.json"
+    with open(big, "wb") as fh:
+        fh.truncate(MAX_INPUT_BYTES + 10)
+    with pytest.raises(RenderInputError, match="larger than"):
+        load_render_input(big)
+
+
+def test_loader_keeps_mnc_length_and_sorts() -> None:
+    doc = {**GOOD, "operators": [
+        {"plmn": "310-260", "active": ["2001:db8::2", "192.0.2.9", "192.0.2.10", "192.0.2.9"]},
+        {"plmn": "310-26", "brand": "  Spaced   Name ", "active": []},
+    ]}
+    parsed = parse_render_input(doc)
+    assert [op.plmn for op in parsed.operators] == ["310-26", "310-260"]
+    assert parsed.operators[0].mnc == "26" and parsed.operators[1].mnc == "260"
+    assert parsed.operators[0].brand == "Spaced Name"
+    assert [str(a) for a in parsed.operators[1].addresses] == ["192.0.2.9", "192.0.2.10", "2001:db8::2"]
+    assert parsed.refreshed_at.tzinfo is not None
+
+
+def test_extra_keys_are_ignored(current: RenderInput) -> None:
+    text = (Path(__file__).parent / "fixtures" / "current.json").read_text()
+    assert json.loads(text)["operators"][0]["added"] == []
+    assert current.operators[0].plmn == "208-10"
+
+
+@pytest.mark.parametrize(
+    ("given", "value", "name"),
+    [("ef", 46, "ef"), ("EF", 46, "ef"), ("46", 46, "ef"), (46, 46, "ef"), ("0x2e", 46, "ef"), ("af41", 34, "af41"),
+     ("cs0", 0, "default"), ("be", 0, "default"), ("va", 44, "va"), ("45", 45, None), ("cs6", 48, "cs6")],
+)
+def test_dscp_names_and_numbers(given: str | int, value: int, name: str | None) -> None:
+    dscp = parse_dscp(given)
+    assert (dscp.value, dscp.name) == (value, name)
+
+
+@pytest.mark.parametrize("given", ["64", "-1", "efx", "", True, "af44"])
+def test_dscp_rejects(given: str | int) -> None:
+    with pytest.raises(DscpError):
+        parse_dscp(given)
+
+
+def test_dscp_helpers() -> None:
+    ef = parse_dscp("ef")
+    assert ef.bits == "101110" and ef.user_priority == 6 and ef.name_or_value(upper=True) == "EF"
+    assert parse_dscp(45).name_or_value() == "45" and parse_dscp("af41").user_priority == 4
+
+
+def test_names_keep_plmn_and_fit() -> None:
+    doc = parse_render_input(_doc(plmn="310-026", brand="Ünïcode “Brand” with a very long tail indeed", operator="x"))
+    op = doc.operators[0]
+    rules = NameRules(max_length=24, case="upper", prefix="WIFIQ")
+    name = rules.operator(op, "V6")
+    assert name.startswith("WIFIQ-310-026-UNICODE") and name.endswith("-V6") and len(name) <= 24
+    tiny = NameRules(max_length=16)
+    assert tiny.operator(op, "v6") == "wifiq-310-026-v6"
+    with pytest.raises(ValueError):
+        NameRules(max_length=10).operator(op, "v6")
+
+
+def test_delta_per_operator_and_union(current: RenderInput, following: RenderInput) -> None:
+    delta = compute_delta(current, following)
+    kinds = {c.current.plmn: c.kind for c in delta.operators}
+    assert kinds == {"234-15": "added", "310-260": "removed", "310-026": "changed", "505-01": "changed"}
+    # 192.0.2.40 left 310-026 but 311-480 still lists it: the union keeps it.
+    assert ip_address("192.0.2.40") not in delta.removed
+    assert ip_address("192.0.2.40") in next(c for c in delta.operators if c.current.plmn == "310-026").removed
+    assert set(delta.added) == {ip_address(a) for a in ("203.0.113.12", "203.0.113.50", "2001:db8:2::12", "2001:db8:2::50")}
+    assert compute_delta(current, current).empty

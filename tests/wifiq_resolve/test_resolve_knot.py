@@ -1,0 +1,131 @@
+"""``wifiq resolve`` against real knot servers: every outcome, the union, exit statuses."""
+
+from __future__ import annotations
+
+import time
+
+from .conftest import operator
+
+SEL = ["--plmn", "505-01", "--plmn", "505-02", "--plmn", "505-03", "--plmn", "999-01"]
+
+
+def test_every_outcome_from_one_server(wifiq, knot):
+    run = wifiq("resolve", *SEL, "--resolver", knot.address, "--timeout", "0.5", "--json")
+    assert run.code == 4, run.err  # 999-01 answers SERVFAIL: a partial failure
+    doc = run.json
+    assert doc["status"] == "partial" and doc["refreshed_at"].endswith("Z")
+    assert [op["plmn"] for op in doc["operators"]] == ["505-01", "505-02", "505-03", "999-01"]
+    telstra = operator(doc, "505-01")
+    assert telstra["brand"] == "Telstra"
+    assert telstra["active"] == ["203.0.113.10", "2001:db8::10"]
+    assert telstra["added"] == [] and telstra["removed"] == [] and telstra["failed"] == []
+    sos = next(n for n in telstra["names"] if n["kind"] == "sos")
+    assert sos["lookups"][0]["cnames"] == ["epdg.epc.mnc001.mcc505.pub.3gppnetwork.org"]
+    optus = operator(doc, "505-02")
+    epdg = next(n for n in optus["names"] if n["kind"] == "epdg")
+    assert epdg["addresses"] == ["198.51.100.20", "2001:db8::20"]  # CNAME out of zone followed
+    assert epdg["lookups"][0]["cnames"] == ["epdg.example.net"]
+    sos = next(n for n in optus["names"] if n["kind"] == "sos")
+    assert sos["outcome"] == {"A": "addresses", "AAAA": "nodata"}
+    nx = operator(doc, "505-03")
+    assert nx["active"] == [] and nx["failed"] == []
+    assert {n["outcome"]["A"] for n in nx["names"]} == {"nxdomain"}
+    broken = operator(doc, "999-01")
+    assert broken["active"] == []
+    assert {f["name"] for f in broken["failed"]} == {
+        "epdg.epc.mnc001.mcc999.pub.3gppnetwork.org",
+        "sos.epdg.epc.mnc001.mcc999.pub.3gppnetwork.org",
+    }
+    assert all("SERVFAIL" in f["reason"] for f in broken["failed"])
+
+
+def test_union_across_resolvers_and_ipv6_transport(wifiq, knot, knot2):
+    run = wifiq("resolve", "--plmn", "505-01", "--resolver", knot.address,
+                "--resolver", knot2.address6, "--samples", "2", "--json")
+    assert run.code == 0, run.err
+    telstra = operator(run.json, "505-01")
+    assert telstra["active"] == ["203.0.113.10", "203.0.113.11", "2001:db8::10"]
+    lookups = telstra["names"][0]["lookups"]
+    assert {lk["resolver"] for lk in lookups} == {knot.address, knot2.address6}
+    assert {lk["sample"] for lk in lookups} == {0, 1}
+
+
+def test_dead_resolver_is_a_timeout_never_an_empty_answer(wifiq, knot, silent):
+    start = time.monotonic()
+    run = wifiq("resolve", "--plmn", "505-01", "--resolver", silent.address,
+                "--timeout", "0.2", "--retries", "1", "--json")
+    assert time.monotonic() - start < 20
+    assert run.code == 1 and run.json["status"] == "failed"
+    lookups = operator(run.json, "505-01")["names"][0]["lookups"]
+    assert {lk["outcome"] for lk in lookups} == {"timeout"}
+    assert {lk["attempts"] for lk in lookups} == {2}
+    both = wifiq("resolve", "--plmn", "505-01", "--resolver", silent.address,
+                 "--resolver", knot.address, "--timeout", "0.2", "--retries", "0")
+    assert both.code == 4 and "203.0.113.10" in both.out and "lookups failed" in both.err
+
+
+def test_list_and_text_output(wifiq, knot):
+    run = wifiq("resolve", "--plmn", "505-01", "--plmn", "505-02", "--resolver", knot.address,
+                "--list")
+    assert run.code == 0
+    assert run.out.split() == ["198.51.100.20", "203.0.113.10", "203.0.113.21",
+                               "2001:db8::10", "2001:db8::20"]
+    text = wifiq("resolve", "--plmn", "505-01", "--resolver", knot.address)
+    assert "505-01 Telstra" in text.out and "A:addresses AAAA:addresses" in text.out
+
+
+def test_bad_input_is_one_line(wifiq):
+    for args, words in [
+        (["--plmn", "505-01", "--resolver", "dns.example"], "bad resolver"),
+        (["--plmn", "5051"], "5051"),
+        (["--plmn", "505-01", "--resolver", "127.0.0.1", "--kind", "nope"], "nope"),
+        (["--resolver", "127.0.0.1"], "select operators"),
+    ]:
+        run = wifiq("resolve", *args)
+        assert run.code == 2, (args, run.err)
+        assert words in run.err and "Traceback" not in run.err
+        assert len(run.err.strip().splitlines()) == 1, run.err
+
+
+def test_truncated_answer_is_asked_again_over_tcp(wifiq, knot):
+    run = wifiq("resolve", "--plmn", "505-09", "--kind", "epdg", "--resolver", knot.address,
+                "--json")
+    assert run.code == 0, run.err
+    name = operator(run.json, "505-09")["names"][0]
+    assert len(name["addresses"]) == 80 and name["outcome"]["AAAA"] == "addresses"
+    assert "2001:db8:9::50" in name["addresses"]
+
+
+def test_progress_bar_only_on_a_terminal(wifiq, knot):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    many = [arg for mnc in range(100, 160) for arg in ("--plmn", f"505-{mnc}")]
+    args = [sys.executable, "-m", "wifiq.cli", "resolve", *many, "--resolver", knot.address,
+            "--list"]
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.Popen(args, env=wifiq.env, stdout=subprocess.PIPE, stderr=secondary)
+        os.close(secondary)
+        out, _ = proc.communicate(timeout=60)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(primary)
+    assert proc.returncode == 0 and b"resolving" in seen and out == b""
+    piped = wifiq("resolve", *many, "--resolver", knot.address, "--list")
+    assert piped.err == "" and piped.out == ""
+
+
+def test_history_without_state_is_a_clear_error(wifiq):
+    run = wifiq("history", "--plmn", "505-01", "--state", str(wifiq.home / "none.sqlite"))
+    assert run.code == 2 and "run wifiq refresh first" in run.err

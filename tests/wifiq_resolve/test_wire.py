@@ -1,0 +1,89 @@
+"""The fast wire codec agrees with dnspython and rejects malformed bytes with WireError only."""
+
+from __future__ import annotations
+
+import dns.message
+import dns.rrset
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wifiq.resolve.wire import (
+    TYPE_AAAA,
+    WireError,
+    encode_query,
+    parse_response,
+    response_from_message,
+)
+
+label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=20)
+names = st.lists(label, min_size=1, max_size=5).map(".".join)
+ipv4 = st.tuples(*[st.integers(0, 255)] * 4).map(lambda t: ".".join(map(str, t)))
+ipv6 = st.binary(min_size=16, max_size=16).map(
+    lambda b: __import__("ipaddress").IPv6Address(b).compressed)
+
+
+@st.composite
+def messages(draw):
+    qname = draw(names)
+    msg = dns.message.make_response(dns.message.make_query(qname, draw(st.sampled_from(["A", "AAAA"]))))
+    msg.set_rcode(draw(st.sampled_from([0, 2, 3, 5])))
+    chain = draw(st.lists(names, min_size=0, max_size=3, unique=True).filter(lambda c: qname not in c))
+    owner = qname
+    for target in chain:  # distinct owners: dnspython keeps one CNAME per owner
+        msg.answer.append(dns.rrset.from_text(owner + ".", draw(st.integers(0, 2**31 - 1)), "IN", "CNAME", target + "."))
+        owner = target
+    for address in draw(st.lists(ipv4, max_size=4, unique=True)):
+        msg.answer.append(dns.rrset.from_text(owner + ".", 300, "IN", "A", address))
+    for address in draw(st.lists(ipv6, max_size=4, unique=True)):
+        msg.answer.append(dns.rrset.from_text(owner + ".", 300, "IN", "AAAA", address))
+    if draw(st.booleans()):
+        msg.authority.append(dns.rrset.from_text(
+            "pub.3gppnetwork.org.", 60, "IN", "SOA", f"ns.{qname}. h.{qname}. 1 2 3 4 {draw(st.integers(0, 2**32 - 1))}"))
+    return msg
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messages())
+def test_parse_matches_dnspython(msg):
+    wire = msg.to_wire()  # dnspython compresses names: pointers are exercised
+    ours = parse_response(wire)
+    theirs = response_from_message(dns.message.from_wire(wire))
+    assert ours.rcode == theirs.rcode and ours.qname == theirs.qname and ours.qtype == theirs.qtype
+    assert sorted(ours.answer, key=repr) == sorted(theirs.answer, key=repr)
+    assert sorted(ours.authority, key=repr) == sorted(theirs.authority, key=repr)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messages(), st.data())
+def test_every_truncation_or_corruption_is_a_wire_error(msg, data):
+    wire = msg.to_wire()
+    cut = data.draw(st.integers(0, len(wire) - 1))
+    with pytest.raises(WireError):
+        parse_response(wire[:cut])
+    flipped = bytearray(wire)
+    position = data.draw(st.integers(0, len(wire) - 1))
+    flipped[position] ^= data.draw(st.integers(1, 255))
+    try:
+        parse_response(bytes(flipped))
+    except WireError:
+        pass  # the only exception allowed
+
+
+def test_pointer_loop_and_forward_pointer_rejected():
+    header = bytes.fromhex("1234 8180 0001 0000 0000 0000".replace(" ", ""))
+    looping = header + b"\xc0\x0c" + b"\x00\x01\x00\x01"
+    with pytest.raises(WireError, match="pointer"):
+        parse_response(looping)
+    forward = header + b"\xc0\x20" + b"\x00\x01\x00\x01"
+    with pytest.raises(WireError, match="pointer"):
+        parse_response(forward)
+
+
+def test_encoded_query_is_read_by_dnspython():
+    wire = encode_query(0xBEEF, "Epdg.epc.mnc001.mcc505.pub.3gppnetwork.org", TYPE_AAAA)
+    msg = dns.message.from_wire(wire)
+    assert msg.id == 0xBEEF and msg.question[0].rdtype == TYPE_AAAA
+    assert msg.edns == 0 and msg.payload == 1232
+    with pytest.raises(WireError):
+        encode_query(1, "a" * 64 + ".example", 1)

@@ -1,0 +1,82 @@
+"""``wifiq history``: an operator's addresses over time, from the refresh state.
+
+Text: the addresses active now (first seen, last seen, hold-down count), then every change
+(time, +/-, address, name, reason). ``--json`` adds the addresses seen at every refresh.
+Exit status: 0; 1 when the state file is unusable; 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import UsageError
+from ..holddown import format_time
+from ..plmn import Plmn
+from ..store import StateStore, default_state_path
+from .options import PlmnType
+
+
+@click.command("history")
+@click.option("--plmn", "plmns", multiple=True, type=PlmnType(), required=True,
+              help="PLMN as MCC-MNC, e.g. 505-01 (repeatable).")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="State file (SQLite). [the user data dir]")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def history(plmns: tuple[Plmn, ...], state_path: Path | None, as_json: bool) -> None:
+    """Show the selected operators' ePDG addresses over time."""
+    path = state_path or default_state_path()
+    if not path.exists():
+        raise UsageError(f"no state file at {path}: run wifiq refresh first (or give --state)")
+    out: list[dict[str, Any]] = []
+    with StateStore(path) as store:
+        for plmn in plmns:
+            rows = store.names_of([str(plmn)])
+            names = list(dict.fromkeys(name for name, _, _ in rows))
+            active = store.active(names) if names else []
+            events = store.history(names) if names else []
+            sightings = store.sightings(names) if names else []
+            out.append({
+                "plmn": str(plmn),
+                "names": [{"name": n, "kind": k} for n, _, k in rows],
+                "active": [{"name": s.name, "address": s.address,
+                            "first_seen": format_time(s.first_seen),
+                            "last_seen": format_time(s.last_seen),
+                            "missing_count": s.missing_count} for s in active],
+                "changes": [{"at": format_time(e.refreshed_at), "run": e.run_id, "name": e.name,
+                             "address": e.address, "change": e.change, "reason": e.reason}
+                            for e in events],
+                "seen": _seen_by_run(sightings),
+            })
+    if as_json:
+        click.echo(json.dumps({"operators": out}, indent=1))
+        return
+    for entry in out:
+        click.echo(f"{entry['plmn']}")
+        if not entry["names"]:
+            click.echo("  never refreshed")
+            continue
+        click.echo("  active now:")
+        for a in entry["active"]:
+            missing = f"  missing x{a['missing_count']}" if a["missing_count"] else ""
+            click.echo(f"    {a['address']:<39} {a['first_seen']} .. {a['last_seen']}  "
+                       f"{a['name']}{missing}")
+        click.echo("  changes:")
+        for c in entry["changes"]:
+            sign = "+" if c["change"] == "added" else "-"
+            click.echo(f"    {c['at']} {sign} {c['address']:<39} {c['name']}  ({c['reason']})")
+
+
+def _seen_by_run(sightings: list[tuple[int, float, str, str]]) -> list[dict[str, Any]]:
+    """The distinct addresses seen at each refresh, oldest first."""
+    times: dict[int, float] = {}
+    seen: dict[int, list[str]] = {}
+    for run_id, at, _name, address in sightings:
+        times[run_id] = at
+        addresses = seen.setdefault(run_id, [])
+        if address not in addresses:
+            addresses.append(address)
+    return [{"run": r, "at": format_time(times[r]), "addresses": seen[r]} for r in seen]

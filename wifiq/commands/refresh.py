@@ -1,0 +1,79 @@
+"""``wifiq refresh``: resolve the selection, record it in the state, print what changed.
+
+Silent (text mode) when nothing changed and nothing failed, so cron mails only news.
+``--json`` always prints the document of :mod:`wifiq.report` (for ``wifiq render``).
+Then the config file's ``[[outputs]]`` are re-rendered (:mod:`wifiq.outputs`).
+Exit status: 0 no change; 3 changed; 4 some lookups failed, last good addresses kept;
+1 fatal (every lookup failed, state busy or unusable, an output failed); 2 bad command line
+or config.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..outputs import OutputError, check_outputs, write_outputs
+from ..plmn import Plmn
+from ..refresh import run_refresh
+from ..report import document, format_news
+from ..store import RefreshLock, StateStore, default_state_path
+from .resolve_options import (
+    lookup_count,
+    progress_bar,
+    resolve_options,
+    selected_targets,
+    settings,
+)
+
+
+@click.command("refresh")
+@resolve_options
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="State file (SQLite). [config 'state', else the user data dir]")
+@click.option("--wait", type=click.FloatRange(0, 86400), default=60.0, show_default=True,
+              help="Seconds to wait for another refresh of the same state to finish.")
+def refresh(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[str, ...],
+            plmns: tuple[Plmn, ...], overrides_files: tuple[Path, ...], kinds: tuple[str, ...],
+            resolvers: tuple[str, ...], samples: int | None, timeout: float | None,
+            retries: int | None, concurrency: int | None, as_json: bool,
+            state_path: Path | None, wait: float) -> int:
+    """Resolve the selection, keep the history, and report added/removed/failed addresses.
+
+    Prints nothing when nothing changed and nothing failed (cron mails only news).
+    Exit status: 0 unchanged, 3 changed, 4 some lookups failed (last good kept),
+    1 fatal (all lookups failed, state busy or unusable, output failed), 2 bad input.
+    """
+    config, options = settings(
+        config_path=config_path, countries=countries, mccs=mccs, plmns=plmns,
+        overrides_files=overrides_files, kinds=kinds, resolvers=resolvers, samples=samples,
+        timeout=timeout, retries=retries, concurrency=concurrency)
+    check_outputs(config.outputs)
+    db, targets = selected_targets(config.selection)
+    path = state_path or config.state or default_state_path()
+    total = lookup_count(len({t.fqdn for t in targets}), options)
+    with RefreshLock(path, wait), StateStore(path) as store:
+        with progress_bar(total, "refreshing") as progress:
+            result = run_refresh(db, targets, options, config.holddown, store, progress=progress)
+        output_error: OutputError | None = None
+        try:  # still under the lock: outputs are written in refresh order
+            written = write_outputs(config.outputs, result.status, result.refreshed_at,
+                                    result.reports, result.previous_at)
+        except OutputError as exc:
+            written, output_error = [], exc
+    if as_json:
+        click.echo(json.dumps(document(result.status, result.refreshed_at, result.reports)))
+    else:
+        for line in format_news(result.reports):
+            click.echo(line)
+    for item in written:
+        for out_path in item.paths:
+            click.echo(f"wifiq: wrote {item.output.target} output {out_path}", err=True)
+    if result.status == "failed":
+        click.echo(f"wifiq: every lookup failed; the last good addresses in {path} are kept",
+                   err=True)
+    if output_error is not None:
+        raise output_error
+    return result.exit_code

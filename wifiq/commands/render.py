@@ -1,0 +1,61 @@
+"""``wifiq render`` and ``wifiq formats``: thin commands over :mod:`wifiq.render`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..errors import UsageError
+from ..render import load_render_input, render, split_sections, targets, write_output
+from ..render.registry import get_renderer
+
+
+@click.command("render")
+@click.argument("target")
+@click.option("--from", "source", required=True, metavar="FILE", help="wifiq resolve/refresh --json output ('-' = stdin).")
+@click.option(
+    "--previous",
+    "--delta-from",
+    "previous",
+    metavar="FILE",
+    help="The previous refresh's JSON: render only the change (platform add/remove commands).",
+)
+@click.option("--dscp", default="ef", show_default=True, help="DSCP name (ef, af41, cs5…) or number 0-63.")
+@click.option("--out", "out", metavar="PATH", help="Write atomically to PATH (a directory for multi-file targets).")
+@click.option("--json", "as_json", is_flag=True, help="Print {target, mode, files: {name: text}} as JSON.")
+def render_command(target: str, source: str, previous: str | None, dscp: str, out: str | None, as_json: bool) -> None:
+    """Render the active ePDG addresses as configuration for TARGET (see `wifiq formats`)."""
+    info = get_renderer(target).info
+    current = load_render_input(source)
+    before = load_render_input(previous) if previous else None
+    text = render(info.name, current, previous=before, dscp=dscp)
+    mode = "delta" if before else "full"
+    if out:
+        for path in write_output(info.name, text, out):
+            click.echo(f"wifiq: wrote {path}", err=True)
+        return
+    if as_json:
+        files = split_sections(text) if info.files else {f"wifiq-{info.name}.{info.extension}": text}
+        click.echo(json.dumps({"target": info.name, "mode": mode, "files": files}, indent=2))
+        return
+    click.echo(text, nl=False)
+
+
+@click.command("formats")
+@click.option("--json", "as_json", is_flag=True, help="Print the capability sheets as JSON.")
+def formats_command(as_json: bool) -> None:
+    """List the render targets and what each supports."""
+    sheets = targets()
+    if as_json:
+        click.echo(json.dumps([info.as_dict() for info in sheets.values()], indent=2))
+        return
+    if not sheets:
+        raise UsageError("no render targets are registered")
+    width = max(len(name) for name in sheets)
+    for name, info in sheets.items():
+        families = "+".join(f"IPv{f}" for f in info.families)
+        files = f"; files: {', '.join(info.files)}" if info.files else ""
+        click.echo(f"{name:<{width}}  {info.title}: {families}; {info.protocols}; delta: {info.delta}{files}")
+        for limit in info.limits:
+            click.echo(f"{'':<{width}}    limit: {limit}")

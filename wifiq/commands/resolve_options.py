@@ -1,0 +1,119 @@
+"""Options shared by ``wifiq resolve`` and ``wifiq refresh``: config file, name kinds,
+resolvers and how hard to ask; merged with the config file (the command line wins)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..config import Config, Selection, load_config
+from ..names import DEFAULT_KINDS, KINDS, EpdgName, check_kinds
+from ..operators import OperatorDb, load_operators
+from ..plmn import Plmn
+from ..resolve import ResolveOptions, RetryPolicy, parse_resolver, system_resolvers
+from ..selection import names_for_selection
+from .options import selection_options
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Below this many lookups no progress bar is drawn.
+PROGRESS_THRESHOLD = 200
+
+
+def resolve_options(func: F) -> F:
+    """Selection (``--country``, ``--mcc``, ``--plmn``, ``--overrides``), ``--kind``,
+    ``--config``, ``--resolver``, ``--samples``, ``--timeout``, ``--retries``,
+    ``--concurrency`` and ``--json``."""
+    options = [
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="TOML config file (selection, resolvers, hold-down, outputs)."),
+        click.option("--kind", "kinds", multiple=True, metavar="KIND",
+                     help=f"Name form (repeatable; default epdg and sos): {', '.join(KINDS)}."),
+        click.option("--resolver", "resolvers", multiple=True, metavar="IP[:PORT]",
+                     help="DNS server to ask (repeatable; [IPv6]:PORT; default: the system's)."),
+        click.option("--samples", type=click.IntRange(1, 100),
+                     help="Ask every question N times per resolver; the union is kept. [1]"),
+        click.option("--timeout", type=click.FloatRange(0.01, 60),
+                     help="Seconds to wait for each answer. [2]"),
+        click.option("--retries", type=click.IntRange(0, 10),
+                     help="Retries after a timeout or SERVFAIL, with backoff. [2]"),
+        click.option("--concurrency", type=click.IntRange(1, 4096),
+                     help="Lookups in flight at once. [256]"),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return selection_options(func)
+
+
+def settings(
+    *,
+    config_path: Path | None,
+    countries: tuple[str, ...],
+    mccs: tuple[str, ...],
+    plmns: tuple[Plmn, ...],
+    overrides_files: tuple[Path, ...],
+    kinds: tuple[str, ...],
+    resolvers: tuple[str, ...],
+    samples: int | None,
+    timeout: float | None,
+    retries: int | None,
+    concurrency: int | None,
+) -> tuple[Config, ResolveOptions]:
+    """The config file (if any) with the command line's values put over it, and the resolver
+    options. Raises ConfigError, UsageError (bad resolver or kind), NoResolverError."""
+    config = load_config(config_path) if config_path else Config()
+    selection = config.selection
+    if countries or mccs or plmns:
+        selection = Selection(tuple(c.upper() for c in countries), mccs, plmns,
+                              selection.kinds, selection.overrides)
+    selection = replace(selection, kinds=kinds or selection.kinds,
+                        overrides=selection.overrides + overrides_files)
+    check_kinds(selection.kinds or ("epdg",))
+    config = replace(
+        config,
+        selection=selection,
+        resolvers=tuple(parse_resolver(r) for r in resolvers) or config.resolvers,
+        samples=samples or config.samples,
+        timeout=timeout or config.timeout,
+        retries=config.retries if retries is None else retries,
+        concurrency=concurrency or config.concurrency,
+    )
+    options = ResolveOptions(
+        resolvers=config.resolvers or system_resolvers(),
+        samples=config.samples,
+        concurrency=config.concurrency,
+        retry=RetryPolicy(timeout=config.timeout, retries=config.retries),
+    )
+    return config, options
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A click progress bar on stderr for long runs on a terminal; None otherwise."""
+    if total < PROGRESS_THRESHOLD or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def lookup_count(names: int, options: ResolveOptions) -> int:
+    """How many lookups a run of ``names`` names makes (A and AAAA, resolvers, samples)."""
+    return names * 2 * len(options.resolvers) * options.samples
+
+
+def selected_targets(selection: Selection) -> tuple[OperatorDb, list[EpdgName]]:
+    """The operator data and every name to look up for ``selection`` (published names
+    included; FQDNs in lower case without the final dot). Raises NothingSelectedError,
+    UnknownCountryError, UnknownKindError, OperatorDataError."""
+    db = load_operators(overrides_files=selection.overrides)
+    plmns = db.select(country=selection.countries, mcc=selection.mccs, plmn=selection.plmns)
+    names = names_for_selection(db, plmns, selection.kinds or DEFAULT_KINDS)
+    return db, [EpdgName(n.plmn, n.kind, n.fqdn.rstrip(".").lower()) for n in names]

@@ -1,0 +1,217 @@
+"""The refresh configuration file (TOML): selection, resolvers, hold-down, state and outputs.
+
+Example (every key optional; command-line options win over the file)::
+
+    state = "/var/lib/wifiq/state.sqlite"   # top-level keys come before the first [table]
+
+    [selection]
+    countries = ["AU"]            # ISO codes
+    mccs = []                     # e.g. ["505"]
+    plmns = ["530-01"]            # MCC-MNC
+    kinds = ["epdg", "sos"]       # name forms (wifiq names --help)
+    overrides = []                # extra overrides files
+
+    [resolve]
+    resolvers = ["192.0.2.53", "[2001:db8::53]:53"]   # default: the system's
+    samples = 3                   # ask each question N times per resolver (union)
+    timeout = 2.0                 # seconds per attempt
+    retries = 2                   # after a timeout or SERVFAIL
+    concurrency = 256             # lookups in flight
+
+    [holddown]
+    refreshes = 3                 # complete answers without the address before removal
+    age = "1d"                    # and at least this long (s, m, h, d, w)
+
+    [[outputs]]
+    target = "nftables"
+    path = "/etc/nftables.d/wifiq.nft"
+    delta = false
+    dscp = 46
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import WifiqError
+from .holddown import HoldDown, parse_duration
+from .plmn import Plmn, parse_plmn
+from .resolve.lookup import ResolverAddress, parse_resolver
+
+
+class ConfigError(WifiqError):
+    """The config file is unreadable or wrong: ``path``, the ``key`` at fault and the problem."""
+
+    exit_code = 2
+
+    def __init__(self, path: Path, key: str, problem: str) -> None:
+        where = f"{path}: {key}: " if key else f"{path}: "
+        super().__init__(f"config {where}{problem}")
+        self.path = path
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which operators and which name forms to resolve."""
+
+    countries: tuple[str, ...] = ()
+    mccs: tuple[str, ...] = ()
+    plmns: tuple[Plmn, ...] = ()
+    kinds: tuple[str, ...] = ()
+    overrides: tuple[Path, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.countries or self.mccs or self.plmns)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One rendered file to keep up to date after a refresh (see ``wifiq render``)."""
+
+    target: str
+    path: Path
+    delta: bool = False
+    dscp: int = 46
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a refresh needs besides the command line."""
+
+    selection: Selection = field(default_factory=Selection)
+    resolvers: tuple[ResolverAddress, ...] = ()
+    samples: int = 1
+    timeout: float = 2.0
+    retries: int = 2
+    concurrency: int = 256
+    holddown: HoldDown = field(default_factory=HoldDown)
+    state: Path | None = None
+    outputs: tuple[Output, ...] = ()
+
+
+_KNOWN = {
+    "": {"selection", "resolve", "holddown", "state", "outputs"},
+    "selection": {"countries", "mccs", "plmns", "kinds", "overrides"},
+    "resolve": {"resolvers", "samples", "timeout", "retries", "concurrency"},
+    "holddown": {"refreshes", "age"},
+    "outputs": {"target", "path", "delta", "dscp"},
+}
+
+
+def load_config(path: Path) -> Config:
+    """Read and check a config file; raises ConfigError naming the key and the problem."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(path, "", exc.strerror or str(exc)) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path) -> Config:
+    """The checked :class:`Config` of already-parsed TOML ``data`` read from ``path``."""
+    _check_keys(data, "", path)
+    sel = _table(data, "selection", path)
+    res = _table(data, "resolve", path)
+    hold = _table(data, "holddown", path)
+    base = path.parent
+    try:
+        selection = Selection(
+            countries=tuple(c.upper() for c in _strings(sel, "countries", path, "selection")),
+            mccs=_strings(sel, "mccs", path, "selection"),
+            plmns=tuple(parse_plmn(p) for p in _strings(sel, "plmns", path, "selection")),
+            kinds=_strings(sel, "kinds", path, "selection"),
+            overrides=tuple(base / p for p in _strings(sel, "overrides", path, "selection")),
+        )
+        resolvers = tuple(parse_resolver(r) for r in _strings(res, "resolvers", path, "resolve"))
+        holddown = HoldDown(
+            refreshes=_int(hold, "refreshes", 3, path, "holddown", minimum=1),
+            age=parse_duration(hold.get("age", 0)),
+        )
+    except ConfigError:
+        raise
+    except WifiqError as exc:
+        raise ConfigError(path, "", str(exc)) from None
+    outputs = []
+    raw_outputs = data.get("outputs", [])
+    if not isinstance(raw_outputs, list):
+        raise ConfigError(path, "outputs", "must be an array of tables ([[outputs]])")
+    for index, item in enumerate(raw_outputs):
+        key = f"outputs[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(path, key, "must be a table")
+        _check_keys(item, "outputs", path, key)
+        if not isinstance(item.get("target"), str) or not isinstance(item.get("path"), str):
+            raise ConfigError(path, key, "needs target and path (strings)")
+        delta = item.get("delta", False)
+        if not isinstance(delta, bool):
+            raise ConfigError(path, f"{key}.delta", "must be true or false")
+        outputs.append(
+            Output(
+                target=item["target"],
+                path=base / item["path"],
+                delta=delta,
+                dscp=_int(item, "dscp", 46, path, key, minimum=0, maximum=63),
+            )
+        )
+    state = data.get("state")
+    if state is not None and not isinstance(state, str):
+        raise ConfigError(path, "state", "must be a path (string)")
+    timeout = res.get("timeout", 2.0)
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 60:
+        raise ConfigError(path, "resolve.timeout", "must be a number of seconds in (0, 60]")
+    return Config(
+        selection=selection,
+        resolvers=resolvers,
+        samples=_int(res, "samples", 1, path, "resolve", minimum=1, maximum=100),
+        timeout=float(timeout),
+        retries=_int(res, "retries", 2, path, "resolve", minimum=0, maximum=10),
+        concurrency=_int(res, "concurrency", 256, path, "resolve", minimum=1, maximum=4096),
+        holddown=holddown,
+        state=base / state if state else None,
+        outputs=tuple(outputs),
+    )
+
+
+def _check_keys(table: dict[str, Any], section: str, path: Path, where: str = "") -> None:
+    unknown = sorted(set(table) - _KNOWN[section])
+    if unknown:
+        raise ConfigError(path, where or section or "top level", f"unknown key {unknown[0]!r}")
+
+
+def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(path, name, "must be a table")
+    _check_keys(value, name, path)
+    return value
+
+
+def _strings(table: dict[str, Any], key: str, path: Path, section: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(path, f"{section}.{key}", "must be a list of strings")
+    return tuple(value)
+
+
+def _int(
+    table: dict[str, Any],
+    key: str,
+    default: int,
+    path: Path,
+    section: str,
+    *,
+    minimum: int,
+    maximum: int = 1_000_000,
+) -> int:
+    value = table.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
+        raise ConfigError(path, f"{section}.{key}", f"must be an integer {minimum}-{maximum}")
+    return value

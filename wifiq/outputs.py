@@ -1,0 +1,101 @@
+"""After a refresh: re-render the config file's ``[[outputs]]`` with :mod:`wifiq.render`.
+
+Policy: a *full* output is written when addresses changed or its file is missing; a *delta*
+output (``delta = true``) is written only when addresses changed, and holds the change of that
+refresh alone (platform add/remove commands). Unchanged refreshes touch no file. Files are
+written atomically; a multi-file target (iptables, plain) needs ``path`` to be a directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import ConfigError, Output
+from .errors import WifiqError
+from .render import parse_render_input, render, write_output
+from .render.registry import get_renderer
+from .report import OperatorReport, document
+from .resolve.lookup import sort_addresses
+
+
+class OutputError(WifiqError):
+    """An output could not be rendered or written (``target``, ``path``, ``reason``); the
+    refresh itself is stored."""
+
+    def __init__(self, output: Output, reason: str) -> None:
+        super().__init__(f"output {output.target} -> {output.path}: {reason}")
+        self.output = output
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Written:
+    """An output written by :func:`write_outputs` and the files it wrote."""
+
+    output: Output
+    paths: tuple[Path, ...]
+
+
+def check_outputs(outputs: Sequence[Output]) -> None:
+    """Before any lookup: every target exists and a multi-file target's path is a directory.
+    Raises ConfigError naming the output (exit status 2)."""
+    for index, output in enumerate(outputs):
+        try:
+            info = get_renderer(output.target).info
+        except WifiqError as exc:
+            raise ConfigError(output.path, f"outputs[{index}].target", str(exc)) from None
+        if info.files and not output.path.is_dir():
+            raise ConfigError(
+                output.path,
+                f"outputs[{index}].path",
+                f"{info.name} writes several files ({', '.join(info.files)}): "
+                "give an existing directory",
+            )
+
+
+def previous_reports(reports: Sequence[OperatorReport]) -> list[dict[str, object]]:
+    """The operators as they were before this refresh (active = now − added + removed)."""
+    out = []
+    for report in reports:
+        entry = report.to_json()
+        removed = [address for address, _ in report.removed]
+        entry["active"] = list(
+            sort_addresses((set(report.active) - set(report.added)) | set(removed))
+        )
+        out.append(entry)
+    return out
+
+
+def write_outputs(
+    outputs: Sequence[Output],
+    status: str,
+    refreshed_at: float,
+    reports: Sequence[OperatorReport],
+    previous_at: float | None,
+) -> list[Written]:
+    """Render and write every output the policy calls for; raises OutputError on the first
+    that fails (earlier outputs stay written)."""
+    changed = any(r.added or r.removed for r in reports)
+    current_doc = document(status, refreshed_at, reports)
+    written = []
+    for output in outputs:
+        if not (changed or (not output.delta and not output.path.exists())):
+            continue
+        try:
+            current = parse_render_input(current_doc, "this refresh")
+            previous = None
+            if output.delta:
+                previous_doc = {**current_doc, "operators": previous_reports(reports)}
+                if previous_at is not None:
+                    previous_doc["refreshed_at"] = document(status, previous_at, [])["refreshed_at"]
+                previous = parse_render_input(previous_doc, "the previous refresh")
+            text = render(output.target, current, previous=previous, dscp=output.dscp)
+            paths = write_output(output.target, text, output.path)
+        except WifiqError as exc:
+            raise OutputError(output, str(exc)) from None
+        except OSError as exc:
+            raise OutputError(output, exc.strerror or str(exc)) from None
+        written.append(Written(output, tuple(paths)))
+    return written

@@ -1,0 +1,128 @@
+"""One refresh: resolve the selection, fold the answers into the state, report the diff.
+
+Nothing is written until every lookup has ended; then the whole refresh is stored in one
+transaction (:meth:`~wifiq.store.StateStore.record_refresh`), so a refresh killed at any point
+leaves the previous state or the new one.
+
+Exit statuses (the ``wifiq refresh`` contract, see docs/wifiq-cron.md):
+0 nothing changed, nothing failed; 3 addresses changed; 4 some lookups failed (their last good
+addresses kept; changes elsewhere may also have happened); 1 fatal (every lookup failed, the
+state is busy or unreadable); 2 bad command line or config.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from . import __version__
+from .holddown import AddressState, HoldDown, Observation, apply
+from .names import EpdgName
+from .operators import OperatorDb
+from .report import OperatorReport, lookup_status, operator_reports
+from .resolve import Lookup, ResolveOptions, resolve, summarize
+from .resolve.lookup import RECORD_TYPES, Outcome
+from .resolve.summary import NameSummary
+from .store import StateStore
+
+EXIT_UNCHANGED = 0
+EXIT_FATAL = 1
+EXIT_CHANGED = 3
+EXIT_PARTIAL = 4
+_EXIT_BY_STATUS = {
+    "unchanged": EXIT_UNCHANGED,
+    "changed": EXIT_CHANGED,
+    "partial": EXIT_PARTIAL,
+    "failed": EXIT_FATAL,
+}
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """A stored refresh: its status, time, run id and per-operator reports."""
+
+    status: str
+    refreshed_at: float
+    run_id: int
+    reports: tuple[OperatorReport, ...]
+    lookups: tuple[Lookup, ...]
+    previous_at: float | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return _EXIT_BY_STATUS[self.status]
+
+
+def observations(summaries: dict[str, NameSummary]) -> list[Observation]:
+    """One :class:`Observation` per (name, family) from the lookups' summaries."""
+    out = []
+    for name, summary in summaries.items():
+        for rdtype in RECORD_TYPES:
+            of_type = [lk for lk in summary.lookups if lk.rdtype == rdtype]
+            if not of_type:
+                continue
+            found = frozenset(summary.addresses_of(rdtype))
+            if found:
+                word = "addresses"
+            elif any(lk.outcome is Outcome.NXDOMAIN for lk in of_type):
+                word = "nxdomain"
+            else:
+                word = "nodata"
+            family = 6 if rdtype == "AAAA" else 4
+            out.append(Observation(name, family, summary.complete(rdtype), found, word))
+    return out
+
+
+def by_name(states: Sequence[AddressState]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for state in states:
+        grouped.setdefault(state.name, []).append(state.address)
+    return grouped
+
+
+def run_refresh(
+    db: OperatorDb,
+    targets: Sequence[EpdgName],
+    options: ResolveOptions,
+    hold: HoldDown,
+    store: StateStore,
+    *,
+    progress: Callable[[int], None] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> RefreshResult:
+    """Resolve ``targets``, apply the hold-down, store the run and return its diff.
+
+    Raises ResolverSocketError when a resolver's socket cannot be opened and StateError when
+    the state cannot be written (nothing is stored then).
+    """
+    refreshed_at = clock()
+    fqdns = list(dict.fromkeys(t.fqdn for t in targets))
+    lookups = resolve(fqdns, options, progress=progress)
+    summaries = summarize(lookups)
+    previous = store.active(fqdns)
+    last = store.last_run()
+    active, changes = apply(previous, observations(summaries), hold, refreshed_at)
+    status = lookup_status(lookups, changed=bool(changes))
+    run_id = store.record_refresh(
+        refreshed_at=refreshed_at,
+        finished_at=clock(),
+        status=status,
+        wifiq_version=__version__,
+        lookups=lookups,
+        active=active,
+        replaced_names=fqdns,
+        changes=changes,
+        name_plmns=((t.fqdn, str(t.plmn), t.kind) for t in targets),
+    )
+    reports = operator_reports(
+        db, targets, summaries, by_name(previous), by_name(active), changes
+    )
+    return RefreshResult(
+        status,
+        refreshed_at,
+        run_id,
+        tuple(reports),
+        tuple(lookups),
+        last.refreshed_at if last else None,
+    )

@@ -1,0 +1,108 @@
+"""AOS-CX: per-operator ``class ip``/``class ipv6`` + one ``policy`` that sets the DSCP.
+
+Apply it with ``interface <if>`` / ``apply policy WIFIQ-EPDG in`` on the client side and on the
+uplink (so downstream is marked too). Class entries have sequence numbers; policy entries are
+numbered from the PLMN (stable across refreshes), so a delta can add and remove operators. A
+changed operator's class is rewritten: its old entries are removed by number, then re-added.
+"""
+
+from __future__ import annotations
+
+from .base import Renderer, RendererInfo, commented, header_lines
+from .dscp import Dscp
+from .model import UDP_PORTS, Delta, IPAddress, OperatorAddresses, RenderInput
+from .names import NameRules
+
+POLICY = "WIFIQ-EPDG"
+
+
+class ArubaCxRenderer(Renderer):
+    """AOS-CX classifier classes + policy with ``action dscp``."""
+
+    info = RendererInfo(
+        name="aruba-cx",
+        title="Aruba AOS-CX",
+        description="per-operator class ip/ipv6 (match entries) + policy action dscp",
+        extension="cx",
+        limits=("class names <= 64 characters [A-Za-z0-9_-]",),
+    )
+    names = NameRules(max_length=64, case="upper", prefix="WIFIQ")
+
+    def class_name(self, op: OperatorAddresses, version: int) -> str:
+        """Class name of one operator and family."""
+        return self.names.operator(op, f"V{version}")
+
+    def entries(self, address: IPAddress) -> list[str]:
+        """Match entries for one address (without sequence numbers)."""
+        out = [f"match udp any {address} eq {p}" for p in UDP_PORTS]
+        out.append(f"match esp any {address}")
+        out += [f"match udp {address} eq {p} any" for p in UDP_PORTS]
+        out.append(f"match esp {address} any")
+        return out
+
+    def numbered(self, op: OperatorAddresses, version: int) -> list[str]:
+        """The class body: entries numbered 10, 20, … in address order (one string per address)."""
+        out = []
+        per = len(self.entries(op.addresses[0])) if op.addresses else 0
+        for i, address in enumerate(op.family(version)):
+            base = i * per * 10
+            out.append("\n".join(f"    {base + 10 * (k + 1)} {line}" for k, line in enumerate(self.entries(address))))
+        return out
+
+    def sequence_numbers(self, op: OperatorAddresses, version: int) -> list[int]:
+        """The entry numbers :meth:`numbered` gives one operator's class."""
+        per = len(self.entries(op.addresses[0])) if op.addresses else 0
+        return [10 * (k + 1) for k in range(per * len(op.family(version)))]
+
+    @staticmethod
+    def policy_seq(op: OperatorAddresses, version: int) -> int:
+        """A policy sequence number fixed by PLMN and family (57 ≠ 057 keeps its own number)."""
+        mnc = int(op.mnc) + (1000 if len(op.mnc) == 3 else 0)
+        return (int(op.mcc) * 10000 + mnc) * 10 + (0 if version == 4 else 1)
+
+    def policy_line(self, op: OperatorAddresses, version: int, dscp: Dscp) -> str:
+        """One policy entry: the operator's class → set DSCP."""
+        kind = "ip" if version == 4 else "ipv6"
+        value = dscp.name.upper() if dscp.name and dscp.name.startswith(("af", "cs", "ef")) else str(dscp.value)
+        return f"    {self.policy_seq(op, version)} class {kind} {self.class_name(op, version)} action dscp {value}"
+
+    def class_block(self, op: OperatorAddresses, version: int) -> list[str]:
+        """A complete class definition."""
+        kind = "ip" if version == 4 else "ipv6"
+        return [f"class {kind} {self.class_name(op, version)}", *self.numbered(op, version)]
+
+    def full(self, doc: RenderInput, dscp: Dscp) -> str:
+        out = commented("!", header_lines(doc, dscp, self.info.name))
+        for op in doc.with_addresses:
+            out += [line for v in (4, 6) if op.family(v) for line in self.class_block(op, v)]
+        out.append(f"policy {POLICY}")
+        for op in doc.with_addresses:
+            out += [self.policy_line(op, v, dscp) for v in (4, 6) if op.family(v)]
+        return "\n".join(out) + "\n"
+
+    def delta(self, change: Delta, dscp: Dscp) -> str:
+        out = commented("!", header_lines(change.current, dscp, self.info.name, change))
+        policy: list[str] = []
+        drop: list[str] = []
+        for item in change.operators:
+            for version in (4, 6):
+                before = item.before.family(version) if item.before else ()
+                after = item.after.family(version) if item.after else ()
+                kind = "ip" if version == 4 else "ipv6"
+                if not before and after:
+                    out += self.class_block(item.after, version)  # type: ignore[arg-type]
+                    policy.append(self.policy_line(item.after, version, dscp))  # type: ignore[arg-type]
+                elif before and not after:
+                    policy.append(f"    no {self.policy_seq(item.before, version)}")  # type: ignore[arg-type]
+                    drop.append(f"no class {kind} {self.class_name(item.before, version)}")  # type: ignore[arg-type]
+                elif before != after:
+                    out.append(f"class {kind} {self.class_name(item.after, version)}")  # type: ignore[arg-type]
+                    out += [f"    no {seq}" for seq in self.sequence_numbers(item.before, version)]  # type: ignore[arg-type]
+                    out += self.numbered(item.after, version)  # type: ignore[arg-type]
+        if policy:
+            out += [f"policy {POLICY}", *policy]
+        out += drop
+        return "\n".join(out) + "\n"
+
+
+RENDERER = ArubaCxRenderer()

@@ -1,0 +1,89 @@
+"""ArubaOS 8 / AOS 10: per-operator ``netdestination``/``netdestination6`` + one session ACL.
+
+The session ACL ``WIFIQ-EPDG`` permits IKE, NAT-T and ESP to and from each alias with
+``queue high tos <dscp> dot1p-priority <up>``; put it at the top of the user role's ACLs. A
+delta adds/removes ``host`` lines, and whole aliases with their ACL lines.
+"""
+
+from __future__ import annotations
+
+from .base import Renderer, RendererInfo, commented, header_lines
+from .dscp import Dscp
+from .model import UDP_PORTS, Delta, OperatorAddresses, RenderInput
+from .names import NameRules
+
+ACL = "WIFIQ-EPDG"
+
+
+class ArubaOsRenderer(Renderer):
+    """ArubaOS netdestination aliases + ``ip access-list session`` with QoS actions."""
+
+    info = RendererInfo(
+        name="aruba-os",
+        title="ArubaOS 8 / AOS 10",
+        description="per-operator netdestination(6) aliases + session ACL with queue/tos/dot1p-priority",
+        extension="aos",
+        limits=("alias names <= 64 characters [A-Za-z0-9_-]",),
+    )
+    names = NameRules(max_length=64, case="upper", prefix="WIFIQ")
+
+    def alias(self, op: OperatorAddresses, version: int) -> str:
+        """The netdestination name of one operator and family."""
+        return self.names.operator(op, "V6" if version == 6 else "")
+
+    def destination(self, op: OperatorAddresses, version: int) -> list[str]:
+        """A netdestination block with one ``host`` line per address."""
+        keyword = "netdestination" if version == 4 else "netdestination6"
+        return [f"{keyword} {self.alias(op, version)}", *(f"  host {a}" for a in op.family(version)), "!"]
+
+    def acl_lines(self, op: OperatorAddresses, version: int, dscp: Dscp) -> list[str]:
+        """Session ACL entries for one alias: both directions, IKE, NAT-T and ESP."""
+        qos = f"permit queue {'high' if dscp.user_priority >= 4 else 'low'} tos {dscp.value} dot1p-priority {dscp.user_priority}"
+        fam = "ipv6 " if version == 6 else ""
+        name = self.alias(op, version)
+        out = [f"  {fam}any alias {name} udp {p} {qos}" for p in UDP_PORTS]
+        out.append(f"  {fam}any alias {name} 50 {qos}")
+        out += [f"  {fam}alias {name} any udp {p} {qos}" for p in UDP_PORTS]
+        out.append(f"  {fam}alias {name} any 50 {qos}")
+        return out
+
+    def full(self, doc: RenderInput, dscp: Dscp) -> str:
+        out = commented("!", header_lines(doc, dscp, self.info.name))
+        for op in doc.with_addresses:
+            out += [line for v in (4, 6) if op.family(v) for line in self.destination(op, v)]
+        out.append(f"ip access-list session {ACL}")
+        for op in doc.with_addresses:
+            out += [line for v in (4, 6) if op.family(v) for line in self.acl_lines(op, v, dscp)]
+        out.append("!")
+        return "\n".join(out) + "\n"
+
+    def delta(self, change: Delta, dscp: Dscp) -> str:
+        out = commented("!", header_lines(change.current, dscp, self.info.name, change))
+        acl: list[str] = []
+        drop: list[str] = []
+        for item in change.operators:
+            op = item.current
+            for version in (4, 6):
+                before = item.before.family(version) if item.before else ()
+                after = item.after.family(version) if item.after else ()
+                keyword = "netdestination" if version == 4 else "netdestination6"
+                if not before and after:
+                    out += self.destination(op, version)
+                    acl += self.acl_lines(op, version, dscp)
+                elif before and not after:
+                    acl += ["  no " + line.strip() for line in self.acl_lines(op, version, dscp)]
+                    drop.append(f"no {keyword} {self.alias(op, version)}")
+                else:
+                    added = [a for a in item.added if a.version == version]
+                    removed = [a for a in item.removed if a.version == version]
+                    if added or removed:
+                        out.append(f"{keyword} {self.alias(op, version)}")
+                        out += [f"  no host {a}" for a in removed] + [f"  host {a}" for a in added]
+                        out.append("!")
+        if acl:
+            out += [f"ip access-list session {ACL}", *acl, "!"]
+        out += drop
+        return "\n".join(out) + "\n"
+
+
+RENDERER = ArubaOsRenderer()

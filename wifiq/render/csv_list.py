@@ -1,0 +1,54 @@
+"""CSV: one row per (operator, address) — for spreadsheets and inventory tools.
+
+Full: ``plmn,mcc,mnc,brand,operator,family,address``. Delta: the same with a leading
+``action`` column (``add``/``remove``), one row per operator whose list changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from .base import Renderer, RendererInfo
+from .dscp import Dscp
+from .model import Delta, IPAddress, OperatorAddresses, RenderInput
+from .names import NameRules
+
+COLUMNS = ["plmn", "mcc", "mnc", "brand", "operator", "family", "address"]
+
+
+class CsvRenderer(Renderer):
+    """RFC 4180 CSV with a header row."""
+
+    info = RendererInfo(
+        name="csv",
+        title="CSV",
+        description="plmn,mcc,mnc,brand,operator,family,address rows (delta: with an action column)",
+        protocols="addresses only",
+        comments=False,
+        extension="csv",
+    )
+    names = NameRules(max_length=200)
+
+    @staticmethod
+    def _row(op: OperatorAddresses, address: IPAddress) -> list[str]:
+        return [op.plmn, op.mcc, op.mnc, op.brand or "", op.operator or "", f"ipv{address.version}", str(address)]
+
+    def full(self, doc: RenderInput, dscp: Dscp) -> str:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows(self._row(op, a) for op in doc.operators for a in op.addresses)
+        return buf.getvalue()
+
+    def delta(self, change: Delta, dscp: Dscp) -> str:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["action", *COLUMNS])
+        for item in change.operators:
+            writer.writerows(["remove", *self._row(item.current, a)] for a in item.removed)
+            writer.writerows(["add", *self._row(item.current, a)] for a in item.added)
+        return buf.getvalue()
+
+
+RENDERER = CsvRenderer()

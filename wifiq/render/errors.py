@@ -1,0 +1,45 @@
+"""Errors of the rendering layer; each carries the fields a script or a test needs."""
+
+from __future__ import annotations
+
+from ..errors import UsageError, WifiqError
+
+
+class RenderInputError(UsageError):
+    """A resolve/refresh JSON document is malformed: names the file and the field."""
+
+    def __init__(self, source: str, field: str, problem: str) -> None:
+        super().__init__(f"{source}: {field}: {problem}")
+        self.source = source
+        self.field = field
+        self.problem = problem
+
+
+class UnknownTargetError(UsageError):
+    """No renderer is registered under the requested name."""
+
+    def __init__(self, target: str, known: list[str]) -> None:
+        super().__init__(f"unknown render target {target!r} (known: {', '.join(known)})")
+        self.target = target
+        self.known = known
+
+
+class DscpError(UsageError):
+    """A DSCP given by name or number is not a valid code point."""
+
+    def __init__(self, value: str, problem: str) -> None:
+        super().__init__(f"--dscp {value!r}: {problem}")
+        self.value = value
+
+
+class TargetLimitError(WifiqError):
+    """A target cannot express the input (a family, a protocol, a size limit): nothing is dropped.
+
+    ``target`` is the renderer's name, ``limit`` names the platform limit that was hit.
+    """
+
+    def __init__(self, target: str, limit: str, detail: str) -> None:
+        super().__init__(f"{target}: cannot render: {detail} ({limit})")
+        self.target = target
+        self.limit = limit
+        self.detail = detail

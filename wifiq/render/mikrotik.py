@@ -1,0 +1,77 @@
+"""MikroTik RouterOS 7: address lists (``/ip`` and ``/ipv6 firewall address-list``) + mangle.
+
+Mangle rules in ``postrouting`` change the DSCP of IKE/NAT-T (udp 500,4500) and ESP to and
+from the list. The full script first removes everything it made (by list name and by the
+``wifiq`` comment), so ``/import`` can run it again; a delta adds and removes list entries.
+"""
+
+from __future__ import annotations
+
+from .base import Renderer, RendererInfo, commented, header_lines
+from .dscp import Dscp
+from .model import UDP_PORTS, Delta, IPAddress, RenderInput
+from .names import NameRules, quote_comment
+
+_MENU = {4: "/ip firewall", 6: "/ipv6 firewall"}
+RULE_COMMENT = "wifiq-epdg-dscp"
+#: Characters RouterOS treats specially inside a quoted string (variables, commands, escapes).
+_ROUTEROS_SPECIAL = "\"\\$[]"
+
+
+class MikrotikRenderer(Renderer):
+    """RouterOS 7 ``.rsc`` script for ``/import``."""
+
+    info = RendererInfo(
+        name="mikrotik",
+        title="MikroTik RouterOS 7",
+        description="ip/ipv6 firewall address-list + postrouting mangle change-dscp (.rsc)",
+        extension="rsc",
+        limits=("list name [A-Za-z0-9_-]", "comments <= 255 characters (cut)"),
+    )
+    names = NameRules(max_length=63, case="lower")
+
+    @property
+    def list_name(self) -> str:
+        """The address-list name (one per family menu)."""
+        return self.names.fixed("epdg")
+
+    def _entry(self, address: IPAddress) -> str:
+        return str(address) if address.version == 4 else f"{address}/128"
+
+    def _add(self, address: IPAddress, owners: str) -> str:
+        return (
+            f"{_MENU[address.version]} address-list add list={self.list_name} address={self._entry(address)}"
+            f' comment="{quote_comment("wifiq " + owners, 255, forbidden=_ROUTEROS_SPECIAL)}"'
+        )
+
+    def full(self, doc: RenderInput, dscp: Dscp) -> str:
+        owners = doc.owners()
+        out = commented("#", header_lines(doc, dscp, self.info.name))
+        ports = ",".join(str(p) for p in UDP_PORTS)
+        mark = f"action=change-dscp new-dscp={dscp.value} passthrough=yes comment={RULE_COMMENT}"
+        for version in (4, 6):
+            menu = _MENU[version]
+            out.append(f"{menu} address-list remove [find list={self.list_name}]")
+            out += [self._add(a, ", ".join(o.label for o in owners[a])) for a in owners if a.version == version]
+            out.append(f"{menu} mangle remove [find comment={RULE_COMMENT}]")
+            lst = self.list_name
+            out += [
+                f"{menu} mangle add chain=postrouting dst-address-list={lst} protocol=udp dst-port={ports} {mark}",
+                f"{menu} mangle add chain=postrouting src-address-list={lst} protocol=udp src-port={ports} {mark}",
+                f"{menu} mangle add chain=postrouting dst-address-list={lst} protocol=ipsec-esp {mark}",
+                f"{menu} mangle add chain=postrouting src-address-list={lst} protocol=ipsec-esp {mark}",
+            ]
+        return "\n".join(out) + "\n"
+
+    def delta(self, change: Delta, dscp: Dscp) -> str:
+        owners = change.current.owners()
+        out = commented("#", header_lines(change.current, dscp, self.info.name, change))
+        out += [
+            f"{_MENU[a.version]} address-list remove [find list={self.list_name} address={self._entry(a)}]"
+            for a in change.removed
+        ]
+        out += [self._add(a, ", ".join(o.label for o in owners[a])) for a in change.added]
+        return "\n".join(out) + "\n"
+
+
+RENDERER = MikrotikRenderer()

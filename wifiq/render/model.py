@@ -1,0 +1,193 @@
+"""The one model every renderer reads: operators with their active ePDG addresses, and deltas.
+
+Renderers never see JSON: :mod:`wifiq.render.loader` turns a ``wifiq resolve --json`` /
+``wifiq refresh --json`` document into a :class:`RenderInput`; :func:`compute_delta` compares two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from datetime import datetime
+from ipaddress import IPv4Address, IPv6Address
+
+IPAddress = IPv4Address | IPv6Address
+
+
+class _TextIPv4Address(IPv4Address):
+    """An IPv4Address that keeps its text: renderers print each address many times."""
+
+    __slots__ = ("_text",)
+    _text: str
+
+    def __str__(self) -> str:
+        return self._text
+
+
+class _TextIPv6Address(IPv6Address):
+    """An IPv6Address that keeps its (compressed) text; ``str()`` of IPv6 is slow in CPython."""
+
+    __slots__ = ("_text",)
+    _text: str
+
+    def __str__(self) -> str:
+        return self._text
+
+
+def parse_address(text: str) -> IPAddress:
+    """Parse one IPv4/IPv6 address (raises ValueError); its text is computed once."""
+    address: IPAddress
+    if ":" in text:
+        address = _TextIPv6Address(text)
+        address._text = IPv6Address.__str__(address)
+    else:
+        address = _TextIPv4Address(text)
+        address._text = IPv4Address.__str__(address)
+    return address
+
+#: The traffic every target marks: IKE and NAT-T over UDP, and ESP (IP protocol 50).
+IKE_PORT = 500
+NATT_PORT = 4500
+UDP_PORTS: tuple[int, ...] = (IKE_PORT, NATT_PORT)
+ESP_PROTOCOL = 50
+
+
+def address_sort_key(address: IPAddress) -> tuple[int, int]:
+    """Order addresses IPv4 first, then numerically (the order every output uses)."""
+    return (address.version, int(address))
+
+
+@dataclass(frozen=True)
+class OperatorAddresses:
+    """One operator (PLMN) and its active ePDG addresses, IPv4 and IPv6, sorted and unique."""
+
+    plmn: str
+    mcc: str
+    mnc: str
+    brand: str | None
+    operator: str | None
+    addresses: tuple[IPAddress, ...]
+
+    @cached_property
+    def label(self) -> str:
+        """Human name for comments: ``505-01 Telstra`` (brand, else operator, else PLMN only)."""
+        name = self.brand or self.operator
+        return f"{self.plmn} {name}" if name else self.plmn
+
+    @cached_property
+    def _families(self) -> dict[int, tuple[IPAddress, ...]]:
+        return {v: tuple(a for a in self.addresses if a.version == v) for v in (4, 6)}
+
+    def family(self, version: int) -> tuple[IPAddress, ...]:
+        """This operator's addresses of one IP version (4 or 6)."""
+        return self._families[version]
+
+
+@dataclass(frozen=True)
+class RenderInput:
+    """A refresh's result as renderers see it: operators (sorted by PLMN) and provenance."""
+
+    operators: tuple[OperatorAddresses, ...]
+    refreshed_at: datetime
+    wifiq_version: str
+
+    @cached_property
+    def with_addresses(self) -> tuple[OperatorAddresses, ...]:
+        """Operators that have at least one active address (the only ones that get objects)."""
+        return tuple(op for op in self.operators if op.addresses)
+
+    @cached_property
+    def _owners(self) -> dict[IPAddress, tuple[OperatorAddresses, ...]]:
+        owners: dict[IPAddress, list[OperatorAddresses]] = {}
+        for op in self.operators:
+            for address in op.addresses:
+                owners.setdefault(address, []).append(op)
+        return {a: tuple(owners[a]) for a in sorted(owners, key=address_sort_key)}
+
+    @cached_property
+    def _by_version(self) -> dict[int | None, tuple[IPAddress, ...]]:
+        every = tuple(self._owners)
+        return {None: every, 4: tuple(a for a in every if a.version == 4), 6: tuple(a for a in every if a.version == 6)}
+
+    def owners(self) -> dict[IPAddress, tuple[OperatorAddresses, ...]]:
+        """Every active address (sorted) mapped to the operators that list it (do not modify).
+
+        Two PLMNs may share an ePDG (an MVNO and its host): set-based targets hold each address
+        once and name every owner in its comment.
+        """
+        return self._owners
+
+    def addresses(self, version: int | None = None) -> tuple[IPAddress, ...]:
+        """All distinct active addresses, sorted; only one IP version if ``version`` is given."""
+        return self._by_version[version]
+
+
+@dataclass(frozen=True)
+class OperatorChange:
+    """How one operator's address set changed between two refreshes.
+
+    ``kind`` is ``"added"`` (no addresses before, some now: its objects must be created),
+    ``"removed"`` (some before, none now: its objects must be deleted) or ``"changed"``.
+    """
+
+    kind: str
+    before: OperatorAddresses | None
+    after: OperatorAddresses | None
+    added: tuple[IPAddress, ...]
+    removed: tuple[IPAddress, ...]
+
+    @property
+    def current(self) -> OperatorAddresses:
+        """The operator as it is now, or as it was if it is gone."""
+        return self.after or self.before  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Delta:
+    """The change from one refresh to the next, per operator and for the union of addresses."""
+
+    previous: RenderInput
+    current: RenderInput
+    operators: tuple[OperatorChange, ...]
+    added: tuple[IPAddress, ...] = field(default=())
+    removed: tuple[IPAddress, ...] = field(default=())
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing a renderer could express changed."""
+        return not self.operators
+
+
+def compute_delta(previous: RenderInput, current: RenderInput) -> Delta:
+    """Compare two refreshes: per-operator changes and union-level added/removed addresses.
+
+    An address removed from one operator but still listed by another is not in ``removed``
+    (set-based targets keep it); per-operator targets use :attr:`Delta.operators`.
+    """
+    before = {op.plmn: op for op in previous.with_addresses}
+    after = {op.plmn: op for op in current.with_addresses}
+    changes: list[OperatorChange] = []
+    for plmn in sorted(before.keys() | after.keys()):
+        old, new = before.get(plmn), after.get(plmn)
+        old_set = set(old.addresses) if old else set()
+        new_set = set(new.addresses) if new else set()
+        if old_set == new_set:
+            continue
+        kind = "added" if old is None else "removed" if new is None else "changed"
+        changes.append(
+            OperatorChange(
+                kind=kind,
+                before=old,
+                after=new,
+                added=tuple(sorted(new_set - old_set, key=address_sort_key)),
+                removed=tuple(sorted(old_set - new_set, key=address_sort_key)),
+            )
+        )
+    old_union, new_union = set(previous.addresses()), set(current.addresses())
+    return Delta(
+        previous=previous,
+        current=current,
+        operators=tuple(changes),
+        added=tuple(sorted(new_union - old_union, key=address_sort_key)),
+        removed=tuple(sorted(old_union - new_union, key=address_sort_key)),
+    )

@@ -1,0 +1,83 @@
+"""Which renderers exist: a table of the built-in ones plus the ``wifiq.renderers`` entry points.
+
+A third-party package adds a target by declaring, in its pyproject.toml,
+``[project.entry-points."wifiq.renderers"] my-box = "my_pkg.my_box:RENDERER"`` where
+``RENDERER`` is a :class:`~wifiq.render.base.Renderer` instance (or class). Built-in names win.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+from importlib.metadata import entry_points
+
+from ..errors import WifiqError
+from .base import Renderer
+from .errors import UnknownTargetError
+
+ENTRY_POINT_GROUP = "wifiq.renderers"
+
+#: Built-in targets: name → "module:attribute" (imported on first use).
+BUILTIN: dict[str, str] = {
+    "cisco-ios": "wifiq.render.cisco_ios:RENDERER",
+    "cisco-9800": "wifiq.render.cisco_9800:RENDERER",
+    "aruba-os": "wifiq.render.aruba_os:RENDERER",
+    "aruba-cx": "wifiq.render.aruba_cx:RENDERER",
+    "junos": "wifiq.render.junos:RENDERER",
+    "fortios": "wifiq.render.fortios:RENDERER",
+    "panos": "wifiq.render.panos:RENDERER",
+    "mikrotik": "wifiq.render.mikrotik:RENDERER",
+    "edgeos": "wifiq.render.edgeos:RENDERER",
+    "meraki": "wifiq.render.meraki:RENDERER",
+    "openwrt-qosify": "wifiq.render.openwrt_qosify:RENDERER",
+    "nftables": "wifiq.render.nftables:RENDERER",
+    "iptables": "wifiq.render.iptables:RENDERER",
+    "plain": "wifiq.render.plain:RENDERER",
+    "csv": "wifiq.render.csv_list:RENDERER",
+    "json": "wifiq.render.json_doc:RENDERER",
+}
+
+
+def _load(spec: str) -> Renderer:
+    module, _, attribute = spec.partition(":")
+    obj = getattr(import_module(module), attribute)
+    renderer = obj() if isinstance(obj, type) else obj
+    if not isinstance(renderer, Renderer):
+        raise WifiqError(f"renderer {spec} is not a wifiq.render.base.Renderer")
+    return renderer
+
+
+@cache
+def _specs() -> dict[str, str]:
+    """Name → "module:attribute" for built-ins, then plug-ins not shadowing a built-in."""
+    specs = dict(BUILTIN)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        specs.setdefault(ep.name, ep.value)
+    return specs
+
+
+@cache
+def _loaded(name: str) -> Renderer:
+    spec = _specs()[name]
+    try:
+        return _load(spec)
+    except (ImportError, AttributeError) as err:
+        raise WifiqError(f"renderer {name} ({spec}) failed to load: {err}") from None
+
+
+def registry() -> dict[str, Renderer]:
+    """Every available renderer by name: the built-in table, then plug-ins (entry points)."""
+    return {name: _loaded(name) for name in _specs()}
+
+
+def normalise_target(name: str) -> str:
+    """Accept ``cisco_ios`` and ``Cisco-IOS`` for ``cisco-ios``."""
+    return name.strip().lower().replace("_", "-")
+
+
+def get_renderer(target: str) -> Renderer:
+    """The renderer registered as ``target``; raises :class:`UnknownTargetError` otherwise."""
+    name = normalise_target(target)
+    if name not in _specs():
+        raise UnknownTargetError(target, sorted(_specs()))
+    return _loaded(name)

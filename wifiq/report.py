@@ -1,0 +1,176 @@
+"""Per-operator results of a resolve or refresh, and the JSON document scripts and
+``wifiq render`` read (pure: no I/O).
+
+Document shape: ``{"status", "refreshed_at" (ISO 8601 UTC), "wifiq_version", "operators": [
+{"plmn", "brand", "operator", "active", "added", "removed": [{"address", "reason"}],
+"failed": [{"name", "reason"}], "unchanged", "kept", "names": [...]}]}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import __version__
+from .holddown import Change, format_time
+from .names import EpdgName
+from .operators import OperatorDb
+from .plmn import Plmn
+from .resolve.lookup import Lookup, sort_addresses
+from .resolve.summary import NameSummary
+
+
+@dataclass(frozen=True)
+class OperatorReport:
+    """What one operator's names resolved to, and what changed since the last refresh."""
+
+    plmn: Plmn
+    brand: str | None
+    operator: str | None
+    names: tuple[EpdgName, ...]
+    active: tuple[str, ...]
+    added: tuple[str, ...]
+    removed: tuple[tuple[str, str], ...]
+    failed: tuple[tuple[str, str], ...]
+    unchanged: int
+    kept: tuple[str, ...]
+    details: tuple[dict[str, Any], ...]
+
+    @property
+    def news(self) -> bool:
+        """True when something was added, removed or failed (what cron should mail about)."""
+        return bool(self.added or self.removed or self.failed)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "plmn": str(self.plmn),
+            "brand": self.brand,
+            "operator": self.operator,
+            "active": list(self.active),
+            "added": list(self.added),
+            "removed": [{"address": a, "reason": r} for a, r in self.removed],
+            "failed": [{"name": n, "reason": r} for n, r in self.failed],
+            "unchanged": self.unchanged,
+            "kept": list(self.kept),
+            "names": list(self.details),
+        }
+
+
+def operator_reports(
+    db: OperatorDb,
+    targets: Sequence[EpdgName],
+    summaries: Mapping[str, NameSummary],
+    before: Mapping[str, Iterable[str]],
+    after: Mapping[str, Iterable[str]],
+    changes: Sequence[Change] = (),
+) -> list[OperatorReport]:
+    """One report per PLMN of ``targets`` (in order). ``before``/``after`` map a name to its
+    active addresses; for a one-shot resolve both are the addresses found."""
+    by_plmn: dict[Plmn, list[EpdgName]] = {}
+    for target in targets:
+        by_plmn.setdefault(target.plmn, []).append(target)
+    reasons = {(c.name, c.address): c.reason for c in changes if c.change == "removed"}
+    reports = []
+    for plmn, names in by_plmn.items():
+        fqdns = list(dict.fromkeys(n.fqdn for n in names))
+        old = {a for n in fqdns for a in before.get(n, ())}
+        new = {a for n in fqdns for a in after.get(n, ())}
+        failed = tuple(
+            (n, summaries[n].failure_reason)
+            for n in fqdns
+            if n in summaries and summaries[n].failures
+        )
+        kept = sort_addresses(a for n, _ in failed for a in after.get(n, ()))
+        removed = tuple(
+            (a, next((reasons[(n, a)] for n in fqdns if (n, a) in reasons), "no longer active"))
+            for a in sort_addresses(old - new)
+        )
+        operator = db.get(plmn)
+        details = tuple(
+            {
+                "kind": n.kind,
+                **_detail(summaries.get(n.fqdn), n.fqdn),
+                "active": list(sort_addresses(after.get(n.fqdn, ()))),
+            }
+            for n in names
+        )
+        reports.append(
+            OperatorReport(
+                plmn=plmn,
+                brand=operator.brand if operator else None,
+                operator=operator.operator if operator else None,
+                names=tuple(names),
+                active=sort_addresses(new),
+                added=sort_addresses(new - old),
+                removed=removed,
+                failed=failed,
+                unchanged=len(old & new),
+                kept=kept,
+                details=details,
+            )
+        )
+    return reports
+
+
+def _detail(summary: NameSummary | None, fqdn: str) -> dict[str, Any]:
+    if summary is None:
+        return {"name": fqdn, "addresses": [], "failed": False, "reason": None, "lookups": []}
+    return summary.to_json()
+
+
+def lookup_status(lookups: Sequence[Lookup], changed: bool | None = None) -> str:
+    """``failed`` (no lookup answered), ``partial`` (some failed), else ``changed`` /
+    ``unchanged`` for a refresh (``changed`` given) or ``resolved`` for a one-shot resolve."""
+    failures = sum(1 for lookup in lookups if not lookup.outcome.definitive)
+    if lookups and failures == len(lookups):
+        return "failed"
+    if failures:
+        return "partial"
+    if changed is None:
+        return "resolved"
+    return "changed" if changed else "unchanged"
+
+
+def document(
+    status: str, refreshed_at: float, reports: Sequence[OperatorReport]
+) -> dict[str, object]:
+    """The ``--json`` document of ``resolve`` and ``refresh``."""
+    return {
+        "status": status,
+        "refreshed_at": format_time(refreshed_at),
+        "wifiq_version": __version__,
+        "operators": [r.to_json() for r in reports],
+    }
+
+
+def format_news(reports: Sequence[OperatorReport]) -> list[str]:
+    """Text lines for operators with news (added, removed, failed); none when nothing changed."""
+    lines: list[str] = []
+    for r in reports:
+        if not r.news:
+            continue
+        label = r.brand or r.operator or "?"
+        lines.append(
+            f"{r.plmn} {label}: +{len(r.added)} -{len(r.removed)} ={r.unchanged}"
+            + (f", {len(r.failed)} lookups failed (last good kept)" if r.failed else "")
+        )
+        lines.extend(f"  + {a}" for a in r.added)
+        lines.extend(f"  - {a}  ({why})" for a, why in r.removed)
+        for name, why in r.failed:
+            lines.append(f"  ! {name}: {why}")
+        if r.kept:
+            lines.append(f"    kept: {' '.join(r.kept)}")
+    return lines
+
+
+def format_resolved(reports: Sequence[OperatorReport]) -> list[str]:
+    """Text lines of a one-shot resolve: per operator, each name and what it resolved to."""
+    lines: list[str] = []
+    for r in reports:
+        lines.append(f"{r.plmn} {r.brand or r.operator or '?'}")
+        for detail in r.details:
+            addresses = " ".join(detail["addresses"]) or "-"
+            words = " ".join(f"{t}:{o}" for t, o in detail.get("outcome", {}).items())
+            lines.append(f"  {detail['kind']:<9} {detail['name']}  {addresses}  [{words}]")
+    return lines

@@ -1,0 +1,215 @@
+"""The decisions of one lookup, with no I/O: what to ask next and what an answer means.
+
+:class:`Resolution` is fed decoded answers (:class:`~wifiq.resolve.wire.Response`) or timeouts
+by a driver and tells it which question to send next and after what delay; tests feed it
+made-up answers. It follows CNAME chains (within an answer and across answers, up to
+``max_cnames`` hops), keeps the smallest TTL, retries timeouts and SERVFAIL (never REFUSED nor
+an answer) with exponential backoff, and ends in exactly one
+:class:`~wifiq.resolve.lookup.Outcome`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .lookup import Lookup, Outcome, sort_addresses
+from .wire import (
+    RCODE_NOERROR,
+    RCODE_NXDOMAIN,
+    RCODE_SERVFAIL,
+    TYPE_A,
+    TYPE_AAAA,
+    TYPE_CNAME,
+    TYPE_SOA,
+    Record,
+    Response,
+)
+
+_RDTYPES = {"A": TYPE_A, "AAAA": TYPE_AAAA}
+_RCODE_NAMES = {1: "FORMERR", 2: "SERVFAIL", 4: "NOTIMP", 5: "REFUSED"}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to ask: ``timeout`` per attempt, ``retries`` extra attempts
+    after a timeout or SERVFAIL, waiting ``backoff * 2**(n-1)`` seconds before retry ``n``."""
+
+    timeout: float = 2.0
+    retries: int = 2
+    backoff: float = 0.2
+
+    def delay(self, retry: int) -> float:
+        """Seconds to wait before retry number ``retry`` (1-based)."""
+        return self.backoff * float(2 ** (retry - 1))
+
+
+@dataclass(frozen=True)
+class Query:
+    """The next question to send: ``qname`` (lower case, no final dot) and numeric ``qtype``,
+    after waiting ``delay`` seconds."""
+
+    qname: str
+    qtype: int
+    delay: float = 0.0
+
+
+class Resolution:
+    """The state of one (name, type) lookup against one resolver.
+
+    Drive it with ``q = r.next_query()``; send ``q``; then call :meth:`on_response`,
+    :meth:`on_timeout` or :meth:`on_bad_response`; repeat until ``next_query()`` returns None;
+    then :meth:`result`. Raises ValueError for a type other than A or AAAA.
+    """
+
+    def __init__(
+        self, name: str, rdtype: str, *, retry: RetryPolicy | None = None, max_cnames: int = 8
+    ) -> None:
+        if rdtype not in _RDTYPES:
+            raise ValueError(f"unsupported record type {rdtype!r}")
+        self.name = name.rstrip(".").lower()
+        self.rdtype = rdtype
+        self._qtype = _RDTYPES[rdtype]
+        self._retry = retry or RetryPolicy()
+        self._max_cnames = max_cnames
+        self._current = self.name
+        self._cnames: list[str] = []
+        self._ttl: int | None = None
+        self._attempts = 0
+        self._delay = 0.0
+        self._outcome: Outcome | None = None
+        self._addresses: tuple[str, ...] = ()
+        self._detail = ""
+
+    @property
+    def done(self) -> bool:
+        """True once the lookup has its outcome."""
+        return self._outcome is not None
+
+    def next_query(self) -> Query | None:
+        """The query to send now (counted as an attempt), or None when the lookup is over."""
+        if self._outcome is not None:
+            return None
+        self._attempts += 1
+        query = Query(self._current, self._qtype, self._delay)
+        self._delay = 0.0
+        return query
+
+    def on_timeout(self) -> None:
+        """No answer to the last query in time: retry with backoff, or end as TIMEOUT."""
+        self._fail(Outcome.TIMEOUT, f"no answer after {self._attempts} tries")
+
+    def on_bad_response(self, detail: str) -> None:
+        """An answer that could not be used (malformed, TCP failed): retry like SERVFAIL."""
+        self._fail(Outcome.SERVFAIL, detail)
+
+    def on_response(self, response: Response) -> None:
+        """Interpret the server's answer to the last query."""
+        rcode = response.rcode
+        if rcode == RCODE_SERVFAIL:
+            self._fail(Outcome.SERVFAIL, "SERVFAIL")
+            return
+        if rcode not in (RCODE_NOERROR, RCODE_NXDOMAIN):
+            self._finish(Outcome.SERVFAIL, detail=_RCODE_NAMES.get(rcode, f"RCODE{rcode}"))
+            return
+        owner, addresses, moved = self._walk_answer(response)
+        if self._outcome is not None:  # the chain was too long or looped
+            return
+        if addresses:
+            self._finish(Outcome.ADDRESSES, addresses=addresses)
+            return
+        if rcode == RCODE_NXDOMAIN:
+            self._negative_ttl(response)
+            self._finish(Outcome.NXDOMAIN, detail="NXDOMAIN")
+            return
+        if moved and not _authoritative_for(response, owner):
+            # The chain left what this server answers for: ask again for the new target.
+            self._current = owner
+            self._attempts = 0
+            return
+        self._negative_ttl(response)
+        self._finish(Outcome.NODATA, detail="NOERROR, no records")
+
+    def result(self, *, resolver: str, sample: int = 0) -> Lookup:
+        """The finished lookup; raises ValueError if it is not finished."""
+        if self._outcome is None:
+            raise ValueError(f"lookup of {self.name} {self.rdtype} is not finished")
+        return Lookup(
+            name=self.name,
+            rdtype=self.rdtype,
+            resolver=resolver,
+            sample=sample,
+            outcome=self._outcome,
+            addresses=self._addresses,
+            ttl=self._ttl,
+            cnames=tuple(self._cnames),
+            detail=self._detail,
+            attempts=self._attempts,
+        )
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _walk_answer(self, response: Response) -> tuple[str, tuple[str, ...], bool]:
+        """Follow CNAMEs from the current name through the answer section.
+
+        Returns the last owner reached, its addresses (empty if none) and whether the chain
+        moved in this answer.
+        """
+        owner, moved = self._current, False
+        while True:
+            found = [r for r in response.answer if r.owner == owner and r.rdtype == self._qtype]
+            if found:
+                self._keep_ttl(min(r.ttl for r in found))
+                return owner, sort_addresses(r.data for r in found), moved
+            cname = _first(response.answer, owner, TYPE_CNAME)
+            if cname is None:
+                return owner, (), moved
+            self._keep_ttl(cname.ttl)
+            target = cname.data
+            if target == self.name or target in self._cnames:
+                self._finish(Outcome.SERVFAIL, detail=f"CNAME loop at {target}")
+                return owner, (), moved
+            self._cnames.append(target)
+            if len(self._cnames) > self._max_cnames:
+                self._finish(Outcome.SERVFAIL, detail=f"CNAME chain longer than {self._max_cnames}")
+                return owner, (), moved
+            owner, moved = target, True
+
+    def _negative_ttl(self, response: Response) -> None:
+        for record in response.authority:
+            if record.rdtype == TYPE_SOA and record.data.isdigit():
+                self._keep_ttl(min(record.ttl, int(record.data)))
+
+    def _keep_ttl(self, ttl: int) -> None:
+        self._ttl = ttl if self._ttl is None else min(self._ttl, ttl)
+
+    def _fail(self, outcome: Outcome, detail: str) -> None:
+        """A timeout or SERVFAIL: schedule a retry after backoff, or end with ``outcome``."""
+        self._detail = detail
+        if self._attempts <= self._retry.retries:
+            self._delay = self._retry.delay(self._attempts)
+            return
+        self._finish(outcome, detail=detail)
+
+    def _finish(
+        self, outcome: Outcome, *, addresses: tuple[str, ...] = (), detail: str = ""
+    ) -> None:
+        self._outcome = outcome
+        self._addresses = addresses
+        self._detail = detail
+
+
+def _first(records: tuple[Record, ...], owner: str, rdtype: int) -> Record | None:
+    for record in records:
+        if record.owner == owner and record.rdtype == rdtype:
+            return record
+    return None
+
+
+def _authoritative_for(response: Response, owner: str) -> bool:
+    """True when an authoritative answer's SOA covers ``owner`` (so its NODATA is final)."""
+    if not response.authoritative:
+        return False
+    return any(
+        r.rdtype == TYPE_SOA and (not r.owner or owner == r.owner or owner.endswith("." + r.owner))
+        for r in response.authority
+    )

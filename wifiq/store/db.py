@@ -1,0 +1,277 @@
+"""The SQLite state file: runs, every observation, the active addresses and their changes.
+
+Tables (schema version 1):
+
+- ``runs``: one row per refresh that reached its commit (id, time, status, counts).
+- ``observations``: every lookup of every run — name, type, family, resolver, sample, time,
+  outcome, TTL, detail — one row per address found (``address`` NULL when none).
+- ``addresses``: the active set per name with first/last seen and the hold-down counters.
+- ``changes``: every address added or removed, with the reason and the run.
+- ``name_plmns``: which PLMN and kind each name was looked up for (for ``wifiq history``).
+
+A refresh writes all of its rows in ONE transaction (WAL journal, synchronous FULL), so a
+process killed at any point leaves either the previous state or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import WifiqError
+from ..holddown import AddressState, Change
+from ..resolve.lookup import Lookup
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    refreshed_at REAL NOT NULL,
+    finished_at REAL NOT NULL,
+    status TEXT NOT NULL,
+    lookups INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    wifiq_version TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS observations (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    name TEXT NOT NULL,
+    rdtype TEXT NOT NULL,
+    family INTEGER NOT NULL,
+    resolver TEXT NOT NULL,
+    sample INTEGER NOT NULL,
+    observed_at REAL NOT NULL,
+    outcome TEXT NOT NULL,
+    address TEXT,
+    ttl INTEGER,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS observations_by_name ON observations (name, run_id);
+CREATE TABLE IF NOT EXISTS addresses (
+    name TEXT NOT NULL,
+    address TEXT NOT NULL,
+    family INTEGER NOT NULL,
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    missing_count INTEGER NOT NULL,
+    missing_since REAL,
+    PRIMARY KEY (name, address)
+);
+CREATE TABLE IF NOT EXISTS changes (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    name TEXT NOT NULL,
+    address TEXT NOT NULL,
+    family INTEGER NOT NULL,
+    change TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_by_name ON changes (name, run_id);
+CREATE TABLE IF NOT EXISTS name_plmns (
+    name TEXT NOT NULL,
+    plmn TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    PRIMARY KEY (name, plmn, kind)
+);
+"""
+
+
+_RUN_COLUMNS = "id, refreshed_at, finished_at, status, lookups, failed, wifiq_version"
+
+
+class StateError(WifiqError):
+    """The state file cannot be opened or is not a wifiq state file (``path``, ``reason``)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"state file {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One refresh as stored: when the lookups ran, when it finished, how it ended."""
+
+    id: int
+    refreshed_at: float
+    finished_at: float
+    status: str
+    lookups: int
+    failed: int
+    wifiq_version: str
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """A change of one address of one name, at a run."""
+
+    run_id: int
+    refreshed_at: float
+    name: str
+    address: str
+    family: int
+    change: str
+    reason: str
+
+
+class StateStore:
+    """An open state file. Use as a context manager; every write is one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif row[0] != str(SCHEMA_VERSION):
+                raise StateError(
+                    self.path, f"schema version {row[0]}, this wifiq reads {SCHEMA_VERSION}"
+                )
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise StateError(self.path, str(exc)) from None
+        except OSError as exc:
+            raise StateError(self.path, exc.strerror or str(exc)) from None
+
+    def __enter__(self) -> "StateStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def active(self, names: Iterable[str] | None = None) -> list[AddressState]:
+        """Active addresses (of ``names`` only, when given), ordered by name, family, address."""
+        rows = self._db.execute(
+            "SELECT name, address, family, first_seen, last_seen, missing_count, missing_since "
+            "FROM addresses ORDER BY name, family, address"
+        ).fetchall()
+        wanted = None if names is None else set(names)
+        return [AddressState(*row) for row in rows if wanted is None or row[0] in wanted]
+
+    def runs(self) -> list[RunRecord]:
+        """Every stored refresh, oldest first."""
+        rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id").fetchall()
+        return [RunRecord(*row) for row in rows]
+
+    def last_run(self) -> RunRecord | None:
+        """The latest stored refresh, or None before the first."""
+        row = self._db.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return RunRecord(*row) if row else None
+
+    def names_of(self, plmns: Sequence[str]) -> list[tuple[str, str, str]]:
+        """(name, plmn, kind) rows recorded for these PLMNs (text form ``505-01``)."""
+        marks = ",".join("?" * len(plmns))
+        return self._db.execute(
+            f"SELECT name, plmn, kind FROM name_plmns WHERE plmn IN ({marks}) ORDER BY plmn, kind",
+            tuple(plmns),
+        ).fetchall()
+
+    def history(self, names: Sequence[str]) -> list[HistoryEvent]:
+        """Every change of these names' addresses, oldest first."""
+        marks = ",".join("?" * len(names))
+        rows = self._db.execute(
+            "SELECT c.run_id, r.refreshed_at, c.name, c.address, c.family, c.change, c.reason "
+            f"FROM changes c JOIN runs r ON r.id = c.run_id WHERE c.name IN ({marks}) "
+            "ORDER BY c.run_id, c.name, c.family, c.address",
+            tuple(names),
+        ).fetchall()
+        return [HistoryEvent(*row) for row in rows]
+
+    def sightings(self, names: Sequence[str]) -> list[tuple[int, float, str, str]]:
+        """(run id, time, name, address) for every address found, distinct per run."""
+        marks = ",".join("?" * len(names))
+        return self._db.execute(
+            "SELECT DISTINCT o.run_id, r.refreshed_at, o.name, o.address FROM observations o "
+            f"JOIN runs r ON r.id = o.run_id WHERE o.name IN ({marks}) AND o.address IS NOT NULL "
+            "ORDER BY o.run_id, o.name, o.address",
+            tuple(names),
+        ).fetchall()
+
+    def integrity(self) -> str:
+        """SQLite's own check (``ok`` when the file is sound)."""
+        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    # -- the one write ---------------------------------------------------------------------------
+
+    def record_refresh(
+        self,
+        *,
+        refreshed_at: float,
+        finished_at: float,
+        status: str,
+        wifiq_version: str,
+        lookups: Sequence[Lookup],
+        active: Sequence[AddressState],
+        replaced_names: Iterable[str],
+        changes: Sequence[Change],
+        name_plmns: Iterable[tuple[str, str, str]],
+    ) -> int:
+        """Store one refresh atomically and return its run id.
+
+        ``active`` replaces the stored active addresses of ``replaced_names`` (the names this
+        refresh looked up); other names' addresses are left as they are.
+        """
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            failed = sum(1 for lookup in lookups if not lookup.outcome.definitive)
+            run_id = db.execute(
+                "INSERT INTO runs (refreshed_at, finished_at, status, lookups, failed, "
+                "wifiq_version) VALUES (?, ?, ?, ?, ?, ?)",
+                (refreshed_at, finished_at, status, len(lookups), failed, wifiq_version),
+            ).lastrowid
+            db.executemany(
+                "INSERT INTO observations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (run_id, lk.name, lk.rdtype, lk.family, lk.resolver, lk.sample,
+                     refreshed_at, lk.outcome.value, address, lk.ttl, lk.detail)
+                    for lk in lookups
+                    for address in (lk.addresses or (None,))
+                ),
+            )
+            db.executemany(
+                "DELETE FROM addresses WHERE name = ?", ((n,) for n in set(replaced_names))
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO addresses VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (s.name, s.address, s.family, s.first_seen, s.last_seen, s.missing_count,
+                     s.missing_since)
+                    for s in active
+                ),
+            )
+            db.executemany(
+                "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?)",
+                ((run_id, c.name, c.address, c.family, c.change, c.reason) for c in changes),
+            )
+            db.executemany("INSERT OR IGNORE INTO name_plmns VALUES (?, ?, ?)", name_plmns)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StateError(self.path, f"cannot record the refresh: {exc}") from None
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        assert run_id is not None
+        return run_id
