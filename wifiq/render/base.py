@@ -96,10 +96,7 @@ def header_lines(doc: RenderInput, dscp: Dscp, target: str, change: Delta | None
         + (f"DELTA since {change.previous.refreshed_at.strftime('%Y-%m-%dT%H:%M:%SZ')}" if change else "FULL configuration"),
         f"{len(ops)} operators, {len(doc.addresses(4))} IPv4 + {len(doc.addresses(6))} IPv6 active addresses:",
     ]
-    for op in ops:
-        extra = f" ({op.operator})" if op.operator and op.brand and op.operator != op.brand else ""
-        count = len(op.addresses) if op.addresses else "no"
-        lines.append(f"  {op.label}{extra}: {count} active")
+    lines += [f"  {op.summary}" for op in ops]
     if change:
         lines.append(f"changes: +{sum(len(c.added) for c in change.operators)} -{sum(len(c.removed) for c in change.operators)} addresses")
         for item in change.operators:

@@ -75,6 +75,12 @@ class OperatorAddresses:
         return f"{self.plmn} {name}" if name else self.plmn
 
     @cached_property
+    def summary(self) -> str:
+        """One line for output headers: ``505-01 Telstra (Telstra Corporation Ltd): 3 active``."""
+        extra = f" ({self.operator})" if self.operator and self.brand and self.operator != self.brand else ""
+        return f"{self.label}{extra}: {len(self.addresses) if self.addresses else 'no'} active"
+
+    @cached_property
     def _families(self) -> dict[int, tuple[IPAddress, ...]]:
         return {v: tuple(a for a in self.addresses if a.version == v) for v in (4, 6)}
 

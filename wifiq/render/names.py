@@ -76,7 +76,7 @@ class NameRules:
 
     def _operator_uncached(self, mcc: str, mnc: str, label: str, suffix: str) -> str:
         sep = self.separator
-        head = sep.join(self.clean(p) for p in (self.prefix, mcc, mnc))
+        head = f"{self.clean(self.prefix)}{sep}{mcc}{sep}{mnc}"  # digits: nothing to clean
         tail = sep + self.clean(suffix) if suffix else ""
         room = self.max_length - len(head) - len(tail) - len(sep)
         brand = self.clean(label)
