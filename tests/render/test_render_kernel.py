@@ -34,6 +34,17 @@ def test_nft_accepts_full_and_delta(tmp_path: Path, current: RenderInput, follow
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.parametrize("dscp", ["va", "45", "cs6", "af11", "0"])
+def test_kernel_accepts_every_dscp_spelling(dscp: str, tmp_path: Path, current: RenderInput) -> None:
+    (tmp_path / "n.nft").write_text(render("nftables", current, dscp=dscp))
+    _write(tmp_path, split_sections(render("iptables", current, dscp=dscp)))
+    proc = in_fresh_netns(
+        f"cd {tmp_path}; nft -c -f n.nft; ipset restore < wifiq-epdg.ipset; "
+        "iptables-restore --test --noflush wifiq-dscp.rules.v4; ip6tables-restore --test --noflush wifiq-dscp.rules.v6"
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_nft_rejects_a_broken_file(tmp_path: Path, current: RenderInput) -> None:
     broken = render("nftables", current).replace("ip dscp set ef", "ip dscp set nonsense", 1)
     _write(tmp_path, {"broken.nft": broken})
