@@ -98,7 +98,9 @@ def header_lines(doc: RenderInput, dscp: Dscp, target: str, change: Delta | None
     ]
     lines += [f"  {op.summary}" for op in ops]
     if change:
-        lines.append(f"changes: +{sum(len(c.added) for c in change.operators)} -{sum(len(c.removed) for c in change.operators)} addresses")
+        added = sum(len(c.added) for c in change.operators)
+        removed = sum(len(c.removed) for c in change.operators)
+        lines.append(f"changes: +{added} -{removed} addresses")
         for item in change.operators:
             moves = [f"+{a}" for a in item.added] + [f"-{a}" for a in item.removed]
             lines.append(f"  {item.current.plmn} ({item.kind}): {' '.join(moves)}")

@@ -7,8 +7,8 @@ Renderers never see JSON: :mod:`wifiq.render.loader` turns a ``wifiq resolve --j
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from ipaddress import IPv4Address, IPv6Address
 
 IPAddress = IPv4Address | IPv6Address

@@ -71,7 +71,8 @@ class NameRules:
         key = ("address-prefix", op.mcc, op.mnc, op.brand or op.operator or "", str(reserve))
         prefix = self._memo.get(key)
         if prefix is None:
-            prefix = self._memo[key] = self._operator_uncached(op.mcc, op.mnc, op.brand or op.operator or "", "x" * reserve)[: -reserve - len(self.separator)]
+            placeholder = self._operator_uncached(op.mcc, op.mnc, op.brand or op.operator or "", "x" * reserve)
+            prefix = self._memo[key] = placeholder[: -reserve - len(self.separator)]
         return f"{prefix}{self.separator}{self.clean(address_text.replace(':', '.'))}"
 
     def _operator_uncached(self, mcc: str, mnc: str, label: str, suffix: str) -> str:
