@@ -90,13 +90,18 @@ class NameRules:
         return name
 
 
+#: Control characters become spaces (then runs of spaces collapse).
+_CONTROL = {**dict.fromkeys(range(32), " "), 127: " "}
+
+
 @lru_cache(maxsize=65536)
 def ascii_text(text: str) -> str:
     """Transliterate to printable ASCII (é → e; other characters dropped), spaces collapsed."""
-    if text.isascii() and text.isprintable():
-        return " ".join(text.split())
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join("".join(ch for ch in plain if ch.isprintable()).split())
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    if not text.isprintable():
+        text = text.translate(_CONTROL)
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=65536)
