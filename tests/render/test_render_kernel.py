@@ -34,6 +34,17 @@ def test_nft_accepts_full_and_delta(tmp_path: Path, current: RenderInput, follow
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.parametrize("dscp", ["va", "45", "cs6", "af11", "0"])
+def test_kernel_accepts_every_dscp_spelling(dscp: str, tmp_path: Path, current: RenderInput) -> None:
+    (tmp_path / "n.nft").write_text(render("nftables", current, dscp=dscp))
+    _write(tmp_path, split_sections(render("iptables", current, dscp=dscp)))
+    proc = in_fresh_netns(
+        f"cd {tmp_path}; nft -c -f n.nft; ipset restore < wifiq-epdg.ipset; "
+        "iptables-restore --test --noflush wifiq-dscp.rules.v4; ip6tables-restore --test --noflush wifiq-dscp.rules.v6"
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_nft_rejects_a_broken_file(tmp_path: Path, current: RenderInput) -> None:
     broken = render("nftables", current).replace("ip dscp set ef", "ip dscp set nonsense", 1)
     _write(tmp_path, {"broken.nft": broken})
@@ -192,3 +203,17 @@ def test_end_to_end_dscp_through_a_router(target: str, tmp_path: Path) -> None:
         assert downstream[address] == 0, downstream
     assert not any(name.startswith(f"wq{os.getpid()}-") for name in subprocess.run(
         ["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout.split())
+
+
+def test_iptables_full_applied_twice_replaces_sets_and_rules(tmp_path: Path, current: RenderInput, following: RenderInput) -> None:
+    (tmp_path / "n").mkdir()
+    (tmp_path / "n1").mkdir()
+    _write(tmp_path / "n", split_sections(render("iptables", current)))
+    _write(tmp_path / "n1", split_sections(render("iptables", following)))
+    apply = "ipset restore < {d}/wifiq-epdg.ipset; iptables-restore --noflush {d}/wifiq-dscp.rules.v4"
+    script = apply.format(d=tmp_path / "n") + "; " + apply.format(d=tmp_path / "n1")
+    members = _ipset_members(script)
+    assert members == {str(a) for a in following.addresses()}
+    proc = in_fresh_netns(script + "; iptables -t mangle -S WIFIQ-DSCP")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("-j DSCP") == 4, "re-applying the rules file must not duplicate rules"

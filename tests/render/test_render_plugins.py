@@ -8,8 +8,7 @@ from importlib.metadata import EntryPoint
 import pytest
 
 from wifiq.errors import WifiqError
-from wifiq.render import RenderInput, render, targets
-from wifiq.render import registry
+from wifiq.render import RenderInput, registry, render, targets
 from wifiq.render.base import Renderer, RendererInfo
 from wifiq.render.dscp import Dscp
 from wifiq.render.names import NameRules

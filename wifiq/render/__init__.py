@@ -28,7 +28,6 @@ from pathlib import Path
 from simtool.fileio import atomic_write_text
 
 from ..errors import UsageError, WifiqError
-
 from .base import RendererInfo, split_sections
 from .dscp import Dscp, parse_dscp
 from .errors import DscpError, RenderInputError, TargetLimitError, UnknownTargetError
@@ -93,7 +92,8 @@ def write_output(target: str, text: str, out: str | os.PathLike[str]) -> list[Pa
     path = Path(out)
     if info.files:
         if not path.is_dir():
-            raise UsageError(f"--out {path}: {info.name} writes several files ({', '.join(info.files)}): give an existing directory")
+            names = ", ".join(info.files)
+            raise UsageError(f"--out {path}: {info.name} writes several files ({names}): give an existing directory")
         files = {path / name: content for name, content in split_sections(text).items()}
     else:
         # A directory gets the target's default file name (wifiq-nftables.nft, …).

@@ -96,12 +96,11 @@ def header_lines(doc: RenderInput, dscp: Dscp, target: str, change: Delta | None
         + (f"DELTA since {change.previous.refreshed_at.strftime('%Y-%m-%dT%H:%M:%SZ')}" if change else "FULL configuration"),
         f"{len(ops)} operators, {len(doc.addresses(4))} IPv4 + {len(doc.addresses(6))} IPv6 active addresses:",
     ]
-    for op in ops:
-        extra = f" ({op.operator})" if op.operator and op.brand and op.operator != op.brand else ""
-        count = len(op.addresses) if op.addresses else "no"
-        lines.append(f"  {op.label}{extra}: {count} active")
+    lines += [f"  {op.summary}" for op in ops]
     if change:
-        lines.append(f"changes: +{sum(len(c.added) for c in change.operators)} -{sum(len(c.removed) for c in change.operators)} addresses")
+        added = sum(len(c.added) for c in change.operators)
+        removed = sum(len(c.removed) for c in change.operators)
+        lines.append(f"changes: +{added} -{removed} addresses")
         for item in change.operators:
             moves = [f"+{a}" for a in item.added] + [f"-{a}" for a in item.removed]
             lines.append(f"  {item.current.plmn} ({item.kind}): {' '.join(moves)}")

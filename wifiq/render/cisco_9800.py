@@ -2,7 +2,8 @@
 
 The policy goes on ``wireless profile policy default-policy-profile`` (input = client upstream,
 output = downstream); change the profile name to yours. The profile must be shut while it is
-edited, so the output does ``shutdown`` … ``no shutdown`` around the attachment.
+edited, so the full output shuts it first and ends with ``no shutdown``; deltas only edit ACLs
+and the class-map.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ class Cisco9800Renderer(CiscoIosRenderer):
         limits=("ACL/class-map names <= 40 characters [A-Za-z0-9_-], starting with a letter",),
     )
 
+    def preamble(self) -> list[str]:
+        """Shut the profile before its QoS policy is rebuilt (a policy in use cannot change)."""
+        return [f"wireless profile policy {PROFILE}", " shutdown", "!"]
+
     def attach(self) -> list[str]:
         return [
             f"wireless profile policy {PROFILE}",
-            " shutdown",
             f" service-policy input {POLICY}",
             f" service-policy output {POLICY}",
             " no shutdown",

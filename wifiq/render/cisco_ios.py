@@ -69,10 +69,14 @@ class CiscoIosRenderer(Renderer):
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         out = commented("!", header_lines(doc, dscp, self.info.name))
-        out.append("!")
+        # Applied over an older wifiq config, the result must be exactly this refresh: unhook
+        # and drop the class (it may list operators gone since), and rebuild each ACL.
+        out += ["!", *self.preamble(), f"policy-map {POLICY}", f" no class {CLASS}", "!", f"no class-map match-any {CLASS}", "!"]
         for op in doc.with_addresses:
             for version in (4, 6):
                 if op.family(version):
+                    keyword = "ip access-list extended" if version == 4 else "ipv6 access-list"
+                    out.append(f"no {keyword} {self.acl_name(op, version)}")
                     out += self.acl_block(op, version)
         out.append(f"class-map match-any {CLASS}")
         for op in doc.with_addresses:
@@ -81,6 +85,10 @@ class CiscoIosRenderer(Renderer):
         out += self.policy(dscp)
         out += self.attach()
         return "\n".join(out) + "\n"
+
+    def preamble(self) -> list[str]:
+        """Lines before the policy is rebuilt (the 9800 shuts its policy profile here)."""
+        return []
 
     def attach(self) -> list[str]:
         """Where the policy goes; IOS-XE leaves it to the interface (documented, not emitted)."""

@@ -136,7 +136,8 @@ class FortiosRenderer(Renderer):
                 after = item.after.family(version) if item.after else ()
                 name = self.group_name(item.current, version)
                 if not before and after:
-                    groups += [f'    edit "{name}"', f"        set member {self._members([self.address_name(item.current, a) for a in after])}", "    next"]
+                    members = self._members([self.address_name(item.current, a) for a in after])
+                    groups += [f'    edit "{name}"', f"        set member {members}", "    next"]
                     policy.append(f'        append {_POLICY_FIELD[version]} "{name}"')
                 elif before and not after:
                     policy.append(f'        unselect {_POLICY_FIELD[version]} "{name}"')

@@ -107,7 +107,7 @@ def _operator(source: str, where: str, entry: Any) -> OperatorAddresses:
             address = parse_address(text)
         except ValueError:
             raise RenderInputError(source, f"{where}.active[{i}]", f"not an IP address: {text!r}") from None
-        if address.is_unspecified or address.is_multicast or address.is_loopback:
+        if address.is_unspecified or address.is_multicast or address.is_loopback or address.is_link_local or "%" in text:
             raise RenderInputError(source, f"{where}.active[{i}]", f"not a unicast ePDG address: {text}")
         addresses.add(address)
     return OperatorAddresses(

@@ -7,8 +7,8 @@ Renderers never see JSON: :mod:`wifiq.render.loader` turns a ``wifiq resolve --j
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from ipaddress import IPv4Address, IPv6Address
 
 IPAddress = IPv4Address | IPv6Address
@@ -73,6 +73,12 @@ class OperatorAddresses:
         """Human name for comments: ``505-01 Telstra`` (brand, else operator, else PLMN only)."""
         name = self.brand or self.operator
         return f"{self.plmn} {name}" if name else self.plmn
+
+    @cached_property
+    def summary(self) -> str:
+        """One line for output headers: ``505-01 Telstra (Telstra Corporation Ltd): 3 active``."""
+        extra = f" ({self.operator})" if self.operator and self.brand and self.operator != self.brand else ""
+        return f"{self.label}{extra}: {len(self.addresses) if self.addresses else 'no'} active"
 
     @cached_property
     def _families(self) -> dict[int, tuple[IPAddress, ...]]:

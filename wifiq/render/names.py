@@ -71,12 +71,13 @@ class NameRules:
         key = ("address-prefix", op.mcc, op.mnc, op.brand or op.operator or "", str(reserve))
         prefix = self._memo.get(key)
         if prefix is None:
-            prefix = self._memo[key] = self._operator_uncached(op.mcc, op.mnc, op.brand or op.operator or "", "x" * reserve)[: -reserve - len(self.separator)]
+            placeholder = self._operator_uncached(op.mcc, op.mnc, op.brand or op.operator or "", "x" * reserve)
+            prefix = self._memo[key] = placeholder[: -reserve - len(self.separator)]
         return f"{prefix}{self.separator}{self.clean(address_text.replace(':', '.'))}"
 
     def _operator_uncached(self, mcc: str, mnc: str, label: str, suffix: str) -> str:
         sep = self.separator
-        head = sep.join(self.clean(p) for p in (self.prefix, mcc, mnc))
+        head = f"{self.clean(self.prefix)}{sep}{mcc}{sep}{mnc}"  # digits: nothing to clean
         tail = sep + self.clean(suffix) if suffix else ""
         room = self.max_length - len(head) - len(tail) - len(sep)
         brand = self.clean(label)
@@ -89,13 +90,18 @@ class NameRules:
         return name
 
 
+#: Control characters become spaces (then runs of spaces collapse).
+_CONTROL = {**dict.fromkeys(range(32), " "), 127: " "}
+
+
 @lru_cache(maxsize=65536)
 def ascii_text(text: str) -> str:
     """Transliterate to printable ASCII (é → e; other characters dropped), spaces collapsed."""
-    if text.isascii() and text.isprintable():
-        return " ".join(text.split())
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join("".join(ch for ch in plain if ch.isprintable()).split())
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    if not text.isprintable():
+        text = text.translate(_CONTROL)
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=65536)
