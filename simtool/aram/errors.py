@@ -31,8 +31,8 @@ class DamagedAnswerError(SimtoolError):
 
 
 _HINTS = {
-    0x6984: "the open-source ARA-M applet refuses package names (CA), implicit/absent AIDs and, "
-    "in the original applet, 32-byte hashes",
+    0x6984: "the open-source ARA-M applet refuses package names (CA), implicit/absent AIDs, "
+    "rules of 128 bytes or more and, in the original applet, 32-byte hashes",
     0x6A89: "a rule with this REF-DO already exists; use `simtool aram apply` to replace it",
     0x6982: "the card wants ADM (--adm) or a GlobalPlatform secure channel first",
     0x6A80: "the card refused a data object in the rule (some cards refuse DB or CA)",

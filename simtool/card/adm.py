@@ -54,7 +54,12 @@ def tries_left(proto: CardProtocol, key_ref: int = ADM1) -> int | None:
 
 
 def verify_adm(proto: CardProtocol, key: bytes, *, key_ref: int = ADM1, min_tries: int = MIN_TRIES) -> None:
-    """Verify ``key`` unless fewer than ``min_tries`` attempts remain; raises AdmError."""
+    """Verify ``key`` unless fewer than ``min_tries`` attempts remain; raises AdmError.
+
+    The MF is selected first: with an applet selected on the channel, a Java Card routes
+    VERIFY to the applet instead of the card OS.
+    """
+    proto.send(Apdu(0x00, 0xA4, 0x00, 0x0C, b"\x3f\x00"))
     left = tries_left(proto, key_ref)
     if left is None:
         return

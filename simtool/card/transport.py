@@ -29,6 +29,8 @@ READER_ENV = "SIMTOOL_READER"
 _REMOVED = {scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_RESET_CARD,
             scard.SCARD_W_UNPOWERED_CARD}
 _NO_SERVICE = {scard.SCARD_E_NO_SERVICE, scard.SCARD_E_SERVICE_STOPPED}
+_SCARD_PRESENT = 0x0004  # SCardStatus state bit (pcsclite.h); pyscard does not export it
+REMOVAL_GRACE = 1.5  # seconds to let pcscd notice a pulled card before calling it another error
 
 
 class CardConnection(Protocol):
@@ -124,9 +126,26 @@ class PcscConnection:
         self.atr = bytes(atr)
 
     def _error(self, hresult: int, apdu: bytes = b"") -> Exception:
-        if hresult in _REMOVED:
+        if hresult in _REMOVED or not self._still_present():
             return CardRemovedError(self.reader, apdu[:4].hex().upper())
         return TransportError(self.reader, _message(hresult))
+
+    def _still_present(self) -> bool:
+        """After a failed exchange: is the card still there? pcscd often reports a pulled
+        card as a failed transaction or an empty answer, and notices the removal only at its
+        next poll, so this watches the reader for up to REMOVAL_GRACE seconds."""
+        if self._hcard is None:
+            return False
+        deadline = time.monotonic() + REMOVAL_GRACE
+        while True:
+            hresult, _, state, _, _ = scard.SCardStatus(self._hcard)
+            if hresult in _REMOVED or (hresult == scard.SCARD_S_SUCCESS and not state & _SCARD_PRESENT):
+                return False
+            if hresult != scard.SCARD_S_SUCCESS and hresult not in _REMOVED:
+                return False if hresult == scard.SCARD_E_READER_UNAVAILABLE else True
+            if time.monotonic() >= deadline:
+                return True
+            time.sleep(0.1)
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         """Send one APDU as is; returns (data, sw). Raises CardRemovedError / TransportError."""
@@ -134,6 +153,8 @@ class PcscConnection:
         if hresult != scard.SCARD_S_SUCCESS:
             raise self._error(hresult, apdu)
         if len(response) < 2:
+            if not self._still_present():
+                raise CardRemovedError(self.reader, apdu[:4].hex().upper())
             raise TransportError(self.reader, f"response of {len(response)} bytes has no status word")
         return bytes(response[:-2]), (response[-2] << 8) | response[-1]
 

@@ -112,7 +112,7 @@ def _run_plan(proto: Any, session: AramSession, plan: Plan, *, force: bool, as_j
     payload: dict[str, Any] = {
         "plan": _plan_json(plan),
         "written": result.written,
-        "verified": result.readback is not None,
+        "verified": result.verified,
         "refresh_tag": result.refresh_tag.hex().upper() if result.refresh_tag else None,
         "apdus_sent": proto.apdu_count,
         "notes": result.notes,
@@ -239,13 +239,13 @@ def add_cmd(**o: Any) -> None:
     """Store one rule (not twice; refused when Android would not honour it, unless --force)."""
     rule = _rule_from_options(o)
     with open_card(o["reader"], o["shared"], dry_run=o["dry_run"], trace=o["trace"]) as proto:
+        maybe_verify_adm(proto, o["adm"], o["adm_file"])
         session, current = _read(proto)
         plan = make_plan(current.rules, [rule], prune=False)
         if plan.empty:
             emit(o["as_json"], {"plan": _plan_json(plan), "written": 0, "already_present": True},
                  lambda: click.echo(f"already on the card: {describe(rule)}"))
             return
-        maybe_verify_adm(proto, o["adm"], o["adm_file"])
         _run_plan(proto, session, plan, force=o["force"], as_json=o["as_json"], dry_run=o["dry_run"])
 
 
@@ -273,24 +273,23 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
         )
 
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
+        maybe_verify_adm(proto, adm, adm_file)
         session, current = _read(proto)
         gone = tuple(r for r in current.rules if hit(r))
         kept = tuple(r for r in current.rules if not hit(r))
-        plan = Plan(keep=kept, add=(), delete=gone, delete_all=not kept and len(gone) >= 2, expected=kept)
+        plan = Plan(keep=kept, add=(), delete=gone, delete_all=all_ or (not kept and len(gone) >= 2), expected=kept)
         if plan.empty:
             emit(as_json, {"plan": _plan_json(plan), "written": 0},
                  lambda: click.echo("no matching rule on the card"))
             return
-        maybe_verify_adm(proto, adm, adm_file)
         _run_plan(proto, session, plan, force=True, as_json=as_json, dry_run=dry_run)
 
 
 def _apply_once(proto: Any, rules_file: Path, desired: tuple[AccessRule, ...], *, prune: bool, force: bool,
                 adm: bool, adm_file: Path | None, as_json: bool, dry_run: bool) -> ApplyResult:
+    maybe_verify_adm(proto, adm, adm_file)
     session, current = _read(proto)
     plan = make_plan(current.rules, desired, prune=prune)
-    if not plan.empty:
-        maybe_verify_adm(proto, adm, adm_file)
     return _run_plan(proto, session, plan, force=force, as_json=as_json, dry_run=dry_run,
                      extra={"file": str(rules_file)})
 

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from simtool.aram.rules import AccessRule, encode_ref_ar_do
+from simtool.aram.rules import AccessRule, encode_ref_ar_do, parse_ref_ar_do
 from simtool.aram.tlv import encode_tlv
 from tests.aram import vectors
 
@@ -25,6 +25,7 @@ rig_fixtures = pytest.importorskip(
 pcsc_rig = rig_fixtures.pcsc_rig
 
 SEED_E2 = bytes.fromhex(vectors.SEED_STORE_APDU)[7:].hex().upper()
+PKG_E2 = bytes.fromhex(vectors.PACKAGE_STORE_APDU)[7:].hex().upper()
 SEED_ARGS = ["--aid", "FFFFFFFFFFFF", "--device-app-id", vectors.SEED_HASH,
              "--android-permissions", "0000000000000001", "--apdu-always"]
 
@@ -52,6 +53,15 @@ def stores(card) -> list[str]:
 
 def rule_hex(n: int, **kw) -> str:
     return encode_ref_ar_do(AccessRule(n.to_bytes(20, "big"), **kw)).hex().upper()
+
+
+def insert(rig, profile, *, rules=(), **kw):
+    """insert_card with rules given as hex (the rig takes bytes)."""
+    return rig.insert_card(profile, rules=tuple(bytes.fromhex(r) for r in rules), **kw)
+
+
+def card_rules(card) -> list[str]:
+    return [r.upper() for r in card.state()["rules"]]
 
 
 # --- readers and card info ---------------------------------------------------------------
@@ -114,7 +124,7 @@ def test_add_refuses_rules_android_skips_unless_forced(pcsc_rig, form, why):
 def test_whole_set_failure_is_reported_by_list_and_check(pcsc_rig):
     bad = encode_tlv(0xE2, encode_tlv(0xE1, encode_tlv(0xC1, bytes(20)) + encode_tlv(0xCA, b"a") + b"\xdb\x00")
                      + encode_tlv(0xE3, encode_tlv(0xDB, bytes(8)))).hex()
-    pcsc_rig.insert_card("spec", rules=(SEED_E2, bad))
+    insert(pcsc_rig, "spec", rules=(SEED_E2, bad))
     rows = jrun(pcsc_rig, "aram", "list")
     assert [r["android"] for r in rows] == [False, False] and "drops all rules" in rows[0]["android_reason"]
     out = jrun(pcsc_rig, "aram", "check", "--hash", vectors.SEED_HASH, check_rc=8)
@@ -125,7 +135,7 @@ def test_whole_set_failure_is_reported_by_list_and_check(pcsc_rig):
 
 
 def test_check_by_hash(pcsc_rig):
-    pcsc_rig.insert_card("spec", rules=(rule_hex(7, aid=None, aid_implicit=True), SEED_E2))
+    insert(pcsc_rig, "spec", rules=(rule_hex(7, aid=None, aid_implicit=True), SEED_E2))
     out = jrun(pcsc_rig, "aram", "check", "--hash", vectors.SEED_HASH)
     assert out["results"][0]["granted"] and out["results"][0]["rule_index"] == 2
     out = jrun(pcsc_rig, "aram", "check", "--hash", (7).to_bytes(20, "big").hex(), check_rc=8)
@@ -146,7 +156,7 @@ def _rules_file(tmp_path, n, fmt="json", start=1):
 
 @pytest.mark.parametrize("fmt", ["json", "toml"])
 def test_apply_is_exact_verified_and_idempotent(pcsc_rig, tmp_path, fmt):
-    card = pcsc_rig.insert_card("spec", rules=(rule_hex(99),))
+    card = insert(pcsc_rig, "spec", rules=(rule_hex(99),))
     path = _rules_file(tmp_path, 3, fmt)
     tag0 = card.state()["refresh_tag"]
     out = jrun(pcsc_rig, "aram", "apply", str(path), "--prune")
@@ -161,7 +171,7 @@ def test_apply_is_exact_verified_and_idempotent(pcsc_rig, tmp_path, fmt):
 
 def test_apply_without_prune_keeps_other_rules_and_fixes_duplicates(pcsc_rig, tmp_path):
     dup = rule_hex(1, apdu=True)
-    card = pcsc_rig.insert_card("sysmo", rules=(dup, dup, rule_hex(50)))
+    card = insert(pcsc_rig, "sysmo", rules=(dup, dup, rule_hex(50)))
     jrun(pcsc_rig, "aram", "apply", str(_rules_file(tmp_path, 1)))
     rules = [r.upper() for r in card.state()["rules"]]
     assert rules.count(dup) == 1 and rule_hex(50) in rules
@@ -190,7 +200,7 @@ def test_dry_run_sends_no_write(pcsc_rig, tmp_path):
 
 
 def test_export_then_apply_reproduces_the_card(pcsc_rig, tmp_path):
-    pcsc_rig.insert_card("spec", rules=(SEED_E2, bytes.fromhex(vectors.PACKAGE_STORE_APDU)[7:].hex()))
+    insert(pcsc_rig, "spec", rules=(SEED_E2, bytes.fromhex(vectors.PACKAGE_STORE_APDU)[7:].hex()))
     for fmt in ("json", "toml"):
         out = tmp_path / f"backup.{fmt}"
         run(pcsc_rig, "aram", "export", str(out), check_rc=0)
@@ -198,15 +208,13 @@ def test_export_then_apply_reproduces_the_card(pcsc_rig, tmp_path):
     pcsc_rig.remove_card(0)
     card = pcsc_rig.insert_card("spec")
     jrun(pcsc_rig, "aram", "apply", str(tmp_path / "backup.toml"))
-    assert sorted(r.upper() for r in card.state()["rules"]) == sorted(
-        [SEED_E2, bytes.fromhex(vectors.PACKAGE_STORE_APDU)[7:].hex().upper()])
+    assert sorted(card_rules(card)) == sorted([SEED_E2, PKG_E2])
 
 
 def test_delete_matching_and_all(pcsc_rig):
-    card = pcsc_rig.insert_card("spec", rules=(rule_hex(1), rule_hex(2), rule_hex(3)))
+    card = insert(pcsc_rig, "spec", rules=(rule_hex(1), rule_hex(2), rule_hex(3)))
     jrun(pcsc_rig, "aram", "delete", "--hash", (2).to_bytes(20, "big").hex())
-    assert sorted(card.state()["rules"]) == sorted([rule_hex(1), rule_hex(3)]) or \
-        sorted(r.upper() for r in card.state()["rules"]) == sorted([rule_hex(1), rule_hex(3)])
+    assert sorted(card_rules(card)) == sorted([rule_hex(1), rule_hex(3)])
     jrun(pcsc_rig, "aram", "delete", "--all")
     assert card.state()["rules"] == []
     assert any(c.upper() == vectors.DELETE_ALL_APDU for c, _ in card.state()["apdus"])
@@ -229,39 +237,48 @@ def test_card_refusing_db(pcsc_rig):
 
 
 def _rules_of_total(length: int) -> tuple[str, ...]:
-    """Preloaded rules whose FF40 value is exactly ``length`` bytes."""
+    """Rules the applet can hold (4F + C1, AR-DO) whose FF40 value is exactly ``length`` bytes."""
     base = [SEED_E2] * (max(0, length - 60) // 49)
     used = sum(len(bytes.fromhex(r)) for r in base)
-    for k in range(0, 200):
-        filler = encode_tlv(0xE2, encode_tlv(0xE1, encode_tlv(0xC1, bytes(k))) + encode_tlv(0xE3, encode_tlv(0xDB, bytes(8))))
+    for k in range(0, 100):
+        ref = encode_tlv(0x4F, bytes.fromhex("FFFFFFFFFFFF")) + encode_tlv(0xC1, bytes([k]) * k)
+        filler = encode_tlv(0xE2, encode_tlv(0xE1, ref) + encode_tlv(0xE3, encode_tlv(0xDB, bytes(8))))
         if used + len(filler) == length:
-            return tuple(base) + (filler.hex(),)
+            return tuple(base) + (filler.hex().upper(),)
     raise AssertionError(f"cannot build {length}")
 
 
-@pytest.mark.parametrize("length", [250, 251, 253, 255, 256, 300, 510])
+# L mod 255 in {0, 251..254} breaks the applet's FF60 chunking (REFERENCE §2); the others work
+DAMAGED = (253, 254, 255, 509, 510, 765)
+INTACT = (120, 250, 251, 252, 256, 300, 505, 511)
+
+
+@pytest.mark.parametrize("length", DAMAGED + INTACT)
 def test_sysmo_damaged_answers_detected_never_misparsed(pcsc_rig, length):
     rules = _rules_of_total(length)
-    pcsc_rig.insert_card("sysmo", rules=rules)
+    insert(pcsc_rig, "sysmo", rules=rules)
     proc = run(pcsc_rig, "aram", "list", "--json")
-    if proc.returncode == 0:
-        got = [r["hash"] for r in json.loads(proc.stdout)]
-        assert len(got) == len(rules)  # parsed only when complete and correct
+    if length in DAMAGED:
+        assert proc.returncode == 6 and "damaged rule list" in proc.stderr and proc.stdout == ""
     else:
-        assert proc.returncode == 6 and "damaged" in proc.stderr
-    if length % 255 in (0, 251, 252, 253, 254):
-        assert proc.returncode == 6
+        assert proc.returncode == 0, proc.stderr
+        got = json.loads(proc.stdout)
+        assert sorted(r["hash"] for r in got) == sorted(r_hash(r) for r in rules)
+
+
+def r_hash(rule_hex_: str) -> str:
+    return parse_ref_ar_do(bytes.fromhex(rule_hex_)).hash.hex().upper()
 
 
 def test_spec_card_conflict_is_replaced_by_apply(pcsc_rig, tmp_path):
-    card = pcsc_rig.insert_card("spec", rules=(rule_hex(1, apdu=False),))
+    card = insert(pcsc_rig, "spec", rules=(rule_hex(1, apdu=False),))
     jrun(pcsc_rig, "aram", "apply", str(_rules_file(tmp_path, 1)))
     assert [r.upper() for r in card.state()["rules"]] == [rule_hex(1, apdu=True)]
 
 
 def test_card_removed_mid_apply_then_finish(pcsc_rig, tmp_path):
     state = tmp_path / "card.json"
-    pcsc_rig.insert_card("spec", state_file=state, remove_after_apdus=4)
+    pcsc_rig.insert_card("spec", state_file=state, remove_after_apdus=4)  # SELECT, GET, 2 stores
     path = _rules_file(tmp_path, 5)
     proc = run(pcsc_rig, "aram", "apply", str(path))
     assert proc.returncode == 4 and "removed" in proc.stderr and "re-run" in proc.stderr
@@ -277,7 +294,7 @@ ADM = "3838383838383838"
 
 
 def test_adm_needed_verified_and_tries_protected(pcsc_rig, tmp_path):
-    card = pcsc_rig.insert_card("adm", adm_key=ADM)
+    card = pcsc_rig.insert_card("adm", adm_key=bytes.fromhex(ADM))
     proc = run(pcsc_rig, "aram", "add", *SEED_ARGS)
     assert proc.returncode == 5 and "6982" in proc.stderr and "ADM" in proc.stderr
     wrong = run(pcsc_rig, "aram", "add", *SEED_ARGS, "--adm", env={"SIMTOOL_ADM": "0000000000000000"})
@@ -292,7 +309,7 @@ def test_adm_needed_verified_and_tries_protected(pcsc_rig, tmp_path):
 
 
 def test_adm_refused_when_few_tries_left(pcsc_rig):
-    card = pcsc_rig.insert_card("adm", adm_key=ADM, adm_tries=2)
+    card = pcsc_rig.insert_card("adm", adm_key=bytes.fromhex(ADM), adm_tries=2)
     proc = run(pcsc_rig, "aram", "add", *SEED_ARGS, "--adm", env={"SIMTOOL_ADM": ADM})
     assert proc.returncode == 9 and "2 attempt" in proc.stderr
     assert card.state()["adm_tries_left"] == 2 and card.state()["rules"] == []
