@@ -1,0 +1,82 @@
+"""The card profiles: which ATR, which ARA-M implementation, which quirks (REFERENCE §2 behaviours)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+
+AID_ARA_M = bytes.fromhex("A00000015141434C00")
+AID_ARA_D = bytes.fromhex("A00000015144414300")
+AID_PKCS15 = bytes.fromhex("A000000063504B43532D3135")
+
+
+def atr_with_tck(body: bytes) -> bytes:
+    """Append the TCK check byte (XOR of T0…last byte) that an ATR offering T=1 needs."""
+    return body + bytes([reduce(lambda a, b: a ^ b, body[1:], 0)])
+
+
+def _t1_atr(historical: bytes) -> bytes:
+    # TS, T0 (TD1 + K historical), TD1 = T=1 with TD2, TD2 = T=1 with TA3 TB3, IFSC 254, BWI/CWI.
+    assert len(historical) <= 15
+    return atr_with_tck(bytes([0x3B, 0x80 | len(historical), 0x81, 0x31, 0xFE, 0x45]) + historical)
+
+
+def _t0_atr(historical: bytes) -> bytes:
+    # No interface bytes at all: T=0 is the only protocol and there is no TCK.
+    return bytes([0x3B, len(historical)]) + historical
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one kind of card behaves.
+
+    `aram` is "spec" (GP SEAC v1.1 behaviour, `aram_spec.py`) or "applet" (bertrandmartel's
+    aram-applet as observed, `aram_applet.py`). `apps` are the optional applications present
+    besides ARA-M ("ara-d", "pkcs15").
+    """
+
+    name: str
+    atr: bytes
+    t0: bool
+    aram: str
+    apps: frozenset[str] = frozenset()
+    logical_channels: bool = True
+    select_fci: bool = True
+    refuse_db: bool = False
+    needs_adm: bool = False
+    max_hash: int = 20  # applet only: SIZE_HASH (the sysmocom fork: 32)
+
+    def aids(self) -> dict[bytes, str]:
+        """AID → application name for every application this card holds."""
+        table = {AID_ARA_M: "ara-m"}
+        if "ara-d" in self.apps:
+            table[AID_ARA_D] = "ara-d"
+        if "pkcs15" in self.apps:
+            table[AID_PKCS15] = "pkcs15"
+        return table
+
+
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile("spec", _t1_atr(b"ck-spec-T1"), t0=False, aram="spec"),
+        Profile("t0", _t0_atr(b"ck-spec-T0"), t0=True, aram="spec", apps=frozenset({"pkcs15"})),
+        Profile("no-db", _t1_atr(b"ck-no-db"), t0=False, aram="spec", apps=frozenset({"ara-d"}),
+                refuse_db=True),
+        Profile("adm", _t1_atr(b"ck-adm"), t0=False, aram="spec", needs_adm=True),
+        # jcardsim's JCOP41 ATR: the applet was observed in a Java Card simulator behind pcscd.
+        Profile("aram-applet", atr_with_tck(bytes.fromhex("3BFA1800008131FE454A434F50343156323231")),
+                t0=False, aram="applet", logical_channels=False, select_fci=False),
+        # sysmoISIM-SJA2's ATR (T=0): the sysmocom fork of the applet, 32-byte hashes accepted.
+        Profile("sysmo", bytes.fromhex("3B9F96801F878031E073FE211B674A4C753034054BA9"), t0=True,
+                aram="applet", logical_channels=False, select_fci=False, max_hash=32),
+    )
+}
+
+
+def get_profile(name: str) -> Profile:
+    """The profile called `name`; raises KeyError naming the known ones."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise KeyError(f"unknown card profile {name!r}; known: {', '.join(PROFILES)}") from None

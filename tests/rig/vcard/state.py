@@ -1,0 +1,57 @@
+"""The card's persistent memory, mirrored to a JSON state file after every APDU (atomic rename).
+
+The file is what tests inspect (`CardHandle.state()`) and what a re-inserted card starts from:
+rules, refresh tag and ADM tries survive; the APDU log and `removed` start afresh each insertion.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class CardMemory:
+    """What the card keeps: rules as stored REF-AR-DO bytes (in the card's own order)."""
+
+    rules: list[bytes] = field(default_factory=list)
+    refresh_tag: bytes = bytes(8)
+    adm_tries_left: int = 10
+    apdus: list[tuple[bytes, bytes]] = field(default_factory=list)
+    removed: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "rules": [r.hex().upper() for r in self.rules],
+            "refresh_tag": self.refresh_tag.hex().upper(),
+            "apdus": [[c.hex().upper(), r.hex().upper()] for c, r in self.apdus],
+            "adm_tries_left": self.adm_tries_left,
+            "removed": self.removed,
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict) -> "CardMemory":
+        """Rules, refresh tag and tries from a saved state; the APDU log starts empty."""
+        return cls(
+            rules=[bytes.fromhex(r) for r in doc.get("rules", [])],
+            refresh_tag=bytes.fromhex(doc.get("refresh_tag", "00" * 8)),
+            adm_tries_left=int(doc.get("adm_tries_left", 10)),
+        )
+
+
+def load_memory(path: Path) -> CardMemory | None:
+    """The memory saved at `path`, or None when there is no such file."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    return CardMemory.from_json(json.loads(text))
+
+
+def save_memory(path: Path, memory: CardMemory) -> None:
+    """Write the state file atomically (temp file in the same folder + rename)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(memory.to_json()))
+    os.replace(tmp, path)
