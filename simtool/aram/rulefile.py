@@ -149,7 +149,9 @@ def load_rules(path: Path) -> tuple[AccessRule, ...]:
     except UnicodeDecodeError:
         raise RuleFileError(f"{path}: not UTF-8 text") from None
     doc: Any
-    if path.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
+    suffix = path.suffix.lower()
+    as_json = suffix == ".json" or (suffix != ".toml" and text.lstrip().startswith("{"))
+    if as_json:
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -158,7 +160,8 @@ def load_rules(path: Path) -> tuple[AccessRule, ...]:
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise RuleFileError(f"{path}: invalid TOML: {exc}") from None
+            kind = "TOML" if suffix == ".toml" else "TOML (name the file .json for JSON)"
+            raise RuleFileError(f"{path}: invalid {kind}: {exc}") from None
     items = doc.get("rules", []) if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise RuleFileError(f"{path}: expected a list of rules under \"rules\"")

@@ -14,7 +14,7 @@ import click
 from ..aram.check import CertSet, check_grants
 from ..aram.errors import VerificationError
 from ..aram.plan import ApplyResult, Plan, apply_plan, describe, make_plan
-from ..aram.production import CardOutcome, watch
+from ..aram.production import CardOutcome, watch as watch_cards
 from ..aram.rulefile import dump_rules, load_rules, parse_apdu, parse_hash, rule_from_dict, rule_to_dict
 from ..aram.rules import CARRIER_PRIVILEGE_AID, AccessRule
 from ..aram.session import AramSession, RuleList
@@ -335,7 +335,7 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
                    + (f" — {outcome.detail}" if outcome.detail else ""), err=True)
 
     click.echo(f"watching {chosen!r}: insert cards (Ctrl-C to stop); log: {log_path}", err=True)
-    outcomes = watch(
+    outcomes = watch_cards(
         wait=lambda present, timeout: transport.wait_for_card(chosen, present=present, timeout=timeout),
         process=process, log_path=log_path, reader=chosen, count=count, idle_timeout=idle_timeout,
         on_outcome=report,
