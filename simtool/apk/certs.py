@@ -41,6 +41,7 @@ class Certificate:
     encoded: bytes
     subject: str
     issuer_raw: bytes  # the issuer Name's encoding, compared with a PKCS#7 IssuerAndSerialNumber
+    issuer: str  # rendered like ``subject``; compared case-insensitively when the bytes differ
     serial: int
     spki: bytes  # SubjectPublicKeyInfo encoding, as stored
 
@@ -104,9 +105,16 @@ def parse_certificate(encoded: bytes, path: str) -> Certificate:
         encoded=bytes(encoded),
         subject=format_name(subject, path),
         issuer_raw=issuer.raw,
+        issuer=format_name(issuer, path),
         serial=serial,
         spki=spki.raw,
     )
+
+
+def same_name(a: str, b: str) -> bool:
+    """X.500 name equality as Java compares principals: ignoring case, string types and runs
+    of spaces (our rendering already drops the string type)."""
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 def cert_digests(encoded: bytes, path: str) -> CertDigests:

@@ -60,8 +60,12 @@ def _chunk_digests(hash_names: tuple[str, ...], data: bytes) -> list[bytes]:
     return out
 
 
+VERITY_SALT = b"\0" * 8  # apksig hashes every verity page with an 8-byte zero salt
+
+
 def _page_digests(data: bytes) -> bytes:
-    return b"".join(hashlib.sha256(data[i : i + PAGE]).digest() for i in range(0, len(data), PAGE))
+    return b"".join(hashlib.sha256(VERITY_SALT + data[i : i + PAGE]).digest()
+                    for i in range(0, len(data), PAGE))
 
 
 class _Verity:
@@ -82,15 +86,15 @@ class _Verity:
 
     def root(self) -> bytes:
         if self.carry:
-            self.leaves += hashlib.sha256(self.carry + b"\0" * (PAGE - len(self.carry))).digest()
+            self.leaves += _page_digests(self.carry + b"\0" * (PAGE - len(self.carry)))
             self.carry = b""
         level = bytes(self.leaves)
         if not level:
-            level = hashlib.sha256(b"\0" * PAGE).digest()
+            level = _page_digests(b"\0" * PAGE)
         while len(level) > PAGE:
             padded = level + b"\0" * (-len(level) % PAGE)
             level = _page_digests(padded)
-        root = hashlib.sha256(level + b"\0" * (PAGE - len(level))).digest()
+        root = _page_digests(level + b"\0" * (PAGE - len(level)))
         return root + struct.pack("<Q", self.total)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import der
-from .certs import Certificate, parse_certificate
+from .certs import Certificate, format_name, parse_certificate, same_name
 from .errors import ApkError
 
 OID_SIGNED_DATA = "1.2.840.113549.1.7.2"
@@ -39,6 +39,7 @@ class SignerInfo:
     """One SignerInfo: who (issuer + serial), how (digest, signature kind), signed attributes."""
 
     issuer_raw: bytes
+    issuer: str
     serial: int
     digest: str
     key_kind: str
@@ -58,7 +59,8 @@ class SignedData:
     def certificate_for(self, info: SignerInfo) -> Certificate | None:
         """The bag certificate the SignerInfo names by issuer + serial, or None."""
         for cert in self.certificates:
-            if cert.serial == info.serial and cert.issuer_raw == info.issuer_raw:
+            if cert.serial == info.serial and (cert.issuer_raw == info.issuer_raw
+                                               or same_name(cert.issuer, info.issuer)):
                 return cert
         return None
 
@@ -99,7 +101,7 @@ def _signer_info(tlv: der.Tlv, path: str) -> SignerInfo:
     if kind_digest is None:
         raise ApkError(path, f"unsupported SignerInfo signature algorithm {sig_oid}", parts[i].offset)
     signature = parts[i + 1].expect(der.OCTET_STRING, path, "signature").content
-    return SignerInfo(sid[0].raw, der.decode_int(sid[1].content), digest, kind_digest[0],
+    return SignerInfo(sid[0].raw, format_name(sid[0], path), der.decode_int(sid[1].content), digest, kind_digest[0],
                       signed_attrs, message_digest, content_type, signature)
 
 
