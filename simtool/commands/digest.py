@@ -120,11 +120,11 @@ def digest(paths: tuple[Path, ...], as_json: bool, full_verify: bool, min_sdk: i
                                      full_verify=full_verify, password=password)
         except ApkError as err:
             all_ok = False
+            click.echo(f"simtool: error: {err}", err=True)
             if as_json:
-                results.append({"path": str(path), "verified": False, "schemes": {}, "signers": [],
-                                "lineage": [], "recommended_sha1": None, "errors": [err.what]})
-            else:
-                click.echo(f"simtool: error: {err}", err=True)
+                results.append({"path": str(path), "kind": None, "verified": False, "schemes": {},
+                                "signers": [], "lineage": [], "recommended_sha1": None,
+                                "errors": [err.what]})
             continue
         all_ok &= report.verified
         if as_json:
@@ -133,9 +133,9 @@ def digest(paths: tuple[Path, ...], as_json: bool, full_verify: bool, min_sdk: i
             if len(paths) > 1:
                 click.echo(("\n" if n else "") + f"== {path}")
             click.echo(render_text(report))
-            if not report.verified:
-                click.echo(f"simtool: error: {path}: does not verify: "
-                           f"{report.errors[0] if report.errors else 'unknown reason'}", err=True)
+        if not report.verified:
+            click.echo(f"simtool: error: {path}: does not verify: "
+                       f"{report.errors[0] if report.errors else 'unknown reason'}", err=True)
     if as_json:
         click.echo(json.dumps(results, indent=2))
     return 0 if all_ok else 1
