@@ -200,7 +200,8 @@ def _apk_report(path: Path) -> Any:
 def _apk_hashes(path: Path) -> list[bytes]:
     report = _apk_report(path)
     if not report.recommended_sha1:
-        raise UsageError(f"{path}: no signing certificate to take a hash from")
+        why = "; ".join(report.errors) or "no signing certificate"
+        raise UsageError(f"{path}: no certificate hash to store ({why})")
     return [bytes.fromhex(report.recommended_sha1)]
 
 
@@ -391,7 +392,8 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, reader: 
             for s in report.carrier_certificates
         )
         if not cert_sets:
-            raise UsageError(f"{apk}: no signing certificates found")
+            why = "; ".join(report.errors) or "no signing certificates found"
+            raise UsageError(f"{apk}: {why}")
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
         _, current = _read(proto)
     grants = check_grants(current, cert_sets, package)
