@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..card.protocol import Apdu, CardProtocol
+from ..card.protocol import Apdu, CardProtocol, channel_cla
 from ..card.statuswords import ApduError, error_for
 from ..card.uicc import ARA_M_AID
 from .android import RuleSetVerdict, check_answer
@@ -21,10 +21,12 @@ from .tlv import TlvError, encode_tlv, read_header
 MAX_RESPONSE = 256  # a short-APDU response never carries more
 MAX_CONTINUATIONS = 260  # FF60 rounds before we give up (64 KiB at 256 bytes each)
 
-GET_ALL = Apdu(0x80, 0xCA, 0xFF, 0x40, le=0)
-GET_NEXT = Apdu(0x80, 0xCA, 0xFF, 0x60, le=0)
-GET_REFRESH_TAG = Apdu(0x80, 0xCA, 0xDF, 0x20, le=0)
-GET_CONFIG = Apdu(0x80, 0xCA, 0xDF, 0x21, bytes.fromhex("E405E603000001"), le=0)
+CONFIG_QUERY = bytes.fromhex("E405E603000001")  # Device-Config-DO: device interface version 0.0.1
+
+
+def get_data(cla: int, tag: int, data: bytes = b"") -> Apdu:
+    """GET DATA for ``tag`` (FF40 all, FF60 next, DF20 refresh tag, DF21 config)."""
+    return Apdu(cla, 0xCA, tag >> 8, tag & 0xFF, data, le=0)
 
 
 @dataclass(frozen=True)
@@ -43,34 +45,33 @@ def store_data(cla: int, payload: bytes) -> Apdu:
     return Apdu(cla, 0xE2, 0x90, 0x00, payload)
 
 
-def store_apdu(rule: AccessRule) -> Apdu:
+def store_apdu(rule: AccessRule, cla: int = 0x80) -> Apdu:
     """STORE DATA [Command-Store-REF-AR-DO] for ``rule``."""
-    return store_data(0x80, encode_tlv(0xF0, rule.encoded()))
+    return store_data(cla, encode_tlv(0xF0, rule.encoded()))
 
 
-def delete_apdu(rule: AccessRule | None) -> Apdu:
+def delete_apdu(rule: AccessRule | None, cla: int = 0x80) -> Apdu:
     """STORE DATA [Command-Delete] of exactly ``rule`` (its REF-AR-DO), or of all rules (F1 00)."""
-    return store_data(0x80, encode_tlv(0xF1, rule.encoded() if rule is not None else b""))
-
-
-REFRESH_APDU = store_data(0x80, encode_tlv(0xF2, b""))
+    return store_data(cla, encode_tlv(0xF1, rule.encoded() if rule is not None else b""))
 
 
 class AramSession:
-    """One ARA-M application on one card, selected on the basic channel."""
+    """One ARA-M application on one card, on the basic channel or logical ``channel`` (1–19)."""
 
-    def __init__(self, proto: CardProtocol) -> None:
+    def __init__(self, proto: CardProtocol, channel: int = 0) -> None:
         self.proto = proto
+        self.channel = channel
+        self.cla = channel_cla(0x80, channel)
 
     def select(self) -> None:
         """SELECT the ARA-M; raises AramNotFoundError when the card has none."""
-        resp = self.proto.send(Apdu(0x00, 0xA4, 0x04, 0x00, ARA_M_AID, 0x00))
+        resp = self.proto.send(Apdu(channel_cla(0x00, self.channel), 0xA4, 0x04, 0x00, ARA_M_AID, 0x00))
         if resp.sw != 0x9000:
             raise AramNotFoundError(resp.sw)
 
     def read_rules(self) -> RuleList:
         """GET DATA all rules with FF60 continuation; raises DamagedAnswerError / ApduError."""
-        first = self.proto.send(GET_ALL)
+        first = self.proto.send(get_data(self.cla, 0xFF40))
         if first.sw == 0x6A88:
             return RuleList((), None, first.sw, check_answer(None, first.sw))
         if first.sw != 0x9000:
@@ -90,7 +91,7 @@ class AramSession:
             rounds += 1
             if rounds > MAX_CONTINUATIONS:
                 raise DamagedAnswerError("too many FF60 continuations", length, len(data) - body)
-            nxt = self.proto.send(GET_NEXT)
+            nxt = self.proto.send(get_data(self.cla, 0xFF60))
             if nxt.sw == 0x6A88 or (nxt.sw == 0x9000 and not nxt.data):
                 raise DamagedAnswerError(f"card stopped early (FF60 answered {nxt.sw:04X})", length, len(data) - body)
             if nxt.sw != 0x9000:
@@ -120,12 +121,12 @@ class AramSession:
 
     def store(self, rule: AccessRule) -> int:
         """Store one rule (F0); see send_store."""
-        return self.send_store(store_apdu(rule))
+        return self.send_store(store_apdu(rule, self.cla))
 
     def delete(self, rule: AccessRule | None) -> bool:
         """Delete exactly ``rule`` (None: all rules). False when the card says it is not there."""
         try:
-            self.send_store(delete_apdu(rule))
+            self.send_store(delete_apdu(rule, self.cla))
         except ApduError as err:
             if err.sw == 0x6A88:
                 return False
@@ -134,11 +135,11 @@ class AramSession:
 
     def update_refresh_tag(self) -> int:
         """Ask the ARA-M for a new refresh tag (F2) so devices reload the rules; returns the SW."""
-        return self.proto.send(REFRESH_APDU, write=True).sw
+        return self.proto.send(store_data(self.cla, encode_tlv(0xF2, b"")), write=True).sw
 
     def refresh_tag(self) -> bytes | None:
         """The 8-byte refresh tag (DF20), or None when the card does not offer it."""
-        resp = self.proto.send(GET_REFRESH_TAG)
+        resp = self.proto.send(get_data(self.cla, 0xDF20))
         if resp.sw != 0x9000:
             return None
         try:
@@ -151,5 +152,5 @@ class AramSession:
 
     def config(self) -> bytes | None:
         """The DF21 configuration answer (ARA-M version), or None when unsupported."""
-        resp = self.proto.send(GET_CONFIG)
+        resp = self.proto.send(get_data(self.cla, 0xDF21, CONFIG_QUERY))
         return resp.data if resp.sw == 0x9000 else None

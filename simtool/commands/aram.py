@@ -44,18 +44,34 @@ def rule_rows(rules: RuleList) -> list[dict[str, Any]]:
     return rows
 
 
-def _read(proto: Any) -> tuple[AramSession, RuleList]:
-    session = AramSession(proto)
-    session.select()
-    return session, session.read_rules()
+def _read(proto: Any, logical: bool = False) -> tuple[AramSession, RuleList]:
+    """Select the ARA-M and read every rule; with ``logical`` on a fresh logical channel, as
+    Android does (the channel is closed again afterwards)."""
+    if not logical:
+        session = AramSession(proto)
+        session.select()
+        return session, session.read_rules()
+    channel = proto.open_channel()
+    try:
+        session = AramSession(proto, channel)
+        session.select()
+        return session, session.read_rules()
+    finally:
+        proto.close_channel(channel)
+
+
+_LOGICAL = click.option("--logical-channel", is_flag=True,
+                        help="Read on a logical channel (MANAGE CHANNEL), as Android does.")
 
 
 @aram_group.command("list")
+@_LOGICAL
 @card_options
-def list_cmd(reader: str | None, shared: bool, as_json: bool, trace: bool, dry_run: bool) -> None:
+def list_cmd(logical_channel: bool, reader: str | None, shared: bool, as_json: bool, trace: bool,
+             dry_run: bool) -> None:
     """Every rule on the card and whether Android honours it as a carrier privilege."""
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        _, rules = _read(proto)
+        _, rules = _read(proto, logical_channel)
         rows = rule_rows(rules)
         payload: Any = rows
         if dry_run:
@@ -374,9 +390,10 @@ def export_cmd(output: Path, fmt: str | None, force: bool, reader: str | None, s
 @click.option("--apk", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The app to check.")
 @click.option("--hash", "hash_", metavar="HEX", help="Certificate hash to check (SHA-1 or SHA-256).")
 @click.option("--package", help="The app's package name (rules limited to a package need it).")
+@_LOGICAL
 @card_options
-def check_cmd(apk: Path | None, hash_: str | None, package: str | None, reader: str | None, shared: bool,
-              as_json: bool, trace: bool, dry_run: bool) -> int | None:
+def check_cmd(apk: Path | None, hash_: str | None, package: str | None, logical_channel: bool,
+              reader: str | None, shared: bool, as_json: bool, trace: bool, dry_run: bool) -> int | None:
     """Does this card grant the app carrier privileges on Android? For each SDK range: which rule, or why not."""
     if bool(apk) == bool(hash_):
         raise UsageError("give exactly one of --apk or --hash")
@@ -395,7 +412,7 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, reader: 
             why = "; ".join(report.errors) or "no signing certificates found"
             raise UsageError(f"{apk}: {why}")
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        _, current = _read(proto)
+        _, current = _read(proto, logical_channel)
     grants = check_grants(current, cert_sets, package)
     rows = [
         {"min_sdk": g.certs.min_sdk, "max_sdk": g.certs.max_sdk, "granted": g.granted,

@@ -349,3 +349,35 @@ def test_watch_applies_to_each_card_and_logs(pcsc_rig, tmp_path):
     assert [r["iccid"] for r in rows] == ["8949440000000000011", "8949440000000000022"]
     assert [r["result"] for r in rows] == ["applied", "applied"]
     assert len(first.state()["rules"]) == 2 and len(second.state()["rules"]) == 2
+
+
+# --- logical channels -----------------------------------------------------------------------
+
+def test_list_on_a_logical_channel_as_android_reads(pcsc_rig):
+    card = insert(pcsc_rig, "spec", rules=(SEED_E2,))
+    rows = jrun(pcsc_rig, "aram", "list", "--logical-channel")
+    assert rows[0]["hash"] == vectors.SEED_HASH and rows[0]["android"]
+    sent = [c.upper() for c, _ in card.state()["apdus"]]
+    assert sent[0] == "0070000001" and sent[1].startswith("01A40400") and sent[2] == "81CAFF4000"
+    assert sent[-1] == "01708001"
+
+
+def test_channels_4_to_19_in_process(pcsc_rig):
+    """The protocol layer on channels past 3 (further interindustry CLA 40+n-4 / C0+n-4)."""
+    from simtool.aram.session import AramSession
+    from simtool.card import transport
+    from simtool.card.protocol import CardProtocol
+
+    card = insert(pcsc_rig, "spec", rules=(SEED_E2,))
+    with transport.connect(pcsc_rig.reader_names[0]) as conn:
+        proto = CardProtocol(conn)
+        opened = [proto.open_channel() for _ in range(19)]
+        assert opened == list(range(1, 20))
+        for ch in (4, 19):
+            session = AramSession(proto, ch)
+            session.select()
+            assert [r.hash.hex().upper() for r in session.read_rules().rules] == [vectors.SEED_HASH]
+        for ch in opened:
+            proto.close_channel(ch)
+    sent = [c.upper() for c, _ in card.state()["apdus"]]
+    assert "C0CAFF4000" in sent and "CFCAFF4000" in sent and "4F708013" in sent
