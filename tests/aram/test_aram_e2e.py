@@ -381,3 +381,48 @@ def test_channels_4_to_19_in_process(pcsc_rig):
             proto.close_channel(ch)
     sent = [c.upper() for c, _ in card.state()["apdus"]]
     assert "C0CAFF4000" in sent and "CFCAFF4000" in sent and "4F708013" in sent
+
+
+# --- transport options and refusals ----------------------------------------------------------
+
+def test_exclusive_by_default_and_shared_on_request(pcsc_rig):
+    from simtool.card import transport
+
+    insert(pcsc_rig, "spec", rules=(SEED_E2,))
+    with transport.connect(pcsc_rig.reader_names[0], shared=False):
+        busy = run(pcsc_rig, "aram", "list")
+        assert busy.returncode == 3 and "in use" in busy.stderr
+    with transport.connect(pcsc_rig.reader_names[0], shared=True):
+        assert len(jrun(pcsc_rig, "aram", "list", "--shared")) == 1
+        assert run(pcsc_rig, "aram", "list").returncode == 3  # exclusive refused while shared
+
+
+def test_reader_from_environment_and_second_slot(pcsc_rig):
+    insert(pcsc_rig, "spec", slot=1, rules=(SEED_E2,))
+    rows = jrun(pcsc_rig, "aram", "list", env={"SIMTOOL_READER": "1"})
+    assert rows[0]["hash"] == vectors.SEED_HASH
+    assert run(pcsc_rig, "aram", "list", "--reader", "0").returncode == 3  # slot 0 is empty
+
+
+def test_payload_over_255_bytes_refused_before_any_write(pcsc_rig):
+    card = insert(pcsc_rig, "spec")
+    proc = run(pcsc_rig, "aram", "add", "--hash", vectors.SEED_HASH, "--package", "p" * 240)
+    assert proc.returncode == 2 and "at most 255" in proc.stderr
+    assert stores(card) == []
+
+
+def test_card_info_dry_run_lists_apdus_and_export_to_stdout(pcsc_rig):
+    insert(pcsc_rig, "t0", rules=(SEED_E2,))
+    info = jrun(pcsc_rig, "card", "info", "--dry-run")
+    assert info["arf"] is True and info["protocol"] == "T=0"
+    assert any(a["command"].startswith("00C0") for a in info["apdus"])  # GET RESPONSE on T=0
+    out = run(pcsc_rig, "aram", "export", "-", "--format", "toml", check_rc=0).stdout
+    assert 'hash = "E46872F28B350B7E1F140DE535C2A8D5804F0BE3"' in out
+
+
+def test_empty_card_answering_6a88(pcsc_rig):
+    pcsc_rig.insert_card("spec", empty_6a88=True)
+    proc = run(pcsc_rig, "aram", "list")
+    assert proc.returncode == 0 and "6A88" in proc.stderr and "whole rule set in error" in proc.stderr
+    run(pcsc_rig, "aram", "add", *SEED_ARGS, check_rc=0)  # storing the first rule fixes it
+    assert jrun(pcsc_rig, "aram", "list")[0]["android"] is True
