@@ -79,7 +79,14 @@ def test_card_info_reports_iccid_and_applications(pcsc_rig):
     pcsc_rig.insert_card("spec", iccid="8949440000001234567")
     info = jrun(pcsc_rig, "card", "info")
     assert info["iccid"] == "8949440000001234567"
-    assert info["ara_m"] is True and info["atr"]
+    assert info["ara_m"] is True and info["atr"] and info["ara_d"] is False
+    assert info["ara_m_refresh_tag"] == "00" * 8 and info["ara_m_config"].startswith("DF21")
+
+
+def test_card_info_on_the_open_source_applet(pcsc_rig):
+    pcsc_rig.insert_card("aram-applet")
+    info = jrun(pcsc_rig, "card", "info")
+    assert info["ara_m"] is True and info["ara_m_config"] is None  # DF21 answers 6A86 there
 
 
 def test_no_card_is_a_clear_error(pcsc_rig):
