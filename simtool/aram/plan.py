@@ -89,7 +89,11 @@ def android_problems(plan: Plan) -> list[str]:
     problems = []
     result = check_answer(encode_all_ref_ar_do(plan.expected))
     if result.error:
-        problems.append(f"the card's rules would become unusable on Android: {result.error}")
+        added = {r.identity for r in plan.add}
+        before = check_answer(encode_all_ref_ar_do([r for r in plan.expected if r.identity not in added]))
+        where = (" (caused by a rule already on the card: remove it with --prune or `simtool aram delete`)"
+                 if before.error else "")
+        problems.append(f"the card's rules would be unusable on Android: {result.error}{where}")
         return problems
     verdicts = dict(zip((r.identity for r in plan.expected), result.rules))
     for rule in plan.add:

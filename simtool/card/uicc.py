@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .protocol import Apdu, CardProtocol
-from .statuswords import error_for
 
 ARA_D_AID = bytes.fromhex("A00000015144414300")
 ARA_M_AID = bytes.fromhex("A00000015141434C00")
@@ -77,5 +76,3 @@ def card_info(proto: CardProtocol) -> CardInfo:
         arf=application_present(proto, ARF_AID),
     )
 
-
-__all__ = ["CardInfo", "card_info", "read_iccid", "decode_iccid", "application_present", "error_for"]

@@ -6,6 +6,7 @@ Thin commands: options are parsed here, the work is in ``simtool.aram`` and ``si
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,8 @@ def _run_plan(proto: Any, session: AramSession, plan: Plan, *, force: bool, as_j
         elif not plan.empty:
             click.echo(f"written and verified: {result.written} change(s); "
                        f"refresh tag {payload['refresh_tag'] or '(not offered by the card)'}")
-        click.echo("Android reads the rules when the card is inserted: re-insert it or reboot the phone.", err=True)
+            click.echo("Android reads the rules when the card is inserted: re-insert it or reboot the phone.",
+                       err=True)
 
     emit(as_json, payload, text)
     return result
@@ -165,7 +167,7 @@ def _rule_from_options(o: dict[str, Any]) -> AccessRule:
     if sum(forms) > 1:
         raise UsageError("give at most one of --aid, --aid-empty, --aid-implicit, --no-aid")
     if o["aid"] is not None:
-        aid: bytes | None = bytes.fromhex(o["aid"]) if _is_hex(o["aid"]) else _bad("--aid", o["aid"])
+        aid: bytes | None = _hex_option("--aid", o["aid"])
     elif o["aid_empty"]:
         aid = b""
     elif o["aid_implicit"] or o["no_aid"]:
@@ -189,20 +191,15 @@ def _rule_from_options(o: dict[str, Any]) -> AccessRule:
         "package": o["package"], "perm": o["perm"] if o["perm"] is not None else "0000000000000001",
         "nfc": nfc,
     }
-    rule = rule_from_dict(d, "options")
-    return AccessRule(**{**rule.__dict__, "apdu": apdu, "raw": b""})
+    return replace(rule_from_dict(d, "options"), apdu=apdu)
 
 
-def _is_hex(text: str) -> bool:
+def _hex_option(option: str, value: str) -> bytes:
+    """Bytes of a hex option value; raises UsageError naming the option."""
     try:
-        bytes.fromhex(text)
+        return bytes.fromhex(value)
     except ValueError:
-        return False
-    return True
-
-
-def _bad(option: str, value: str) -> bytes:
-    raise UsageError(f"{option} {value!r} is not hex")
+        raise UsageError(f"{option} {value!r} is not hex") from None
 
 
 def _apk_report(path: Path) -> Any:
@@ -280,7 +277,7 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
     if all_ == any(x is not None for x in (hash_, package, aid)):
         raise UsageError("give --all, or at least one of --hash, --package, --aid (not both)")
     want_hash = parse_hash(hash_) if hash_ else None
-    want_aid = bytes.fromhex(aid) if aid is not None and _is_hex(aid) else (None if aid is None else _bad("--aid", aid))
+    want_aid = None if aid is None else _hex_option("--aid", aid)
 
     def hit(r: AccessRule) -> bool:
         return all_ or (

@@ -138,7 +138,7 @@ def test_whole_set_failure_is_reported_by_list_and_check(pcsc_rig):
     assert out["results"][0]["granted"] is False and "drops all rules" in out["results"][0]["reasons"][0]
     # adding to such a card is refused: the set would stay unusable
     proc = run(pcsc_rig, "aram", "add", "--hash", "11" * 20)
-    assert proc.returncode == 8 and "unusable" in proc.stderr
+    assert proc.returncode == 8 and "unusable" in proc.stderr and "already on the card" in proc.stderr
 
 
 def test_check_by_hash(pcsc_rig):
