@@ -186,7 +186,8 @@ def apply_plan(
         sw = session.update_refresh_tag()
         if sw != 0x9000:
             result.notes.append(f"card answered {sw:04X} to the refresh-tag update (F2)")
-        result.refresh_tag = session.refresh_tag()
+        if not session.proto.dry_run:
+            result.refresh_tag = session.refresh_tag()
     if plan.empty:
         result.verified = True  # the read that made the plan already showed the wanted rules
     elif verify and not session.proto.dry_run:

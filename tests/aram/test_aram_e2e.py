@@ -335,27 +335,42 @@ def _wait_rows(path, n, timeout=30):
     raise AssertionError(f"audit log has fewer than {n} rows")
 
 
-def test_watch_applies_to_each_card_and_logs(pcsc_rig, tmp_path):
-    path = _rules_file(tmp_path, 2)
+def test_watch_applies_to_each_card_logs_failures_and_continues(pcsc_rig, tmp_path):
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"rules": [{"hash": "11" * 20, "apdu": "always"},
+                                          {"hash": "22" * 20, "package": "com.example.app"}]}))
     log = tmp_path / "audit.csv"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simtool.cli", "aram", "apply", str(path), "--watch", "--count", "2",
+        [sys.executable, "-m", "simtool.cli", "aram", "apply", str(path), "--watch", "--count", "3",
          "--log", str(log)], env=dict(pcsc_rig.env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = pcsc_rig.insert_card("spec", iccid="8949440000000000011")
-        rows = _wait_rows(log, 1)
+        _wait_rows(log, 1)
         pcsc_rig.remove_card(0)
-        second = pcsc_rig.insert_card("sysmo", iccid="8949440000000000022")
-        rows = _wait_rows(log, 2)
+        # the open-source applet refuses package rules: a failed row, and the line goes on
+        pcsc_rig.insert_card("aram-applet", iccid="8949440000000000022")
+        _wait_rows(log, 2)
+        pcsc_rig.remove_card(0)
+        third = pcsc_rig.insert_card("t0", iccid="8949440000000000033")
+        rows = _wait_rows(log, 3)
         _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.terminate()
             proc.wait()
-    assert proc.returncode == 0, err
-    assert [r["iccid"] for r in rows] == ["8949440000000000011", "8949440000000000022"]
-    assert [r["result"] for r in rows] == ["applied", "applied"]
-    assert len(first.state()["rules"]) == 2 and len(second.state()["rules"]) == 2
+    assert proc.returncode == 7, err  # one card failed
+    assert [r["iccid"] for r in rows] == ["8949440000000000011", "8949440000000000022", "8949440000000000033"]
+    assert [r["result"] for r in rows] == ["applied", "failed", "applied"]
+    assert "6984" in rows[1]["detail"]
+    assert len(first.state()["rules"]) == 2 and len(third.state()["rules"]) == 2
+
+
+def test_watch_stops_after_idle_timeout(pcsc_rig, tmp_path):
+    start = time.monotonic()
+    proc = run(pcsc_rig, "aram", "apply", str(_rules_file(tmp_path, 1)), "--watch", "--idle-timeout", "1",
+               "--log", str(tmp_path / "audit.csv"))
+    assert proc.returncode == 0 and "0 card(s)" in proc.stderr
+    assert time.monotonic() - start < 15 and not (tmp_path / "audit.csv").exists()
 
 
 # --- logical channels -----------------------------------------------------------------------
