@@ -448,3 +448,21 @@ def test_empty_card_answering_6a88(pcsc_rig):
     assert proc.returncode == 0 and "6A88" in proc.stderr and "whole rule set in error" in proc.stderr
     run(pcsc_rig, "aram", "add", *SEED_ARGS, check_rc=0)  # storing the first rule fixes it
     assert jrun(pcsc_rig, "aram", "list")[0]["android"] is True
+
+
+@pytest.mark.parametrize("profile,accepted", [("aram-applet", False), ("sysmo", True), ("spec", True)])
+def test_sha256_hash_per_applet(pcsc_rig, profile, accepted):
+    card = insert(pcsc_rig, profile)
+    proc = run(pcsc_rig, "aram", "add", "--hash", "AB" * 32, "--apdu-always")
+    if accepted:
+        assert proc.returncode == 0, proc.stderr
+        assert jrun(pcsc_rig, "aram", "list")[0]["hash"] == "AB" * 32
+    else:
+        assert proc.returncode == 5 and "6984" in proc.stderr and "32-byte" in proc.stderr
+        assert card.state()["rules"] == []
+
+
+def test_delete_one_rule_on_the_sysmo_applet(pcsc_rig):
+    card = insert(pcsc_rig, "sysmo", rules=(rule_hex(1, apdu=True), rule_hex(2, apdu=True)))
+    jrun(pcsc_rig, "aram", "delete", "--hash", (1).to_bytes(20, "big").hex())
+    assert card_rules(card) == [rule_hex(2, apdu=True)]
