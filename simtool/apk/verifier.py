@@ -23,6 +23,7 @@ from .signing_block import V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID, find_signing_
 from .v1_jar import JarResult, verify_v1
 from .v2v3 import (SchemeResult, check_rotation_min_sdk, check_stripping, check_v3_range,
                    parse_block)
+from .v4_idsig import check_v4
 from .zipfile_index import find_zip_sections, read_central_directory, read_entry
 
 MANIFEST_XML = "AndroidManifest.xml"
@@ -119,6 +120,13 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
         if not errors:
             errors += _cross_checks(results, jar, verified_schemes)
         v4_signers: list[Signer] = []
+        idsig = Path(name + ".idsig")
+        if not errors and kind == "apk" and idsig.is_file():
+            v4_errors, found_v4 = check_v4(idsig, src.size, results, verified_schemes)
+            errors += v4_errors
+            if not v4_errors:
+                verified_schemes.add("v4")
+                v4_signers = [Signer("v4", lo, hi, s.certificate.digests) for s in found_v4]
         if not errors and manifest is not None and sdk.target_sdk >= 30 and hi >= sdk.target_sdk \
                 and not verified_schemes & {"v2", "v3", "v3.1"}:
             errors.append(f"Target SDK version {sdk.target_sdk} requires a minimum of signature "
