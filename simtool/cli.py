@@ -21,6 +21,9 @@ def cli() -> None:
 
 def _register() -> None:
     """Attach each command module's click command to the group (one line per command)."""
+    from .commands.digest import digest
+
+    cli.add_command(digest)
 
 
 _register()

@@ -1,0 +1,213 @@
+"""One sequential pass over the APK that feeds every hasher the full verification needs.
+
+* v2/v3 content digests: the file minus the signing block is cut into three sections
+  (entries ``[0, signing_block)``, central directory, EOCD with its CD offset replaced by the
+  signing block's offset); each section into 1 MiB chunks hashed as ``H(0xa5 | u32 len | chunk)``,
+  and the top digest is ``H(0x5a | u32 count | chunk digests...)``.
+* verity (``VERITY_CHUNKED_SHA256``): SHA-256 Merkle tree over 4 KiB pages of the same bytes;
+  the digest is the root hash followed by the u64 length hashed.
+* v1: each entry's data is inflated as it streams by and hashed for MANIFEST.MF's digests.
+
+The file is read once, 1 MiB at a time; chunk hashing runs on a small thread pool (hashlib and
+zlib release the GIL), with at most ``IN_FLIGHT`` chunks queued, so memory stays flat whatever
+the APK's size (only the 32-byte chunk/page digests accumulate).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .algorithms import CHUNKED_SHA256, CHUNKED_SHA512, VERITY_CHUNKED_SHA256
+from .bytereader import FileSource
+from .errors import ApkError
+from .zipfile_index import EntryInflater, ZipEntry, ZipSections, entry_data_offset
+
+CHUNK = 1 << 20
+PAGE = 4096
+IN_FLIGHT = 4
+_CHUNKED = {CHUNKED_SHA256: "sha256", CHUNKED_SHA512: "sha512"}
+
+
+@dataclass(frozen=True)
+class EntryCheck:
+    """A ZIP entry whose uncompressed content must hash to ``expected`` ((algo, digest) pairs)."""
+
+    entry: ZipEntry
+    expected: tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """Computed content digests by algorithm name, and v1 entries whose digest did not match."""
+
+    digests: dict[str, bytes]
+    entry_mismatches: tuple[str, ...]
+
+
+def _chunk_digests(hash_names: tuple[str, ...], data: bytes) -> list[bytes]:
+    prefix = b"\xa5" + struct.pack("<I", len(data))
+    out = []
+    for name in hash_names:
+        h = hashlib.new(name, prefix)
+        h.update(data)
+        out.append(h.digest())
+    return out
+
+
+VERITY_SALT = b"\0" * 8  # apksig hashes every verity page with an 8-byte zero salt
+
+
+def _page_digests(data: bytes) -> bytes:
+    return b"".join(hashlib.sha256(VERITY_SALT + data[i : i + PAGE]).digest()
+                    for i in range(0, len(data), PAGE))
+
+
+class _Verity:
+    """Builds the verity Merkle root incrementally from 4 KiB page hashes."""
+
+    def __init__(self) -> None:
+        self.leaves = bytearray()
+        self.total = 0
+        self.carry = b""
+
+    def pages_of(self, data: bytes) -> tuple[bytes, bytes]:
+        """Split ``carry + data`` into whole pages and a remainder (kept for the next call)."""
+        self.total += len(data)
+        buf = self.carry + data
+        cut = len(buf) - len(buf) % PAGE
+        self.carry = buf[cut:]
+        return buf[:cut], self.carry
+
+    def root(self) -> bytes:
+        if self.carry:
+            self.leaves += _page_digests(self.carry + b"\0" * (PAGE - len(self.carry)))
+            self.carry = b""
+        level = bytes(self.leaves)
+        if not level:
+            level = _page_digests(b"\0" * PAGE)
+        while len(level) > PAGE:
+            padded = level + b"\0" * (-len(level) % PAGE)
+            level = _page_digests(padded)
+        root = _page_digests(level + b"\0" * (PAGE - len(level)))
+        return root + struct.pack("<Q", self.total)
+
+
+class _EntryFeeder:
+    """Feeds each checked entry's slice of the stream through its inflater and hashers."""
+
+    def __init__(self, src: FileSource, checks: Iterable[EntryCheck], limit: int) -> None:
+        self.path = src.path
+        spans = []
+        for check in checks:
+            start = entry_data_offset(src, check.entry)
+            end = start + check.entry.compressed_size
+            if end > limit:
+                raise ApkError(src.path, f"entry {check.entry.name!r} data overlaps the APK "
+                               "Signing Block", start)
+            spans.append((start, end, check))
+        spans.sort(key=lambda s: s[0])
+        self.pending = deque(spans)
+        self.active: list[tuple[int, int, EntryCheck, EntryInflater, list]] = []
+        self.mismatches: list[str] = []
+
+    def feed(self, offset: int, data: bytes) -> None:
+        end = offset + len(data)
+        while self.pending and self.pending[0][0] < end:
+            start, stop, check = self.pending.popleft()
+            hashers = [hashlib.new(algo) for algo, _ in check.expected]
+            self.active.append((start, stop, check, EntryInflater(self.path, check.entry), hashers))
+        still = []
+        for item in self.active:
+            start, stop, check, inflater, hashers = item
+            a, b = max(start, offset), min(stop, end)
+            if a < b:
+                out = inflater.feed(data[a - offset : b - offset])
+                for h in hashers:
+                    h.update(out)
+            if stop <= end:
+                self._finish(check, inflater, hashers)
+            else:
+                still.append(item)
+        self.active = still
+
+    def _finish(self, check: EntryCheck, inflater: EntryInflater, hashers: list) -> None:
+        inflater.finish()
+        for (algo, expected), h in zip(check.expected, hashers, strict=True):
+            if h.digest() != expected:
+                self.mismatches.append(f"{algo.upper()} digest of {check.entry.name} does not "
+                                       "match the digest specified in META-INF/MANIFEST.MF")
+                return
+
+    def close(self) -> None:
+        for _, _, check, inflater, hashers in self.active:
+            self._finish(check, inflater, hashers)
+        for _, _, check in self.pending:  # empty entries past the last chunk
+            self._finish(check, EntryInflater(self.path, check.entry),
+                         [hashlib.new(a) for a, _ in check.expected])
+
+
+def stream_pass(src: FileSource, zs: ZipSections, signing_block_offset: int,
+                algorithms: set[str], entry_checks: Iterable[EntryCheck] = (),
+                progress: Callable[[int], None] | None = None) -> PassResult:
+    """Read the file once and return the requested content digests and v1 mismatches."""
+    hash_names = tuple(_CHUNKED[a] for a in (CHUNKED_SHA256, CHUNKED_SHA512) if a in algorithms)
+    verity = _Verity() if VERITY_CHUNKED_SHA256 in algorithms else None
+    if verity is not None and signing_block_offset % PAGE:
+        raise ApkError(src.path, "APK Signing Block is not 4 KiB-aligned as verity requires",
+                       signing_block_offset)
+    feeder = _EntryFeeder(src, entry_checks, signing_block_offset)
+    eocd = bytearray(zs.eocd)
+    eocd[16:20] = struct.pack("<I", signing_block_offset)
+    sections = [(0, signing_block_offset), (zs.cd_offset, zs.eocd_offset)]
+    chunk_digests: list[list[bytes]] = [[] for _ in hash_names]
+    workers = min(4, max(2, os.cpu_count() or 2))
+    with ThreadPoolExecutor(workers) as pool:
+        queue: deque[tuple[Future, Future | None]] = deque()
+
+        def drain(keep: int) -> None:
+            while len(queue) > keep:
+                fut, vfut = queue.popleft()
+                for i, d in enumerate(fut.result()):
+                    chunk_digests[i].append(d)
+                if vfut is not None and verity is not None:
+                    verity.leaves += vfut.result()
+
+        def submit(data: bytes) -> None:
+            fut = pool.submit(_chunk_digests, hash_names, data)
+            vfut = None
+            if verity is not None:
+                pages, _ = verity.pages_of(data)
+                vfut = pool.submit(_page_digests, pages)
+            queue.append((fut, vfut))
+            drain(IN_FLIGHT)
+
+        for start, stop in sections:
+            pos = start
+            while pos < stop:
+                n = min(CHUNK, stop - pos)
+                data = src.read_at(pos, n, "APK contents")
+                if start == 0:
+                    feeder.feed(pos, data)
+                submit(data)
+                pos += n
+                if progress is not None:
+                    progress(n)
+        submit(bytes(eocd))
+        drain(0)
+    feeder.close()
+    digests: dict[str, bytes] = {}
+    for i, name in enumerate(hash_names):
+        algo = CHUNKED_SHA256 if name == "sha256" else CHUNKED_SHA512
+        top = hashlib.new(name, b"\x5a" + struct.pack("<I", len(chunk_digests[i])))
+        for d in chunk_digests[i]:
+            top.update(d)
+        digests[algo] = top.digest()
+    if verity is not None:
+        digests[VERITY_CHUNKED_SHA256] = verity.root()
+    return PassResult(digests, tuple(feeder.mismatches))
