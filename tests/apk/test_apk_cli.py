@@ -125,3 +125,22 @@ def test_keystore_password_from_env_and_wrong_password(keystores: dict[str, Path
     bad = run(str(keystores["JKS"]), env={"SIMTOOL_KEYSTORE_PASSWORD": "wrong"})
     assert bad.returncode == 1 and "keystore password is wrong" in bad.stderr
     assert "wrong" not in bad.stderr.replace("is wrong", "")
+
+
+def test_keytool_dsa_pkcs12(tmp_path: Path) -> None:
+    """keytool's DSA certificates are refused by cryptography's PKCS#12 loader; ours reads
+    them, and a wrong password is named as such (MAC check), not as a parse failure."""
+    ks = tmp_path / "dsa.p12"
+    subprocess.run(["keytool", "-genkeypair", "-keystore", str(ks), "-storetype", "PKCS12",
+                    "-storepass", "secret12", "-alias", "d", "-keyalg", "DSA", "-keysize", "2048",
+                    "-dname", "CN=dsa", "-validity", "100"], check=True, capture_output=True)
+    listing = subprocess.run(["keytool", "-list", "-v", "-keystore", str(ks), "-storepass",
+                              "secret12"], check=True, capture_output=True, text=True).stdout
+    keytool_sha1 = next(ln.split("SHA1:")[1].strip() for ln in listing.splitlines()
+                        if "SHA1:" in ln).replace(":", "").lower()
+    ok = run("--json", str(ks), env={"SIMTOOL_KEYSTORE_PASSWORD": "secret12"})
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)[0]["recommended_sha1"] == keytool_sha1
+    bad = run(str(ks), env={"SIMTOOL_KEYSTORE_PASSWORD": "nope"})
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == f"simtool: error: {ks}: keystore password is wrong (PKCS#12 MAC does not match)"
