@@ -6,7 +6,7 @@ A→B→C, two- and three-signer APKs from the corpus's unsigned ``golden-aligne
 each APK and each SDK range (default from the manifest, ``--min-sdk-version 24/28``,
 ``--max-sdk-version 23``) we compare our JSON with ``apksigner verify --print-certs``: the
 verdict and exit status, and the signers' subjects and certificate digests. The digests are
-also checked against the DER that ``keytool -exportcert`` gives, and the lineage against
+also checked against the DER certificate in keytool's keystore, and the lineage against
 ``apksigner lineage --print-certs``.
 
 All JVM work happens once per session in two worker threads (about 25 s on 2 cores).
