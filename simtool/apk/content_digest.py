@@ -15,6 +15,7 @@ the APK's size (only the 32-byte chunk/page digests accumulate).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import struct
@@ -113,8 +114,23 @@ class _EntryFeeder:
             spans.append((start, end, check))
         spans.sort(key=lambda s: s[0])
         self.pending = deque(spans)
+        # Merged [start, stop) data ranges, fixed up front: the reading thread asks ``wanted``
+        # while the inflating thread moves entries from ``pending`` to ``active``.
+        self.ranges: list[tuple[int, int]] = []
+        for start, stop, _ in spans:
+            if self.ranges and start <= self.ranges[-1][1]:
+                self.ranges[-1] = (self.ranges[-1][0], max(stop, self.ranges[-1][1]))
+            else:
+                self.ranges.append((start, stop))
+        self._starts = [r[0] for r in self.ranges]
         self.active: list[tuple[int, int, EntryCheck, EntryInflater, list]] = []
         self.mismatches: list[str] = []
+
+    def wanted(self, offset: int, length: int) -> bool:
+        """Whether any checked entry's data overlaps ``[offset, offset + length)`` (an empty
+        entry counts when it sits in that range)."""
+        i = bisect.bisect_right(self._starts, offset + length - 1) - 1
+        return i >= 0 and self.ranges[i][1] >= offset
 
     def feed(self, offset: int, data: bytes) -> None:
         end = offset + len(data)
@@ -167,24 +183,30 @@ def stream_pass(src: FileSource, zs: ZipSections, signing_block_offset: int,
     sections = [(0, signing_block_offset), (zs.cd_offset, zs.eocd_offset)]
     chunk_digests: list[list[bytes]] = [[] for _ in hash_names]
     workers = min(4, max(2, os.cpu_count() or 2))
-    with ThreadPoolExecutor(workers) as pool:
-        queue: deque[tuple[Future, Future | None]] = deque()
+    # Chunk digests go to a pool; v1 entries are inflated and hashed in order on one more thread,
+    # so reading, hashing and inflating overlap (hashlib and zlib release the GIL).
+    with ThreadPoolExecutor(workers) as pool, ThreadPoolExecutor(1) as inflate:
+        queue: deque[tuple[Future, Future | None, Future | None]] = deque()
 
         def drain(keep: int) -> None:
             while len(queue) > keep:
-                fut, vfut = queue.popleft()
+                fut, vfut, ffut = queue.popleft()
                 for i, d in enumerate(fut.result()):
                     chunk_digests[i].append(d)
                 if vfut is not None and verity is not None:
                     verity.leaves += vfut.result()
+                if ffut is not None:
+                    ffut.result()  # re-raises an ApkError from the inflater
 
-        def submit(data: bytes) -> None:
+        def submit(data: bytes, entries_at: int | None = None) -> None:
             fut = pool.submit(_chunk_digests, hash_names, data)
-            vfut = None
+            vfut = ffut = None
             if verity is not None:
                 pages, _ = verity.pages_of(data)
                 vfut = pool.submit(_page_digests, pages)
-            queue.append((fut, vfut))
+            if entries_at is not None and feeder.wanted(entries_at, len(data)):
+                ffut = inflate.submit(feeder.feed, entries_at, data)
+            queue.append((fut, vfut, ffut))
             drain(IN_FLIGHT)
 
         for start, stop in sections:
@@ -192,9 +214,7 @@ def stream_pass(src: FileSource, zs: ZipSections, signing_block_offset: int,
             while pos < stop:
                 n = min(CHUNK, stop - pos)
                 data = src.read_at(pos, n, "APK contents")
-                if start == 0:
-                    feeder.feed(pos, data)
-                submit(data)
+                submit(data, pos if start == 0 else None)
                 pos += n
                 if progress is not None:
                     progress(n)

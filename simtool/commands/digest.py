@@ -8,20 +8,19 @@ usage errors.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from ..apk import ApkError, ApkReport, inspect_apk, to_json
+from ..apk import ApkError, ApkReport, Signer, inspect_apk, to_json
 from ..secrets import SecretSource, read_secret
 
 PASSWORD_ENV = "SIMTOOL_KEYSTORE_PASSWORD"
 PROGRESS_MIN_BYTES = 64 << 20
 
 
-def _label(report: ApkReport, index: int) -> list[tuple[str, object]]:
+def _labels(report: ApkReport) -> list[tuple[str, Signer]]:
     """apksigner's per-signer label: ``Signer #n`` or, with v3.1, the SDK-range form."""
     out = []
     for i, s in enumerate(report.signers):
@@ -47,7 +46,7 @@ def render_text(report: ApkReport) -> str:
             lines.append(f"Verified using {title}: {str(report.schemes.get(key, False)).lower()}")
         if report.verified:
             lines.append(f"Number of signers: {len(report.signers) if not report.schemes.get('v3.1') else 1}")
-    for label, s in _label(report, 0):
+    for label, s in _labels(report):
         c = s.certificate
         if s.name and not report.schemes:
             lines.append(f"{label} alias: {s.name}")

@@ -50,8 +50,8 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from tests.rig.apksigner import CertDigests, Verification, parse_verify_output
-from tests.rig.digest_cli import (DigestRun, assert_one_line_error, run_digest, signer_certs,
-                                  verified_schemes)
+from tests.rig.digest_cli import (assert_one_line_error, run_digest, run_digest_batch,
+                                  signer_certs, verified_schemes)
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "apksig-golden"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text())
@@ -169,36 +169,41 @@ def deliberate(inv: Invocation) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def corpus_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DigestRun]:
-    """Our CLI (``--verify --json``) on every recorded invocation, two processes at a time.
+def corpus_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Our report (``--verify --json``) for every recorded invocation: one process per SDK
+    option set over all the files recorded with it (see run_digest_batch), two at a time.
 
     Each APK is copied alone into its own folder (with its ``.idsig`` beside it only for the
     ``--v4-signature-file`` invocation), since we pick up a ``.idsig`` next to the APK by
     ourselves, as the issue asks."""
     root = tmp_path_factory.mktemp("golden")
-
-    def run(inv: Invocation) -> DigestRun:
+    groups: dict[tuple[int | None, int | None], list[tuple[Invocation, Path]]] = {}
+    for inv in INVOCATIONS:
         folder = root / inv.id.replace("::", "__")
         folder.mkdir()
         apk = folder / inv.file
         shutil.copyfile(CORPUS / inv.file, apk)
         if inv.with_idsig:
             shutil.copyfile(CORPUS / (inv.file + ".idsig"), folder / (inv.file + ".idsig"))
-        return run_digest([apk], verify=True, min_sdk=inv.min_sdk, max_sdk=inv.max_sdk)
+        groups.setdefault((inv.min_sdk, inv.max_sdk), []).append((inv, apk))
 
+    def run(key: tuple[int | None, int | None]) -> dict[str, dict]:
+        members = groups[key]
+        reports = run_digest_batch([apk for _, apk in members], verify=True,
+                                   min_sdk=key[0], max_sdk=key[1])
+        return {inv.id: reports[apk] for inv, apk in members}
+
+    out: dict[str, dict] = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip((i.id for i in INVOCATIONS), pool.map(run, INVOCATIONS)))
+        for part in pool.map(run, groups):
+            out.update(part)
+    return out
 
 
-def _assert_not_verified(run: DigestRun) -> None:
-    assert run.exit_code != 0, f"verified, apksigner does not: {run.stdout[:800]}"
-    assert "Traceback" not in run.stderr + run.stdout, run.stderr
-    if run.reports:
-        report = run.only()
-        assert report["verified"] is False
-        assert report["errors"] and all(isinstance(e, str) and e for e in report["errors"])
-    else:
-        assert_one_line_error(run)
+def _assert_not_verified(report: dict) -> None:
+    assert report["verified"] is False, f"verified, apksigner does not: {report['signers']}"
+    assert report["errors"] and all(isinstance(e, str) and e and "\n" not in e
+                                    for e in report["errors"])
 
 
 def _assert_same_signers(report: dict, theirs: Verification) -> None:
@@ -210,20 +215,17 @@ def _assert_same_signers(report: dict, theirs: Verification) -> None:
 
 
 @pytest.mark.parametrize("inv", INVOCATIONS, ids=lambda i: i.id)
-def test_agrees_with_aosp_apksigner(corpus_runs: dict[str, DigestRun], inv: Invocation) -> None:
-    """Same verdict, exit status, signers and SDK ranges as AOSP-main apksigner (or the listed
-    deliberate difference)."""
-    run = corpus_runs[inv.id]
-    assert "Traceback" not in run.stderr + run.stdout, run.stderr
+def test_agrees_with_aosp_apksigner(corpus_runs: dict[str, dict], inv: Invocation) -> None:
+    """Same verdict, signers and SDK ranges as AOSP-main apksigner (or the listed deliberate
+    difference); exit statuses follow the verdicts (run_digest_batch, test_exit_status_*)."""
+    report = corpus_runs[inv.id]
     why = deliberate(inv)
     if why is None:
         assert not inv.aosp.crashed, f"unlisted apksigner crash on {inv.id}"
         if not (inv.aosp.verifies and inv.aosp.exit_code == 0):
-            _assert_not_verified(run)
+            _assert_not_verified(report)
             return
-        assert run.exit_code == 0, run.stderr
-        report = run.only()
-        assert report["verified"] is True and report["errors"] == []
+        assert report["verified"] is True and report["errors"] == [], report["errors"]
         _assert_same_signers(report, inv.aosp)
         aosp_ok = {n for n, ok in inv.aosp.schemes.items() if ok and n.startswith("v")}
         assert aosp_ok <= verified_schemes(report)
@@ -231,15 +233,32 @@ def test_agrees_with_aosp_apksigner(corpus_runs: dict[str, DigestRun], inv: Invo
     # Deliberate differences: apksigner crashed; assert the answer it should have given.
     assert inv.aosp.crashed, f"{inv.id} is listed as deliberate but apksigner did not crash"
     if (inv.file, inv.name) in VERIFIES_DESPITE_APKSIGNER:
-        assert run.exit_code == 0, f"{why}\n{run.stderr}"
-        report = run.only()
-        assert report["verified"] is True
+        assert report["verified"] is True, why
         if inv.file.startswith("stamp-"):
             _assert_same_signers(report, inv.aosp)  # printed before the crash
         else:
             assert signer_certs(report) == {_rsa_2048_from_corpus()}
     else:
-        _assert_not_verified(run)
+        _assert_not_verified(report)
+
+
+@pytest.mark.parametrize("name", ["golden-aligned-v1v2v3-out.apk", "v2-only-truncated-cd.apk",
+                                  "empty-unsigned.apk", "v2-only-with-rsa-pkcs1-sha512-4096-digest-mismatch.apk",
+                                  "stamp-malformed-signature.apk"])
+def test_exit_status_single_file(name: str, tmp_path: Path) -> None:
+    """One file per process: exit 0 exactly when AOSP's verdict (or our deliberate one) is
+    "verified"; a failure says why on one line (stderr) without a traceback."""
+    inv = next(i for i in INVOCATIONS if i.file == name and i.name == "default")
+    expect_ok = (inv.aosp.verifies and inv.aosp.exit_code == 0) or (name, "default") in VERIFIES_DESPITE_APKSIGNER
+    apk = tmp_path / name
+    shutil.copyfile(CORPUS / name, apk)
+    run = run_digest([apk], json_out=False, verify=True)
+    assert "Traceback" not in run.stderr + run.stdout
+    if expect_ok:
+        assert run.exit_code == 0, run.stderr
+    else:
+        assert_one_line_error(run)
+        assert name in run.stderr
 
 
 def _rsa_2048_from_corpus() -> CertDigests:
@@ -253,21 +272,20 @@ def _rsa_2048_from_corpus() -> CertDigests:
     return CertDigests.of_der("CN=rsa-2048", der)
 
 
-def test_default_mode_names_the_same_signers(corpus_runs: dict[str, DigestRun],
-                                             tmp_path: Path) -> None:
+def test_default_mode_names_the_same_signers(tmp_path: Path) -> None:
     """Without --verify (signatures over signed data only) the signers of every APK that AOSP
-    apksigner verifies by default are the same."""
-    checked = 0
-    for inv in INVOCATIONS:
-        if inv.name != "default" or deliberate(inv) or not (inv.aosp.verifies and inv.aosp.exit_code == 0):
-            continue
-        apk = tmp_path / inv.file
-        shutil.copyfile(CORPUS / inv.file, apk)
-        run = run_digest([apk])
-        assert run.exit_code == 0, (inv.id, run.stderr)
-        _assert_same_signers(run.only(), inv.aosp)
-        checked += 1
-    assert checked >= 20
+    apksigner verifies by default are the same (one process for all of them)."""
+    cases = [inv for inv in INVOCATIONS if inv.name == "default" and not deliberate(inv)
+             and inv.aosp.verifies and inv.aosp.exit_code == 0]
+    apks = []
+    for inv in cases:
+        apks.append(tmp_path / inv.file)
+        shutil.copyfile(CORPUS / inv.file, apks[-1])
+    reports = run_digest_batch(apks)
+    for inv, apk in zip(cases, apks):
+        assert reports[apk]["verified"] is True, (inv.id, reports[apk]["errors"])
+        _assert_same_signers(reports[apk], inv.aosp)
+    assert len(cases) >= 20
 
 
 def test_debian_differences_listed_exactly() -> None:
