@@ -17,6 +17,8 @@ How it works (docs/testing-pcsc.md has the picture):
   points os.environ at a per-process symlink it re-targets, so several rigs one after another
   (one per test module) all work; one rig at a time serves this process.
 Requires root (unshare, nsenter). Every process started is stopped and waited for on exit.
+Debugging: CARRIERKIT_PCSCD_DEBUG=1 makes pcscd log every APDU, CARRIERKIT_KEEP_RIG=1 keeps the
+rig's folder (pcscd.log, cardN.log, state files) after it closes.
 """
 
 from __future__ import annotations
@@ -40,9 +42,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PROCESS_SOCKET = Path(tempfile.gettempdir()) / f"carrierkit-pcscd-{os.getpid()}.comm"
 BASE_PORT = 35963
 START_TIMEOUT = 10.0
+DEBUG_ENV = "CARRIERKIT_PCSCD_DEBUG"  # set: pcscd logs every APDU to STATEDIR/pcscd.log
+KEEP_ENV = "CARRIERKIT_KEEP_RIG"  # set: the rig's folder (logs, state files) is kept on close
 
 _rig_numbers = itertools.count(1)
 _live_processes: list[subprocess.Popen] = []
+_active_rigs: list["PcscRig"] = []  # started, not closed; the last one serves this process
 
 
 class RigError(RuntimeError):
@@ -103,7 +108,10 @@ class CardHandle:
         return json.loads(self.state_file.read_text())
 
     def wait_removed(self, timeout: float = 5) -> None:
-        """Wait until the card process has gone and pcscd reports the slot empty."""
+        """Wait until the card process has gone and pcscd reports the slot empty.
+
+        Raises RigError when either does not happen within `timeout` seconds.
+        """
         deadline = time.monotonic() + timeout
         try:
             self.process.wait(timeout)
@@ -111,7 +119,8 @@ class CardHandle:
             raise RigError(f"card in slot {self.slot} still running after {timeout} s") from None
         if self.process in _live_processes:
             _live_processes.remove(self.process)
-        self.rig._wait_state(self.slot, present=False, timeout=max(0.1, deadline - time.monotonic()))
+        left = max(0.1, deadline - time.monotonic())
+        self.rig._wait_state(self.slot, present=False, timeout=left)
 
     @property
     def running(self) -> bool:
@@ -148,7 +157,10 @@ class PcscRig:
         self.close()
 
     def start(self) -> None:
-        """Start pcscd in its namespaces and wait until both vpcd slots are listed."""
+        """Start pcscd in its namespaces and wait until both vpcd slots are listed.
+
+        Raises RigError (with pcscd's log) when pcscd exits or lists no readers in time.
+        """
         (self.dir / "run").mkdir()
         conf = self.dir / "reader.conf.d"
         conf.mkdir()
@@ -156,8 +168,9 @@ class PcscRig:
             f'FRIENDLYNAME "{READER_NAME}"\nDEVICENAME   /dev/null:{self.port}\n'
             f"LIBPATH      {VPCD_DRIVER}\nCHANNELID    {self.port}\n"
         )
+        verbosity = "--debug --apdu" if os.environ.get(DEBUG_ENV) else "--error"
         script = (f"ip link set lo up && mount --bind {self.dir}/run /run && "
-                  f"exec pcscd --foreground --error -c {conf}")
+                  f"exec pcscd --foreground {verbosity} -c {conf}")
         with open(self.dir / "pcscd.log", "wb") as log:
             self.pcscd = subprocess.Popen(
                 ["unshare", "--mount", "--net", "--propagation", "private", "sh", "-c", script],
@@ -168,11 +181,14 @@ class PcscRig:
         deadline = time.monotonic() + START_TIMEOUT
         while not self.socket.exists() or self._netns(self.pcscd.pid) == own_netns:
             if self.pcscd.poll() is not None:
-                raise RigError(f"pcscd exited with {self.pcscd.returncode}: {self._log('pcscd.log')}")
+                raise RigError(f"pcscd exited with {self.pcscd.returncode}: "
+                               f"{self._log('pcscd.log')}")
             if time.monotonic() > deadline:
-                raise RigError(f"pcscd did not start in {START_TIMEOUT} s: {self._log('pcscd.log')}")
+                raise RigError(f"pcscd did not start in {START_TIMEOUT} s: "
+                               f"{self._log('pcscd.log')}")
             time.sleep(0.005)
         self.env = dict(os.environ, PCSCLITE_CSOCK_NAME=str(self.socket))
+        _active_rigs.append(self)
         self._use_in_this_process()
         scard = _scard()
         while True:
@@ -199,15 +215,23 @@ class PcscRig:
             self._context = None
         if self.pcscd is not None:
             _stop(self.pcscd)
-        try:
-            if PROCESS_SOCKET.is_symlink() and os.readlink(PROCESS_SOCKET) == str(self.socket):
-                PROCESS_SOCKET.unlink()
-        except OSError:
-            pass
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self in _active_rigs:
+            _active_rigs.remove(self)
+            if _active_rigs:
+                _active_rigs[-1]._use_in_this_process()  # the rig that served before us
+            else:
+                try:
+                    PROCESS_SOCKET.unlink()
+                except FileNotFoundError:
+                    pass
+        if not os.environ.get(KEEP_ENV):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def _use_in_this_process(self) -> None:
-        """Point this process's PC/SC client (via the per-process symlink) at this rig."""
+        """Point this process's PC/SC client (via the per-process symlink) at this rig.
+
+        libpcsclite checks that the socket path exists before every call, so the symlink must
+        always lead to a running pcscd while a rig is open."""
         tmp = PROCESS_SOCKET.with_name(PROCESS_SOCKET.name + ".new")
         if tmp.is_symlink():
             tmp.unlink()
@@ -245,14 +269,20 @@ class PcscRig:
         """
         if slot not in (0, 1):
             raise ValueError(f"slot must be 0 or 1, not {slot}")
-        if slot in self.cards and self.cards[slot].running:
-            raise ValueError(f"slot {slot} already holds a card; remove_card({slot}) first")
         if self.pcscd is None:
             raise RigError("the rig is not started")
+        previous = self.cards.get(slot)
+        if previous is not None:
+            if previous.running:
+                raise ValueError(f"slot {slot} already holds a card; remove_card({slot}) first")
+            previous.wait_removed()  # it pulled itself: let pcscd see the slot empty first
         number = next(self._card_numbers)
         state_file = Path(state_file) if state_file else self.dir / f"card{number}-slot{slot}.json"
+        if adm_key is not None and len(adm_key) != 8:
+            raise ValueError(f"adm_key must be 8 bytes, not {len(adm_key)}")
         if rules and state_file.exists():
-            raise ValueError(f"rules given but {state_file} exists (a re-inserted card keeps its own)")
+            raise ValueError(f"rules given but {state_file} exists "
+                             "(a re-inserted card keeps its own)")
         config = {
             "profile": profile, "iccid": iccid, "rules": [bytes(r).hex() for r in rules],
             "adm_key": adm_key.hex() if adm_key else None, "adm_tries": adm_tries,
@@ -266,9 +296,9 @@ class PcscRig:
         log_file = self.dir / f"card{number}.log"
         with open(log_file, "wb") as log:
             process = subprocess.Popen(
-                ["nsenter", "-t", str(self.pcscd.pid), "-n", sys.executable, "-m", "tests.rig.vcard",
-                 "--port", str(self.port + slot), "--config", str(config_file),
-                 "--state", str(state_file)],
+                ["nsenter", "-t", str(self.pcscd.pid), "-n",
+                 sys.executable, "-m", "tests.rig.vcard", "--port", str(self.port + slot),
+                 "--config", str(config_file), "--state", str(state_file)],
                 cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             )
         _live_processes.append(process)
@@ -278,11 +308,15 @@ class PcscRig:
             self._wait_state(slot, present=True, timeout=START_TIMEOUT, process=process)
         except RigError:
             _stop(process)
+            del self.cards[slot]
             raise
         return handle
 
     def remove_card(self, slot: int = 0) -> None:
-        """Pull the card out of `slot` (its process exits); returns once pcscd sees it absent."""
+        """Pull the card out of `slot` (its process exits); returns once pcscd sees it absent.
+
+        Raises ValueError when no card was inserted there, RigError when pcscd never sees it go.
+        """
         handle = self.cards.pop(slot, None)
         if handle is None:
             raise ValueError(f"no card was inserted in slot {slot}")
@@ -310,7 +344,8 @@ class PcscRig:
         deadline = time.monotonic() + timeout
         known = scard.SCARD_STATE_UNAWARE
         while True:
-            wait_ms = 100 if process is not None else int(max(0.0, deadline - time.monotonic()) * 1000)
+            left_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
+            wait_ms = 100 if process is not None else left_ms
             hr, states = scard.SCardGetStatusChange(self._context, wait_ms, [(reader, known)])
             if hr == scard.SCARD_S_SUCCESS:
                 _, event, _ = states[0]
@@ -318,9 +353,9 @@ class PcscRig:
                     return
                 known = event & ~scard.SCARD_STATE_CHANGED
             elif hr != scard.SCARD_E_TIMEOUT:
-                raise RigError(f"SCardGetStatusChange on {reader!r}: {scard.SCardGetErrorMessage(hr)}")
+                message = scard.SCardGetErrorMessage(hr)
+                raise RigError(f"SCardGetStatusChange on {reader!r}: {message}")
             if process is not None and process.poll() is not None:
-                log = (self.dir / f"card{process.args and ''}").name
                 raise RigError(f"card process exited with {process.returncode}: "
                                f"{self._card_log(process)}")
             if time.monotonic() > deadline:

@@ -1,4 +1,6 @@
-"""Run one simulated card until it is removed: `python -m tests.rig.vcard --port P --config C --state S`.
+"""Run one simulated card until it is removed.
+
+    python -m tests.rig.vcard --port P --config C --state S
 
 The config file (JSON, written by the rig, mode 0600 because it may hold the ADM key) says:
 profile, iccid, adm_key (hex), adm_tries, capacity, empty_6a88, remove_after_apdus, and
@@ -56,15 +58,19 @@ def build_card(config: dict, state_path: Path) -> VirtualCard:
                 memory.refresh_tag = bytes.fromhex("0102030405060708")
     elif initial:
         raise ConfigError("rules given for a card whose state file already exists")
+    iccid = str(config.get("iccid", "89882110000000000019"))
+    if not (iccid.isdigit() and 18 <= len(iccid) <= 20):
+        raise ConfigError(f"ICCID {iccid!r} is not 18 to 20 digits")
+    key = bytes.fromhex(config["adm_key"]) if config.get("adm_key") else DEFAULT_ADM_KEY
+    if len(key) != 8:
+        raise ConfigError(f"the ADM key must be 8 bytes, not {len(key)}")
     ctx = CardContext(
         profile,
         memory,
         capacity=int(config.get("capacity", 4096)),
         empty_6a88=bool(config.get("empty_6a88", False)),
     )
-    key = bytes.fromhex(config["adm_key"]) if config.get("adm_key") else DEFAULT_ADM_KEY
-    return VirtualCard(ctx, config.get("iccid", "89882110000000000019"), key,
-                       int(config.get("adm_tries", 10)))
+    return VirtualCard(ctx, iccid, key, int(config.get("adm_tries", 10)))
 
 
 def serve(link: VpcdLink, card: VirtualCard, state_path: Path, remove_after: int | None) -> None:

@@ -1,4 +1,4 @@
-"""Command APDUs as the card sees them: ISO 7816-4 short APDU cases, the class byte, status words."""
+"""Command APDUs as the card sees them: ISO 7816-4 short APDU cases, class byte, status words."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ class Command:
 
 
 def parse_command(raw: bytes) -> Command:
-    """Frame `raw` as a short APDU; raises ApduFormatError(6700) for anything else (extended too)."""
+    """Frame `raw` as a short APDU; raises ApduFormatError(6700) otherwise (extended too)."""
     if len(raw) < 4:
         raise ApduFormatError(SW_WRONG_LENGTH, f"{len(raw)}-byte command is shorter than a header")
     cla, ins, p1, p2 = raw[:4]
@@ -87,7 +87,7 @@ def parse_command(raw: bytes) -> Command:
 
 @dataclass(frozen=True)
 class ClassByte:
-    """What a CLA byte says (ISO 7816-4 §5.4.1): logical channel, proprietary class, SM, chaining."""
+    """What a CLA byte says (ISO 7816-4 §5.4.1): channel, proprietary class, SM, chaining."""
 
     channel: int
     proprietary: bool
@@ -98,7 +98,7 @@ class ClassByte:
 def decode_cla(cla: int) -> ClassByte | None:
     """Decode CLA; None for a class this card does not know (answered 6E00).
 
-    00–0F / 80–8F, A0–AF: channels 0–3 in b2b1; 40–7F / C0–FE: channels 4–19 in b4–b1.
+    00–1F / 80–BF: channels 0–3 in b2b1; 40–7F / C0–FE: channels 4–19 in b4–b1.
     """
     if cla == 0xFF:
         return None

@@ -202,7 +202,8 @@ class AppletAram:
             return Response(bytes([0xFF, 0x40, length]) + self._window(stream, 0, length, 252))
         if length < 0xFF:
             self.data_offset = -4
-            return Response(bytes([0xFF, 0x40, 0x81, length]) + self._window(stream, 0, length, 252))
+            head = bytes([0xFF, 0x40, 0x81, length])
+            return Response(head + self._window(stream, 0, length, 252))
         if length < 0x7FFF:
             self.data_offset = -5
             head = bytes([0xFF, 0x40, 0x82, length >> 8, length & 0xFF])

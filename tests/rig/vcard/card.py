@@ -8,6 +8,8 @@ selected on that channel (the file system: READ BINARY, VERIFY; or an applicatio
 
 from __future__ import annotations
 
+import sys
+import traceback
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,9 +17,9 @@ from .apdu import (
     INS_GET_RESPONSE, INS_MANAGE_CHANNEL, INS_READ_BINARY, INS_SELECT, INS_VERIFY,
     SW_AUTH_BLOCKED, SW_CHAINING_NOT_SUPPORTED, SW_CHANNEL_NOT_SUPPORTED, SW_CLA_NOT_SUPPORTED,
     SW_CONDITIONS_NOT_SATISFIED, SW_DATA_NOT_FOUND, SW_FILE_NOT_FOUND, SW_FUNCTION_NOT_SUPPORTED,
-    SW_INS_NOT_SUPPORTED, SW_NO_CURRENT_EF, SW_OK, SW_SM_NOT_SUPPORTED, SW_WRONG_LENGTH,
-    SW_WRONG_OFFSET, SW_WRONG_P1P2, ApduFormatError, ClassByte, Command, Response, decode_cla,
-    parse_command, status,
+    SW_INS_NOT_SUPPORTED, SW_NO_CURRENT_EF, SW_OK, SW_SM_NOT_SUPPORTED, SW_UNKNOWN,
+    SW_WRONG_LENGTH, SW_WRONG_OFFSET, SW_WRONG_P1P2, ApduFormatError, ClassByte, Command,
+    Response, decode_cla, parse_command, status,
 )
 from .aram_applet import AppletAram
 from .aram_spec import SpecAram
@@ -110,17 +112,18 @@ class VirtualCard:
         """Answer one command APDU and log the pair in the card's memory."""
         try:
             cmd = parse_command(raw)
+            response = self._t0(cmd) if self.ctx.profile.t0 else self._t1(cmd)
         except ApduFormatError as bad:
             response = status(bad.sw)
-        else:
-            response = self._t0(cmd) if self.ctx.profile.t0 else self._t1(cmd)
+        except Exception:  # a bug of the simulator: answer like a card (6F00), log it
+            traceback.print_exc(file=sys.stderr)
+            response = status(SW_UNKNOWN)
         answer = response.to_bytes()
         self.ctx.memory.apdus.append((raw, answer))
         return answer
 
     def _t1(self, cmd: Command) -> Response:
-        if cmd.ins == INS_GET_RESPONSE and not (cmd.cla & 0x80):
-            return status(SW_INS_NOT_SUPPORTED)
+        # No GET RESPONSE layer in T=1: the command reaches whatever is selected (6D00 / 6E00).
         return self._with_le(cmd, strict=False)
 
     def _t0(self, cmd: Command) -> Response:
@@ -165,15 +168,19 @@ class VirtualCard:
         final, self.pending = self.pending, None
         return Response(data, final.sw)
 
-    def _snapshot(self, cmd: Command) -> object:
+    def _snapshot(self, cmd: Command) -> tuple:
+        """What a case-2 command may change: the channel table and the selected ARA-M's
+        continuation (a 6Cxx answer must leave both as they were)."""
         cla = decode_cla(cmd.cla)
         target = self.channels.get(cla.channel) if cla else None
-        return (target, target.snapshot()) if hasattr(target, "snapshot") else None
+        inner = target.snapshot() if hasattr(target, "snapshot") else None
+        return dict(self.channels), target, inner
 
-    def _restore(self, cmd: Command, snapshot: object) -> None:
-        if snapshot is not None:
-            target, snap = snapshot  # type: ignore[misc]
-            target.restore(snap)
+    def _restore(self, cmd: Command, snapshot: tuple) -> None:
+        channels, target, inner = snapshot
+        self.channels = channels
+        if inner is not None:
+            target.restore(inner)
 
     # card OS ---------------------------------------------------------------------------
     def _process(self, cmd: Command) -> Response:

@@ -1,4 +1,4 @@
-"""The card profiles: which ATR, which ARA-M implementation, which quirks (REFERENCE §2 behaviours)."""
+"""The card profiles: which ATR, which ARA-M implementation, which quirks (see the docs page)."""
 
 from __future__ import annotations
 
@@ -65,8 +65,9 @@ PROFILES: dict[str, Profile] = {
                 refuse_db=True),
         Profile("adm", _t1_atr(b"ck-adm"), t0=False, aram="spec", needs_adm=True),
         # jcardsim's JCOP41 ATR: the applet was observed in a Java Card simulator behind pcscd.
-        Profile("aram-applet", atr_with_tck(bytes.fromhex("3BFA1800008131FE454A434F50343156323231")),
-                t0=False, aram="applet", logical_channels=False, select_fci=False),
+        Profile("aram-applet",
+                atr_with_tck(bytes.fromhex("3BFA1800008131FE454A434F50343156323231")), t0=False,
+                aram="applet", logical_channels=False, select_fci=False),
         # sysmoISIM-SJA2's ATR (T=0): the sysmocom fork of the applet, 32-byte hashes accepted.
         Profile("sysmo", bytes.fromhex("3B9F96801F878031E073FE211B674A4C753034054BA9"), t0=True,
                 aram="applet", logical_channels=False, select_fci=False, max_hash=32),

@@ -68,7 +68,8 @@ def read_tlv(data: bytes, pos: int) -> tuple[Tlv, int]:
     else:
         raise TlvError(f"length byte {first:02X} of tag {tag:X} at offset {start} is not supported")
     if pos + length > len(data):
-        raise TlvError(f"tag {tag:X} at offset {start} announces {length} bytes, {len(data) - pos} left")
+        left = len(data) - pos
+        raise TlvError(f"tag {tag:X} at offset {start} announces {length} bytes, {left} left")
     return Tlv(tag, data[pos : pos + length]), pos + length
 
 
