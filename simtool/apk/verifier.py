@@ -82,33 +82,32 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
             value = block.get(block_id) if block else None
             if value is None:
                 return None
-            res = parse_block(value, scheme, name, block.value_offset(block_id) or 0)
-            results[scheme] = res
             found.add(scheme)
+            return parse_block(value, scheme, name, block.value_offset(block_id) or 0)
+
+        def keep(res: SchemeResult) -> None:
+            results[res.scheme] = res
             warnings.extend(res.warnings)
-            return res
+            errors.extend(res.all_errors)
 
         rotation_min: int | None = None
         if hi >= select.SDK_N:
             if hi >= select.SDK_T:
                 v31 = run("v3.1", V31_BLOCK_ID)
                 if v31 is not None:
-                    check_v3_range(v31, hi, hi, None)
+                    keep(check_v3_range(v31, hi, hi, None))
                     rotation_min = min((s.min_sdk for s in v31.signers), default=None)
-                    errors += v31.all_errors
             if not errors and hi >= select.SDK_P:
                 v3 = run("v3", V3_BLOCK_ID)
                 if v3 is not None:
-                    check_v3_range(v3, max(lo, select.SDK_P), hi, rotation_min)
-                    check_rotation_min_sdk(v3, rotation_min, hi)
-                    errors += v3.all_errors
+                    v3 = check_v3_range(v3, max(lo, select.SDK_P), hi, rotation_min)
+                    keep(check_rotation_min_sdk(v3, rotation_min, hi))
                 elif "v3.1" in found:
                     errors.append("The APK contains a v3.1 signing block without a v3.0 base block")
             if not errors and (lo < select.SDK_P or not found):
                 v2 = run("v2", V2_BLOCK_ID)
                 if v2 is not None:
-                    check_stripping(v2, found, supported)
-                    errors += v2.all_errors
+                    keep(check_stripping(v2, found, supported))
         if not errors and hi >= 26 and sdk.target_sandbox > 1 and not found:
             errors.append(f"Missing APK Signature Scheme v2 signature required for target "
                           f"sandbox version {sdk.target_sandbox}")
