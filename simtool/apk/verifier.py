@@ -25,7 +25,7 @@ from .signing_block import (V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID, SigningBlock
 from .v1_jar import JarResult, verify_v1
 from .v2v3 import (SchemeResult, check_rotation_min_sdk, check_stripping, check_v3_range,
                    parse_block)
-from .v4_idsig import check_v4
+from .v4_idsig import HashingInfo, check_v4
 from .zipfile_index import (ZipEntry, ZipSections, find_zip_sections, read_central_directory,
                             read_entry)
 
@@ -122,9 +122,10 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
         if not errors:
             errors += _cross_checks(results, jar, verified_schemes)
         v4_signers: list[Signer] = []
+        v4_hashing: HashingInfo | None = None
         idsig = Path(name + ".idsig")
         if not errors and kind == "apk" and idsig.is_file():
-            v4_errors, found_v4 = check_v4(idsig, src.size, results, verified_schemes)
+            v4_errors, found_v4, v4_hashing = check_v4(idsig, src.size, results, verified_schemes)
             errors += v4_errors
             if not v4_errors:
                 verified_schemes.add("v4")
@@ -137,7 +138,7 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
             errors.append("No JAR signatures" if jar is None else "APK is not signed")
         if not errors and full_verify:
             errors += _content_check(src, zs, block, entries, results, verified_schemes, jar,
-                                     progress)
+                                     progress, v4_hashing if "v4" in verified_schemes else None)
     return _build_report(name, kind, lo, hi, results, jar, verified_schemes, errors, warnings,
                          v4_signers, full_verify)
 
@@ -170,7 +171,8 @@ def _cross_checks(results: dict[str, SchemeResult], jar: JarResult | None,
 
 def _content_check(src: FileSource, zs: ZipSections, block: SigningBlock | None,
                    entries: list[ZipEntry], results: dict[str, SchemeResult], verified: set[str],
-                   jar: JarResult | None, progress: Callable[[int], None] | None) -> list[str]:
+                   jar: JarResult | None, progress: Callable[[int], None] | None,
+                   v4: HashingInfo | None) -> list[str]:
     """The ``--verify`` part: one streaming pass, then compare with what the signers claim."""
     wanted: set[str] = set()
     for scheme in ("v2", "v3", "v3.1"):
@@ -183,11 +185,15 @@ def _content_check(src: FileSource, zs: ZipSections, block: SigningBlock | None,
     if jar is not None and "v1" in verified:
         by_name = {e.name: e for e in entries}
         checks = [EntryCheck(by_name[n], tuple(d)) for n, d in jar.entry_digests.items()]
-    if not wanted and not checks:
+    if not wanted and not checks and v4 is None:
         return []
     sb_offset = block.offset if block is not None and wanted else zs.cd_offset
-    passed = stream_pass(src, zs, sb_offset, wanted, checks, progress)
+    passed = stream_pass(src, zs, sb_offset, wanted, checks, progress,
+                         v4.salt if v4 is not None else None)
     errors = list(passed.entry_mismatches)
+    if v4 is not None and passed.file_root != v4.root_hash:
+        errors.append(f"v4 signature's hash tree root did not verify. Expected: "
+                      f"<{v4.root_hash.hex()}>, actual: <{(passed.file_root or b'').hex()}>")
     for scheme in ("v3.1", "v3", "v2"):
         res = results.get(scheme)
         if res is None or scheme not in verified:
