@@ -53,6 +53,7 @@ class PassResult:
 
 
 def _chunk_digests(hash_names: tuple[str, ...], data: bytes) -> list[bytes]:
+    """One chunk's ``H(0xa5 | u32 len | chunk)`` for each hash name."""
     prefix = b"\xa5" + struct.pack("<I", len(data))
     out = []
     for name in hash_names:
@@ -138,6 +139,7 @@ class _EntryFeeder:
         return i >= 0 and self.ranges[i][1] >= offset
 
     def feed(self, offset: int, data: bytes) -> None:
+        """Feed the stream bytes at ``offset`` to every checked entry they overlap (in order)."""
         end = offset + len(data)
         while self.pending and self.pending[0][0] < end:
             start, stop, check = self.pending.popleft()
@@ -158,6 +160,7 @@ class _EntryFeeder:
         self.active = still
 
     def _finish(self, check: EntryCheck, inflater: EntryInflater, hashers: list) -> None:
+        """Check one entry's size and digests once its last byte has been fed."""
         inflater.finish()
         for (algo, expected), h in zip(check.expected, hashers, strict=True):
             if h.digest() != expected:
@@ -166,6 +169,7 @@ class _EntryFeeder:
                 return
 
     def close(self) -> None:
+        """Finish entries still open at the end of the stream (empty ones included)."""
         for _, _, check, inflater, hashers in self.active:
             self._finish(check, inflater, hashers)
         for _, _, check in self.pending:  # empty entries past the last chunk
@@ -200,6 +204,7 @@ def stream_pass(src: FileSource, zs: ZipSections, signing_block_offset: int,
         queue: deque[list[Future | None]] = deque()
 
         def drain(keep: int) -> None:
+            """Collect finished jobs in submission order until at most ``keep`` are in flight."""
             while len(queue) > keep:
                 fut, vfut, ffut, tfut = queue.popleft()
                 if fut is not None:
@@ -213,6 +218,7 @@ def stream_pass(src: FileSource, zs: ZipSections, signing_block_offset: int,
                     file_tree.leaves += tfut.result()
 
         def submit(data: bytes, content: bool, whole: bool, entries_at: int | None = None) -> None:
+            """Queue the hashing jobs for one chunk (content digests, verity, v1 entries, v4 tree)."""
             jobs: list[Future | None] = [None, None, None, None]
             if content:
                 jobs[0] = pool.submit(_chunk_digests, hash_names, data)

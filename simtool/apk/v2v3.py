@@ -81,6 +81,7 @@ class SchemeResult:
 
     @property
     def all_errors(self) -> list[str]:
+        """Block-level errors, then each signer's prefixed with apksigner's "<scheme> signer #n: "."""
         title = SCHEME_TITLES[self.scheme]
         out = list(self.errors)
         for s in self.signers:
@@ -93,6 +94,9 @@ class SchemeResult:
 
 
 def _parse_signer(r: ByteReader, scheme: str, index: int, path: str) -> BlockSigner:
+    """Parse one signer and check its signatures, key, digests list, SDK range and lineage;
+    problems are returned in ``errors``, broken framing raises ApkError.
+    """
     signed_reader = r.prefixed("signed data")
     signed_data = bytes(signed_reader.data)
     v3 = scheme != "v2"

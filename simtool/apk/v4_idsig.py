@@ -49,6 +49,7 @@ class V4Signer:
 
 
 def _signing_info(r: ByteReader, path: str, prefix: bytes, file_size: int) -> V4Signer:
+    """Parse one signing info and verify its signature over the signed data; raises ApkError."""
     apk_digest = r.prefixed_bytes("v4 apk digest")
     cert_bytes = r.prefixed_bytes("v4 certificate")
     additional = r.prefixed_bytes("v4 additional data")

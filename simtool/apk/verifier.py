@@ -34,6 +34,9 @@ MAX_MANIFEST = 16 << 20
 
 
 def _supported(max_sdk: int) -> set[str]:
+    """Schemes whose stripping protection counts for devices up to ``max_sdk`` (apksig
+    getSupportedSchemeNames).
+    """
     if max_sdk >= select.SDK_P:
         return {"v2", "v3"}
     if max_sdk >= select.SDK_N:
@@ -42,6 +45,7 @@ def _supported(max_sdk: int) -> set[str]:
 
 
 def _block_signers(result: SchemeResult) -> list[Signer]:
+    """The report's Signer entries of one verified block (v2 signers apply from API 24)."""
     out = []
     for s in result.signers:
         if s.certificate is None:
@@ -79,6 +83,7 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
         supported = _supported(hi)
 
         def run(scheme: str, block_id: int) -> SchemeResult | None:
+            """Parse the block with ``block_id`` when present (and note the scheme as found)."""
             value = block.get(block_id) if block else None
             if value is None:
                 return None
@@ -213,6 +218,9 @@ def _content_check(src: FileSource, zs: ZipSections, block: SigningBlock | None,
 def _build_report(name: str, kind: str, lo: int, hi: int, results: dict[str, SchemeResult],
                   jar: JarResult | None, verified: set[str], errors: list[str],
                   warnings: list[str], v4_signers: list[Signer], full_verify: bool) -> ApkReport:
+    """Assemble the ApkReport: apksigner's printed signers, lineage, per-SDK certificates, SIM
+    hash.
+    """
     ok = not errors
     per_scheme: dict[str, list[Signer]] = {s: _block_signers(r) for s, r in results.items()
                                            if s in verified}
