@@ -337,3 +337,17 @@ def conformance_counts() -> dict[str, int]:
 
 if __name__ == "__main__":
     print(conformance_counts())
+
+
+@pytest.mark.parametrize("name", ["v31-rsa-2048_2-tgt-33-1-tgt-28.apk", "stamp-2-v31-tgt-signers.apk",
+                                  "v1-only-two-signers.apk"])
+def test_text_output_mirrors_aosp_apksigner(name: str, tmp_path: Path) -> None:
+    """Text output, min SDK 24: the same signer lines as AOSP main, labels with the SDK ranges
+    included ("Signer (minSdkVersion=32 (dev release=true), maxSdkVersion=2147483647) …")."""
+    inv = next(i for i in INVOCATIONS if i.file == name and i.name == "min-sdk-24")
+    apk = tmp_path / name
+    shutil.copyfile(CORPUS / name, apk)
+    run = run_digest([apk], json_out=False, verify=True, min_sdk=24)
+    assert run.exit_code == 0, run.stderr
+    ours = parse_verify_output(run.stdout, "", run.exit_code)
+    assert [(s.label, s.cert) for s in ours.app_signers] == [(s.label, s.cert) for s in inv.aosp.app_signers]
