@@ -35,8 +35,6 @@ def inspect_apk(path: Path, *, min_sdk: int | None = None, max_sdk: int | None =
     ApkError for unreadable or malformed input; a signature that does not verify is reported
     in ``errors`` with ``verified=False``.
     """
-    from . import keystore, verifier
-
     p = Path(path)
     name = str(p)
     if min_sdk is not None and min_sdk < 0:
@@ -48,7 +46,11 @@ def inspect_apk(path: Path, *, min_sdk: int | None = None, max_sdk: int | None =
         raise ApkError(name, f"cannot open: {exc.strerror or exc}") from None
     suffix = p.suffix.lower()
     if head.startswith(ZIP_MAGIC) or suffix in (".apk", ".aab", ".zip", ".jar", ".apex"):
+        from . import verifier
+
         kind = "aab" if suffix == ".aab" else "apk"
         return verifier.verify_apk(p, min_sdk=min_sdk, max_sdk=max_sdk, full_verify=full_verify,
                                    kind=kind, progress=progress)
+    from . import keystore  # loads cryptography's PKCS#12 support only when needed
+
     return keystore.inspect_key_file(p, password)

@@ -1,6 +1,6 @@
 """Signing certificates from key files: PEM/DER certificates, PKCS#12 and JKS keystores.
 
-PKCS#12 is opened with ``cryptography``; JKS (Java's own format, which ``cryptography`` does
+PKCS#12 is read by ``pkcs12_certs`` (``cryptography`` for legacy encryptions); JKS (Java's own format, which ``cryptography`` does
 not read) is parsed here: big-endian ``magic FEEDFEED, version, count``, then entries (private
 key with its certificate chain, or trusted certificate), then a SHA-1 integrity digest over
 ``password (UTF-16BE) | "Mighty Aphrodite" | everything before it``. Certificates in a JKS are
@@ -18,11 +18,12 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
 from .bytereader import ByteReader
 from .certs import Certificate, parse_certificate
 from .errors import ApkError
+from .pkcs12_certs import UnsupportedEncryption, read_pkcs12_certificates
 from .report import SDK_MAX, ApkReport, SdkCertificates, Signer
 
 MAX_KEY_FILE = 16 << 20
@@ -117,20 +118,7 @@ def inspect_key_file(path: Path, password: Password) -> ApkReport:
         entries = parse_jks(data, name, _resolve(password))
     elif data[:1] == b"\x30":
         kind = "pkcs12"
-        secret = _resolve(password)
-        try:
-            bundle = pkcs12.load_pkcs12(data, secret.encode() if secret is not None else None)
-        except ValueError:
-            raise ApkError(name, "cannot open PKCS#12 keystore: wrong password or not a "
-                           "PKCS#12 file") from None
-        entries = []
-        if bundle.cert is not None:
-            entries.append(((bundle.cert.friendly_name or b"").decode(errors="replace"),
-                            [parse_certificate(bundle.cert.certificate.public_bytes(
-                                _der()), name)]))
-        for extra in bundle.additional_certs:
-            entries.append(((extra.friendly_name or b"").decode(errors="replace"),
-                            [parse_certificate(extra.certificate.public_bytes(_der()), name)]))
+        entries = _pkcs12_entries(data, name, _resolve(password))
     else:
         raise ApkError(name, "not an APK, certificate (PEM/DER), PKCS#12 or JKS keystore")
     if not entries:
@@ -146,7 +134,18 @@ def inspect_key_file(path: Path, password: Password) -> ApkReport:
         recommended_subject=first.subject if first else None, all_signers=signers)
 
 
-def _der():  # noqa: ANN202 - the cryptography Encoding enum member
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return Encoding.DER
+def _pkcs12_entries(data: bytes, name: str, secret: str | None) -> list[tuple[str, list[Certificate]]]:
+    """Certificates of a PKCS#12 file: our reader first (exact bytes, clear password errors),
+    ``cryptography`` for the legacy encryptions ours does not implement."""
+    try:
+        return [(alias, [parse_certificate(cert, name)])
+                for alias, cert in read_pkcs12_certificates(data, secret, name)]
+    except UnsupportedEncryption:
+        pass
+    try:
+        bundle = pkcs12.load_pkcs12(data, secret.encode() if secret is not None else None)
+    except ValueError as exc:
+        raise ApkError(name, f"cannot open PKCS#12 keystore: {str(exc).splitlines()[0]}") from None
+    certs = ([bundle.cert] if bundle.cert is not None else []) + list(bundle.additional_certs)
+    return [((c.friendly_name or b"").decode(errors="replace"),
+             [parse_certificate(c.certificate.public_bytes(Encoding.DER), name)]) for c in certs]

@@ -9,7 +9,7 @@ verified, in apksigner's order), ``signers`` (``scheme``, ``min_sdk``, ``max_sdk
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .certs import CertDigests
@@ -73,7 +73,6 @@ class ApkReport:
     all_signers: tuple[Signer, ...] = ()
     source_stamp: CertDigests | None = None
     full_verify: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _cert_json(cert: CertDigests) -> dict[str, Any]:

@@ -52,7 +52,9 @@ def _certs_at(sdk: int, by_scheme: dict[str, SchemeSigners]) -> tuple[CertDigest
 
 def carrier_certificates(min_sdk: int, max_sdk: int,
                          schemes: list[SchemeSigners]) -> tuple[SdkCertificates, ...]:
-    """Per SDK range within [min_sdk, max_sdk]: the certificates Android checks there."""
+    """Per SDK range within [min_sdk, max_sdk]: the certificates Android checks there. Ranges
+    where no verified scheme applies (e.g. API 24-27 for a v3-only APK) are left out: the APK
+    does not install there, so no SIM hash is needed for them."""
     by_scheme = {s.scheme: s for s in schemes}
     points = {min_sdk, SDK_N, SDK_P, SDK_T}
     for s in schemes:
@@ -65,6 +67,8 @@ def carrier_certificates(min_sdk: int, max_sdk: int,
     for i, lo in enumerate(starts):
         hi = starts[i + 1] - 1 if i + 1 < len(starts) else max_sdk
         certs = _certs_at(lo, by_scheme)
+        if not certs:
+            continue
         if out and out[-1].certificates == certs and out[-1].max_sdk == lo - 1:
             out[-1] = SdkCertificates(out[-1].min_sdk, hi, certs)
         else:

@@ -13,17 +13,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import select
+from .algorithms import ALGORITHMS
 from .axml import ManifestSdk, parse_manifest_sdk
 from .bytereader import FileSource
 from .certs import CertDigests
 from .content_digest import EntryCheck, stream_pass
 from .errors import ApkError
 from .report import SDK_MAX, ApkReport, LineageNode, Signer
-from .signing_block import V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID, find_signing_block
+from .signing_block import (V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID, SigningBlock,
+                            find_signing_block)
 from .v1_jar import JarResult, verify_v1
 from .v2v3 import (SchemeResult, check_rotation_min_sdk, check_stripping, check_v3_range,
                    parse_block)
-from .zipfile_index import find_zip_sections, read_central_directory, read_entry
+from .v4_idsig import check_v4
+from .zipfile_index import (ZipEntry, ZipSections, find_zip_sections, read_central_directory,
+                            read_entry)
 
 MANIFEST_XML = "AndroidManifest.xml"
 MAX_MANIFEST = 16 << 20
@@ -119,6 +123,13 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
         if not errors:
             errors += _cross_checks(results, jar, verified_schemes)
         v4_signers: list[Signer] = []
+        idsig = Path(name + ".idsig")
+        if not errors and kind == "apk" and idsig.is_file():
+            v4_errors, found_v4 = check_v4(idsig, src.size, results, verified_schemes)
+            errors += v4_errors
+            if not v4_errors:
+                verified_schemes.add("v4")
+                v4_signers = [Signer("v4", lo, hi, s.certificate.digests) for s in found_v4]
         if not errors and manifest is not None and sdk.target_sdk >= 30 and hi >= sdk.target_sdk \
                 and not verified_schemes & {"v2", "v3", "v3.1"}:
             errors.append(f"Target SDK version {sdk.target_sdk} requires a minimum of signature "
@@ -126,7 +137,8 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
         if not errors and not verified_schemes:
             errors.append("No JAR signatures" if jar is None else "APK is not signed")
         if not errors and full_verify:
-            errors += _content_check(src, zs, block, results, verified_schemes, jar, progress)
+            errors += _content_check(src, zs, block, entries, results, verified_schemes, jar,
+                                     progress)
     return _build_report(name, kind, lo, hi, results, jar, verified_schemes, errors, warnings,
                          v4_signers, full_verify)
 
@@ -157,10 +169,10 @@ def _cross_checks(results: dict[str, SchemeResult], jar: JarResult | None,
     return errors
 
 
-def _content_check(src: FileSource, zs, block, results: dict[str, SchemeResult],  # noqa: ANN001
-                   verified: set[str], jar: JarResult | None,
-                   progress: Callable[[int], None] | None) -> list[str]:
-    from .algorithms import ALGORITHMS
+def _content_check(src: FileSource, zs: ZipSections, block: SigningBlock | None,
+                   entries: list[ZipEntry], results: dict[str, SchemeResult], verified: set[str],
+                   jar: JarResult | None, progress: Callable[[int], None] | None) -> list[str]:
+    """The ``--verify`` part: one streaming pass, then compare with what the signers claim."""
     wanted: set[str] = set()
     for scheme in ("v2", "v3", "v3.1"):
         res = results.get(scheme)
@@ -170,7 +182,7 @@ def _content_check(src: FileSource, zs, block, results: dict[str, SchemeResult],
             wanted |= {ALGORITHMS[a].content_digest for a in s.verified_algorithms}
     checks = []
     if jar is not None and "v1" in verified:
-        by_name = {e.name: e for e in read_central_directory(src, zs)}
+        by_name = {e.name: e for e in entries}
         checks = [EntryCheck(by_name[n], tuple(d)) for n, d in jar.entry_digests.items()]
     if not wanted and not checks:
         return []

@@ -8,20 +8,19 @@ usage errors.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from ..apk import ApkError, ApkReport, inspect_apk, to_json
+from ..apk import ApkError, ApkReport, Signer, inspect_apk, to_json
 from ..secrets import SecretSource, read_secret
 
 PASSWORD_ENV = "SIMTOOL_KEYSTORE_PASSWORD"
 PROGRESS_MIN_BYTES = 64 << 20
 
 
-def _label(report: ApkReport, index: int) -> list[tuple[str, object]]:
+def _labels(report: ApkReport) -> list[tuple[str, Signer]]:
     """apksigner's per-signer label: ``Signer #n`` or, with v3.1, the SDK-range form."""
     out = []
     for i, s in enumerate(report.signers):
@@ -47,7 +46,7 @@ def render_text(report: ApkReport) -> str:
             lines.append(f"Verified using {title}: {str(report.schemes.get(key, False)).lower()}")
         if report.verified:
             lines.append(f"Number of signers: {len(report.signers) if not report.schemes.get('v3.1') else 1}")
-    for label, s in _label(report, 0):
+    for label, s in _labels(report):
         c = s.certificate
         if s.name and not report.schemes:
             lines.append(f"{label} alias: {s.name}")
@@ -120,11 +119,11 @@ def digest(paths: tuple[Path, ...], as_json: bool, full_verify: bool, min_sdk: i
                                      full_verify=full_verify, password=password)
         except ApkError as err:
             all_ok = False
+            click.echo(f"simtool: error: {err}", err=True)
             if as_json:
-                results.append({"path": str(path), "verified": False, "schemes": {}, "signers": [],
-                                "lineage": [], "recommended_sha1": None, "errors": [err.what]})
-            else:
-                click.echo(f"simtool: error: {err}", err=True)
+                results.append({"path": str(path), "kind": None, "verified": False, "schemes": {},
+                                "signers": [], "lineage": [], "recommended_sha1": None,
+                                "errors": [err.what]})
             continue
         all_ok &= report.verified
         if as_json:
@@ -133,9 +132,9 @@ def digest(paths: tuple[Path, ...], as_json: bool, full_verify: bool, min_sdk: i
             if len(paths) > 1:
                 click.echo(("\n" if n else "") + f"== {path}")
             click.echo(render_text(report))
-            if not report.verified:
-                click.echo(f"simtool: error: {path}: does not verify: "
-                           f"{report.errors[0] if report.errors else 'unknown reason'}", err=True)
+        if not report.verified:
+            click.echo(f"simtool: error: {path}: does not verify: "
+                       f"{report.errors[0] if report.errors else 'unknown reason'}", err=True)
     if as_json:
         click.echo(json.dumps(results, indent=2))
     return 0 if all_ok else 1
