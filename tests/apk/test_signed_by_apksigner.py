@@ -222,17 +222,22 @@ def test_recommendation_without_rotation(signed: Signed, ours: dict, variant: Va
 
 
 def test_several_inputs_one_bad(signed: Signed, tmp_path: Path) -> None:
-    """Two APKs and a non-APK in one call: a report per good input, non-zero exit overall."""
+    """Two APKs and a non-APK in one call: with --json one object per input (the bad one
+    unverified, saying why) and a non-zero exit; as text, one stderr line naming the bad file
+    and the good ones still printed."""
     junk = tmp_path / "notes.apk"
     junk.write_bytes(b"this is not a zip file\n" * 10)
     good = [signed.apks["all-rsa"], signed.apks["all-ec"]]
     run = run_digest([*good, junk])
-    assert run.exit_code != 0
-    assert "Traceback" not in run.stderr
-    by_path = {Path(r["path"]).name: r for r in run.reports}
-    for apk in good:
-        assert by_path[apk.name]["verified"] is True
-    assert "notes.apk" in run.stderr or not by_path.get("notes.apk", {}).get("verified", False)
+    assert run.exit_code != 0 and "Traceback" not in run.stderr
+    assert [Path(r["path"]).name for r in run.reports] == [p.name for p in (*good, junk)]
+    assert [r["verified"] for r in run.reports] == [True, True, False]
+    assert run.reports[2]["errors"]
+    text = run_digest([*good, junk], json_out=False)
+    assert text.exit_code != 0
+    assert [ln for ln in text.stderr.splitlines() if "notes.apk" in ln] and "Traceback" not in text.stderr
+    for key in (signed.keys["rsa"], signed.keys["ec"]):
+        assert key.cert.sha256 in text.stdout
 
 
 def test_all_verified_exit_zero(signed: Signed) -> None:
