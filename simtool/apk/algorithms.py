@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from . import der
+from .errors import ApkError
 
 CHUNKED_SHA256, CHUNKED_SHA512, VERITY_CHUNKED_SHA256 = "CHUNKED_SHA256", "CHUNKED_SHA512", "VERITY_CHUNKED_SHA256"
 
@@ -63,11 +65,11 @@ def _rsa_from_raw_spki(spki: bytes) -> rsa.RSAPublicKey | None:
         n = int.from_bytes(inner[0].content, "big")
         e = int.from_bytes(inner[1].content, "big")
         return rsa.RSAPublicNumbers(e, n).public_key()
-    except Exception:  # noqa: BLE001 - any failure means "not such a key"
+    except (ApkError, ValueError, IndexError, OverflowError, UnsupportedAlgorithm):
         return None
 
 
-def load_public_key(spki: bytes):  # noqa: ANN201 - one of cryptography's public key types
+def load_public_key(spki: bytes) -> PublicKeyTypes:
     """Load a DER SubjectPublicKeyInfo; raises BadPublicKey when it is not a usable key."""
     try:
         return load_der_public_key(spki)
@@ -92,17 +94,7 @@ def same_public_key(a: bytes, b: bytes) -> bool:
     return False
 
 
-def key_kind(key: object) -> str:
-    if isinstance(key, rsa.RSAPublicKey):
-        return "RSA"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return "EC"
-    if isinstance(key, dsa.DSAPublicKey):
-        return "DSA"
-    return type(key).__name__
-
-
-def verify_signature(key: object, kind: str, hash_name: str, pss: bool, signature: bytes,
+def verify_signature(key: PublicKeyTypes, kind: str, hash_name: str, pss: bool, signature: bytes,
                      data: bytes) -> bool:
     """Check ``signature`` over ``data``; False on a bad signature or a key of the wrong kind."""
     algo = _HASHES[hash_name]()

@@ -31,6 +31,9 @@ class ManifestSdk:
 
 
 def _strings(chunk: ByteReader, path: str) -> list[str]:
+    """The string pool chunk's strings (UTF-8 or UTF-16); raises ApkError on an entry past the
+    chunk.
+    """
     header_size = chunk.u16("string pool header size")
     chunk.u32("string pool size")
     count, _styles = chunk.u32("string count"), chunk.u32("style count")
@@ -69,6 +72,7 @@ def _strings(chunk: ByteReader, path: str) -> list[str]:
 
 
 def _int_value(data_type: int, data: int, raw: int, strings: list[str]) -> int | None:
+    """An attribute's integer value: int types as is, a numeric string parsed, a codename mapped."""
     if data_type in (TYPE_INT_DEC, TYPE_INT_HEX):
         return data - (1 << 32) if data & 0x80000000 else data
     if data_type == TYPE_STRING and raw < len(strings):

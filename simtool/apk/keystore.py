@@ -80,6 +80,7 @@ def parse_jks(data: bytes, path: str, password: str | None) -> list[tuple[str, l
 
 
 def _certs_from_pem_or_der(data: bytes, path: str) -> list[Certificate] | None:
+    """Certificates of a PEM or DER certificate file, or None when it is neither."""
     pems = PEM_CERT.findall(data)
     if pems:
         try:

@@ -66,6 +66,7 @@ class SignedData:
 
 
 def _signer_info(tlv: der.Tlv, path: str) -> SignerInfo:
+    """Parse one SignerInfo (issuer + serial, digest and signature algorithms, signed attributes)."""
     parts = tlv.expect(der.SEQUENCE, path, "SignerInfo").children(path)
     if len(parts) < 5:
         raise ApkError(path, "SignerInfo has too few fields", tlv.offset)

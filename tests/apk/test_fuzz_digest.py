@@ -105,10 +105,43 @@ def length_field_offsets(data: bytes) -> list[tuple[int, int]]:
     return fields
 
 
+def _v1_entries(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {n: z.read(n) for n in z.namelist() if n.startswith("META-INF/")}
+
+
+V1_SEED_ENTRIES = _v1_entries(SEEDS["v1-only"])
+
+
+@st.composite
+def mutated_v1_signature(draw: st.DrawFn) -> bytes:
+    """The v1-only seed re-zipped with one META-INF file (PKCS#7 DER block, .SF or
+    MANIFEST.MF) mutated: DER length/tag bytes, flips, truncation, inserted bytes."""
+    name = draw(st.sampled_from(sorted(V1_SEED_ENTRIES)))
+    body = bytearray(V1_SEED_ENTRIES[name])
+    kind = draw(st.sampled_from(["flip", "truncate", "insert", "der-length"]))
+    if kind == "flip" or not body:
+        for _ in range(draw(st.integers(1, 4))):
+            if body:
+                body[draw(st.integers(0, len(body) - 1))] ^= draw(st.integers(1, 255))
+    elif kind == "truncate":
+        del body[draw(st.integers(0, len(body) - 1)):]
+    elif kind == "insert":
+        i = draw(st.integers(0, len(body)))
+        body[i:i] = draw(st.binary(min_size=1, max_size=16))
+    else:  # a DER length octet: long forms claiming up to 2^32-1 bytes
+        i = draw(st.integers(0, len(body) - 1))
+        body[i:i + 1] = draw(st.sampled_from([b"\x80", b"\x81\xff", b"\x84\xff\xff\xff\xff",
+                                               b"\x88\x7f\xff\xff\xff\xff\xff\xff\xff", b"\x00"]))
+    return _rezip(SEEDS["v1-only"], {name: bytes(body)})
+
+
 @st.composite
 def mutated_apk(draw: st.DrawFn) -> bytes:
     data = bytearray(SEEDS[draw(st.sampled_from(sorted(SEEDS)))])
-    kind = draw(st.sampled_from(["flip", "truncate", "insert", "length", "length", "length"]))
+    kind = draw(st.sampled_from(["flip", "truncate", "insert", "length", "length", "length", "v1"]))
+    if kind == "v1":
+        return draw(mutated_v1_signature())
     if kind == "flip":
         for _ in range(draw(st.integers(1, 8))):
             i = draw(st.integers(0, len(data) - 1))

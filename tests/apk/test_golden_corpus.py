@@ -49,7 +49,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
-from tests.rig.apksigner import CertDigests, Verification, parse_verify_output
+from tests.rig.apksigner import (CertDigests, Verification, lineage_certs, parse_verify_output,
+                                tools_available)
 from tests.rig.digest_cli import (assert_one_line_error, run_digest, run_digest_batch,
                                   signer_certs, verified_schemes)
 
@@ -337,3 +338,39 @@ def conformance_counts() -> dict[str, int]:
 
 if __name__ == "__main__":
     print(conformance_counts())
+
+
+@pytest.mark.parametrize("name", ["v31-rsa-2048_2-tgt-33-1-tgt-28.apk", "stamp-2-v31-tgt-signers.apk",
+                                  "v1-only-two-signers.apk"])
+def test_text_output_mirrors_aosp_apksigner(name: str, tmp_path: Path) -> None:
+    """Text output, min SDK 24: the same signer lines as AOSP main, labels with the SDK ranges
+    included ("Signer (minSdkVersion=32 (dev release=true), maxSdkVersion=2147483647) …")."""
+    inv = next(i for i in INVOCATIONS if i.file == name and i.name == "min-sdk-24")
+    apk = tmp_path / name
+    shutil.copyfile(CORPUS / name, apk)
+    run = run_digest([apk], json_out=False, verify=True, min_sdk=24)
+    assert run.exit_code == 0, run.stderr
+    ours = parse_verify_output(run.stdout, "", run.exit_code)
+    assert [(s.label, s.cert) for s in ours.app_signers] == [(s.label, s.cert) for s in inv.aosp.app_signers]
+
+
+LINEAGE_FILES = ["golden-aligned-v1v2v3-lineage-out.apk", "golden-aligned-v2v3-lineage-out.apk",
+                 "golden-aligned-v3-lineage-out.apk", "v1v2v3-with-rsa-2048-lineage-3-signers.apk"]
+
+
+@pytest.mark.skipif(bool(tools_available()), reason="needs Debian's apksigner")
+def test_lineage_matches_apksigner_lineage_command(tmp_path: Path) -> None:
+    """The rotation lineage of every corpus APK that has one (v3.0 block) equals what
+    ``apksigner lineage --in APK --print-certs`` (Debian 31.0.2) reads from it, oldest first,
+    and the recommended SIM hash is the original certificate's SHA-1."""
+    apks = []
+    for name in LINEAGE_FILES:
+        apks.append(tmp_path / name)
+        shutil.copyfile(CORPUS / name, apks[-1])
+    reports = run_digest_batch(apks, min_sdk=28)
+    for apk in apks:
+        theirs = lineage_certs(apk)
+        assert len(theirs) >= 2, apk.name
+        ours = [(e["subject"], e["sha1"], e["sha256"]) for e in reports[apk]["lineage"]]
+        assert ours == [(c.subject, c.sha1, c.sha256) for c in theirs], apk.name
+        assert reports[apk]["recommended_sha1"] == theirs[0].sha1, apk.name

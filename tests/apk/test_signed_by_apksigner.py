@@ -6,7 +6,7 @@ A→B→C, two- and three-signer APKs from the corpus's unsigned ``golden-aligne
 each APK and each SDK range (default from the manifest, ``--min-sdk-version 24/28``,
 ``--max-sdk-version 23``) we compare our JSON with ``apksigner verify --print-certs``: the
 verdict and exit status, and the signers' subjects and certificate digests. The digests are
-also checked against the DER certificate in keytool's keystore, and the lineage against
+also checked against the DER that ``keytool -exportcert`` gives, and the lineage against
 ``apksigner lineage --print-certs``.
 
 All JVM work happens once per session in two worker threads (about 25 s on 2 cores).
@@ -222,17 +222,22 @@ def test_recommendation_without_rotation(signed: Signed, ours: dict, variant: Va
 
 
 def test_several_inputs_one_bad(signed: Signed, tmp_path: Path) -> None:
-    """Two APKs and a non-APK in one call: a report per good input, non-zero exit overall."""
+    """Two APKs and a non-APK in one call: with --json one object per input (the bad one
+    unverified, saying why) and a non-zero exit; as text, one stderr line naming the bad file
+    and the good ones still printed."""
     junk = tmp_path / "notes.apk"
     junk.write_bytes(b"this is not a zip file\n" * 10)
     good = [signed.apks["all-rsa"], signed.apks["all-ec"]]
     run = run_digest([*good, junk])
-    assert run.exit_code != 0
-    assert "Traceback" not in run.stderr
-    by_path = {Path(r["path"]).name: r for r in run.reports}
-    for apk in good:
-        assert by_path[apk.name]["verified"] is True
-    assert "notes.apk" in run.stderr or not by_path.get("notes.apk", {}).get("verified", False)
+    assert run.exit_code != 0 and "Traceback" not in run.stderr
+    assert [Path(r["path"]).name for r in run.reports] == [p.name for p in (*good, junk)]
+    assert [r["verified"] for r in run.reports] == [True, True, False]
+    assert run.reports[2]["errors"]
+    text = run_digest([*good, junk], json_out=False)
+    assert text.exit_code != 0
+    assert [ln for ln in text.stderr.splitlines() if "notes.apk" in ln] and "Traceback" not in text.stderr
+    for key in (signed.keys["rsa"], signed.keys["ec"]):
+        assert key.cert.sha256 in text.stdout
 
 
 def test_all_verified_exit_zero(signed: Signed) -> None:
@@ -282,3 +287,18 @@ def test_v31_targeting_sdk_33_differs_from_debian_apksigner(tmp_path: Path) -> N
     assert "v3.1" in verified_schemes(report)
     # The original key is in every SDK's signing history: that is the hash for the SIM.
     assert report["recommended_sha1"] == RSA_2048.sha1
+
+
+@pytest.mark.parametrize("case_id", ["all-rsa", "rotation-a-b", "rotation-a-b-max23",
+                                     "three-signers-rsa-ec-dsa", "v3-only-dsa-min28"])
+def test_text_output_mirrors_apksigner(signed: Signed, case_id: str) -> None:
+    """Without --json the output repeats apksigner's --print-certs lines: the rig's parser of
+    apksigner's output reads ours to the same verdict, signer labels, subjects and digests."""
+    case = next(c for c in CASES if _case_id(c) == case_id)
+    theirs = signed.verdicts[case_id]
+    run = run_digest([signed.apks[case[0].name]], json_out=False, min_sdk=case[1], max_sdk=case[2])
+    assert run.exit_code == 0, run.stderr
+    ours = rig.parse_verify_output(run.stdout, "", run.exit_code)
+    assert ours.verifies
+    assert [(s.label, s.cert) for s in ours.app_signers] == [(s.label, s.cert) for s in theirs.app_signers]
+    assert {k: v for k, v in ours.schemes.items() if v} == {k: v for k, v in theirs.schemes.items() if v}

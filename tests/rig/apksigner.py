@@ -25,8 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
-
 APKSIGNER = "apksigner"
 KEYTOOL = "keytool"
 ZIPALIGN = "zipalign"
@@ -85,8 +83,9 @@ class CertDigests:
 @dataclass(frozen=True)
 class Key:
     """A PKCS#12 keystore holding one key pair (``alias``), its password file, and its
-    certificate's digests (computed here from the keystore's DER certificate, read with the
-    ``cryptography`` package: independent of apksigner and of the code under test)."""
+    certificate's digests (computed here from ``keytool -exportcert``'s DER, independently of
+    apksigner and of the code under test; the ``cryptography`` package rejects the DSA
+    certificates Java writes, so keytool exports them)."""
 
     alias: str
     algorithm: str
@@ -112,10 +111,10 @@ def make_key(workdir: Path, alias: str, algorithm: str, dname: str) -> Key:
     _run([KEYTOOL, "-genkeypair", "-noprompt", "-keystore", str(keystore), "-storetype", "PKCS12",
           "-storepass:file", str(password_file), "-alias", alias, *KEY_SPECS[algorithm],
           "-dname", dname, "-validity", "3650"])
-    password = password_file.read_text().splitlines()[0].encode()
-    _, cert, _ = pkcs12.load_key_and_certificates(keystore.read_bytes(), password)
-    assert cert is not None, f"keytool wrote no certificate into {keystore}"
-    der = cert.public_bytes(Encoding.DER)
+    der = subprocess.run(
+        [KEYTOOL, "-exportcert", "-keystore", str(keystore), "-storetype", "PKCS12",
+         "-storepass:file", str(password_file), "-alias", alias],
+        capture_output=True, check=True, timeout=120).stdout
     return Key(alias, algorithm, keystore, password_file, CertDigests.of_der(dname, der))
 
 
