@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .rules import CARRIER_PRIVILEGE_AID
+from .tlv import encode_tlv
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,6 @@ def check_answer(answer: bytes | None, sw: int = 0x9000) -> RuleSetVerdict:
 
 def check_rule(ref_ar_do: bytes) -> AndroidVerdict:
     """The verdict for one REF-AR-DO on its own; a whole-set failure becomes not honoured."""
-    from .tlv import encode_tlv
-
     result = check_answer(encode_tlv(0xFF40, ref_ar_do))
     if result.error:
         return AndroidVerdict(False, result.error)

@@ -8,6 +8,7 @@ of every certificate it checks). Pure logic: no card access here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .android import matches
 from .plan import describe
@@ -64,3 +65,14 @@ def check_grants(rules: RuleList, cert_sets: tuple[CertSet, ...], package: str |
             )
         out.append(Grant(certs, False, None, None, tuple(reasons)))
     return tuple(out)
+
+
+def cert_sets_from_apk(report: Any) -> tuple[CertSet, ...]:
+    """CertSets from ``simtool.apk.inspect_apk``'s report: per SDK range, the SHA-1 and SHA-256
+    of every certificate Android checks for carrier privileges there."""
+    return tuple(
+        CertSet(s.min_sdk, s.max_sdk,
+                frozenset(bytes.fromhex(h) for c in s.certificates for h in (c.sha1, c.sha256)),
+                tuple(c.subject for c in s.certificates))
+        for s in report.carrier_certificates
+    )

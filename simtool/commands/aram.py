@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from ..aram.check import CertSet, check_grants
+from ..aram.check import CertSet, cert_sets_from_apk, check_grants
 from ..aram.errors import VerificationError
 from ..aram.plan import ApplyResult, Plan, apply_plan, describe, make_plan
 from ..aram.production import CardOutcome, watch as watch_cards
@@ -399,12 +399,7 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, logical_
     else:
         report = _apk_report(apk)
         package = package or getattr(report, "package", None)
-        cert_sets = tuple(
-            CertSet(s.min_sdk, s.max_sdk,
-                    frozenset(bytes.fromhex(h) for c in s.certificates for h in (c.sha1, c.sha256)),
-                    tuple(c.subject for c in s.certificates))
-            for s in report.carrier_certificates
-        )
+        cert_sets = cert_sets_from_apk(report)
         if not cert_sets:
             why = "; ".join(report.errors) or "no signing certificates found"
             raise UsageError(f"{apk}: {why}")
