@@ -12,10 +12,7 @@ from simtool.aram.rules import AccessRule, encode_ref_ar_do
 from tests.aram.test_aram_e2e import insert, jrun, rule_hex, run
 from tests.rig import apksigner as signer
 
-rig_fixtures = pytest.importorskip(
-    "tests.rig.pcsc_fixtures", reason="the PC/SC rig (tests/rig, card-rig branch) is not merged into this tree"
-)
-pcsc_rig = rig_fixtures.pcsc_rig
+from tests.rig.pcsc_fixtures import pcsc_rig  # noqa: F401,E402  (the fixture)
 
 UNSIGNED = Path(__file__).resolve().parents[1] / "corpus" / "apksig-golden" / "golden-aligned-in.apk"
 

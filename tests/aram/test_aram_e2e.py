@@ -19,10 +19,7 @@ from simtool.aram.rules import AccessRule, encode_ref_ar_do, parse_ref_ar_do
 from simtool.aram.tlv import encode_tlv
 from tests.aram import vectors
 
-rig_fixtures = pytest.importorskip(
-    "tests.rig.pcsc_fixtures", reason="the PC/SC rig (tests/rig, card-rig branch) is not merged into this tree"
-)
-pcsc_rig = rig_fixtures.pcsc_rig
+from tests.rig.pcsc_fixtures import pcsc_rig  # noqa: F401,E402  (the fixture)
 
 SEED_E2 = bytes.fromhex(vectors.SEED_STORE_APDU)[7:].hex().upper()
 PKG_E2 = bytes.fromhex(vectors.PACKAGE_STORE_APDU)[7:].hex().upper()
