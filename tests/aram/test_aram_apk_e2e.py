@@ -65,3 +65,11 @@ def test_check_explains_why_not(pcsc_rig, apks):
     assert proc.returncode == 8
     reasons = json.loads(proc.stdout)["results"][0]["reasons"]
     assert any("A000000151" in r for r in reasons) and any("com.other.app" in r for r in reasons)
+
+
+def test_add_from_rotated_apk_picks_the_hash_that_works_everywhere(pcsc_rig, apks):
+    insert(pcsc_rig, "spec")
+    run(pcsc_rig, "aram", "add", "--apk", str(apks["rotated"]), check_rc=0)
+    assert jrun(pcsc_rig, "aram", "list")[0]["hash"] == apks["a"].cert.sha1.upper()
+    out = jrun(pcsc_rig, "aram", "check", "--apk", str(apks["rotated"]))
+    assert len(out["results"]) == 2 and all(r["granted"] for r in out["results"])
