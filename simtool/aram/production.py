@@ -57,16 +57,20 @@ def watch(
     idle_timeout: float | None,
     on_outcome: Callable[[CardOutcome], None],
 ) -> list[CardOutcome]:
-    """Serve cards until ``count`` were handled or no card came within ``idle_timeout``."""
+    """Serve cards until ``count`` were handled, no card came within ``idle_timeout``, or the
+    operator pressed Ctrl-C (a card interrupted mid-write gets no row: re-run it)."""
     outcomes: list[CardOutcome] = []
-    while count is None or len(outcomes) < count:
-        if not wait(True, idle_timeout):
-            break
-        outcome = process()
-        append_audit(log_path, reader, outcome)
-        outcomes.append(outcome)
-        on_outcome(outcome)
-        if count is not None and len(outcomes) >= count:
-            break
-        wait(False, None)
+    try:
+        while count is None or len(outcomes) < count:
+            if not wait(True, idle_timeout):
+                break
+            outcome = process()
+            append_audit(log_path, reader, outcome)
+            outcomes.append(outcome)
+            on_outcome(outcome)
+            if count is not None and len(outcomes) >= count:
+                break
+            wait(False, None)
+    except KeyboardInterrupt:
+        pass
     return outcomes

@@ -23,7 +23,9 @@ from ..card import transport
 from ..card.uicc import read_iccid
 from ..errors import SimtoolError, UsageError
 from ..fileio import atomic_write_text
-from .cardopts import adm_options, apdu_listing, card_options, echo_apdus, emit, maybe_verify_adm, open_card
+from .cardopts import (
+    adm_options, apdu_listing, card_options, echo_apdus, emit, maybe_verify_adm, open_card, read_adm_key,
+)
 
 
 @click.group("aram")
@@ -252,8 +254,9 @@ def _with(options: list) -> Any:
 def add_cmd(**o: Any) -> None:
     """Store one rule (not twice; refused when Android would not honour it, unless --force)."""
     rule = _rule_from_options(o)
+    key = read_adm_key(o["adm"], o["adm_file"])
     with open_card(o["reader"], o["shared"], dry_run=o["dry_run"], trace=o["trace"]) as proto:
-        maybe_verify_adm(proto, o["adm"], o["adm_file"])
+        maybe_verify_adm(proto, key)
         session, current = _read(proto)
         plan = make_plan(current.rules, [rule], prune=False)
         if plan.empty:
@@ -286,8 +289,9 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
             and (want_aid is None or r.aid == want_aid)
         )
 
+    key = read_adm_key(adm, adm_file)
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        maybe_verify_adm(proto, adm, adm_file)
+        maybe_verify_adm(proto, key)
         session, current = _read(proto)
         gone = tuple(r for r in current.rules if hit(r))
         kept = tuple(r for r in current.rules if not hit(r))
@@ -300,8 +304,8 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
 
 
 def _apply_once(proto: Any, rules_file: Path, desired: tuple[AccessRule, ...], *, prune: bool, force: bool,
-                adm: bool, adm_file: Path | None, as_json: bool, dry_run: bool) -> ApplyResult:
-    maybe_verify_adm(proto, adm, adm_file)
+                adm_key: bytes | None, as_json: bool, dry_run: bool) -> ApplyResult:
+    maybe_verify_adm(proto, adm_key)
     session, current = _read(proto)
     plan = make_plan(current.rules, desired, prune=prune)
     return _run_plan(proto, session, plan, force=force, as_json=as_json, dry_run=dry_run,
@@ -324,9 +328,10 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
               as_json: bool, trace: bool, dry_run: bool) -> int | None:
     """Make the card hold the rules in RULES_FILE (JSON or TOML); verified by reading back."""
     desired = load_rules(rules_file)
+    key = read_adm_key(adm, adm_file)  # once, also for a whole production run
     if not watch:
         with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-            _apply_once(proto, rules_file, desired, prune=prune, force=force, adm=adm, adm_file=adm_file,
+            _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
                         as_json=as_json, dry_run=dry_run)
         return None
     chosen = transport.pick_reader(transport.list_readers(), reader)
@@ -336,8 +341,8 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
         try:
             with open_card(chosen, shared, dry_run=dry_run, trace=trace) as proto:
                 iccid = read_iccid(proto)
-                result = _apply_once(proto, rules_file, desired, prune=prune, force=force, adm=adm,
-                                     adm_file=adm_file, as_json=as_json, dry_run=dry_run)
+                result = _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
+                                     as_json=as_json, dry_run=dry_run)
         except SimtoolError as err:
             return CardOutcome(iccid, "failed", detail=str(err))
         plan = result.plan

@@ -74,12 +74,18 @@ def open_card(reader: str | None, shared: bool, *, dry_run: bool = False, trace:
         conn.close()
 
 
-def maybe_verify_adm(proto: CardProtocol, adm: bool, adm_file: Path | None) -> None:
-    """Verify ADM1 when asked; the key never passes through the command line."""
+def read_adm_key(adm: bool, adm_file: Path | None) -> bytes | None:
+    """The ADM key when --adm/--adm-file asked for one (env, file or prompt; never argv)."""
     if not adm and adm_file is None:
-        return
+        return None
     text = read_secret(SecretSource("ADM key", ADM_ENV, file=adm_file, prompt="ADM key"))
-    verify_adm(proto, parse_adm_key(text or ""))
+    return parse_adm_key(text or "")
+
+
+def maybe_verify_adm(proto: CardProtocol, key: bytes | None) -> None:
+    """Verify ADM1 with ``key`` (read once by read_adm_key) when one was asked for."""
+    if key is not None:
+        verify_adm(proto, key)
 
 
 def emit(as_json: bool, payload: Any, text: Callable[[], None]) -> None:
