@@ -21,6 +21,7 @@ ranges.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -302,3 +303,12 @@ def test_text_output_mirrors_apksigner(signed: Signed, case_id: str) -> None:
     assert ours.verifies
     assert [(s.label, s.cert) for s in ours.app_signers] == [(s.label, s.cert) for s in theirs.app_signers]
     assert {k: v for k, v in ours.schemes.items() if v} == {k: v for k, v in theirs.schemes.items() if v}
+
+
+def test_debian_apksigner_cannot_sign_v31() -> None:
+    """Why the v3.1 case comes from the corpus: this apksigner has no
+    --rotation-min-sdk-version. If a newer apksigner arrives, this fails as a reminder to sign
+    v3.1 APKs here too."""
+    proc = subprocess.run([rig.APKSIGNER, "sign", "--help"], capture_output=True, text=True, timeout=120)
+    assert "--lineage" in proc.stdout + proc.stderr
+    assert "rotation-min-sdk-version" not in proc.stdout + proc.stderr
