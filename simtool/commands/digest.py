@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from ..apk import ApkError, ApkReport, Signer, inspect_apk, to_json
+from ..errors import SimtoolError
 from ..secrets import SecretSource, read_secret
 
 PASSWORD_ENV = "SIMTOOL_KEYSTORE_PASSWORD"
@@ -119,13 +120,14 @@ def digest(paths: tuple[Path, ...], as_json: bool, full_verify: bool, min_sdk: i
             else:
                 report = inspect_apk(path, min_sdk=min_sdk, max_sdk=max_sdk,
                                      full_verify=full_verify, password=password)
-        except ApkError as err:
+        except SimtoolError as err:  # ApkError, or a keystore password that cannot be read
             all_ok = False
-            click.echo(f"simtool: error: {err}", err=True)
+            message = str(err) if isinstance(err, ApkError) else f"{path}: {err}"
+            click.echo(f"simtool: error: {message}", err=True)
             if as_json:
                 results.append({"path": str(path), "kind": None, "verified": False, "schemes": {},
                                 "signers": [], "lineage": [], "recommended_sha1": None,
-                                "errors": [err.what]})
+                                "errors": [err.what if isinstance(err, ApkError) else str(err)]})
             continue
         all_ok &= report.verified
         if as_json:
