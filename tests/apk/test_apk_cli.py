@@ -29,7 +29,8 @@ def test_json_contract_on_rotated_apk() -> None:
     for key in ("path", "verified", "schemes", "signers", "lineage", "recommended_sha1", "errors"):
         assert key in report
     assert report["verified"] is True and report["errors"] == []
-    assert report["schemes"] == {"v1": True, "v2": True, "v3": True, "v3.1": False, "v4": False}
+    assert report["schemes"] == {"v1": True, "v2": True, "v3": True, "v3.1": False, "v4": False,
+                                 "stamp": False}
     (signer,) = report["signers"]
     assert set(signer) >= {"scheme", "min_sdk", "max_sdk", "subject", "sha1", "sha256", "md5"}
     assert signer["scheme"] == "v3" and signer["subject"] == "CN=rsa-2048_3"
