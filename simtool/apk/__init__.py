@@ -12,6 +12,7 @@ Modules, one concern each, lowest first: ``bytereader`` (bounded reads), ``der``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from .certs import CertDigests
@@ -25,13 +26,15 @@ ZIP_MAGIC = b"PK"
 
 
 def inspect_apk(path: Path, *, min_sdk: int | None = None, max_sdk: int | None = None,
-                full_verify: bool = False, password: str | None = None,
-                progress=None) -> ApkReport:  # noqa: ANN001 - optional callable(bytes_done)
+                full_verify: bool = False, password: str | Callable[[], str] | None = None,
+                progress: Callable[[int], None] | None = None) -> ApkReport:
     """Report the signing certificates of an APK, AAB, certificate or keystore file.
 
     ``min_sdk``/``max_sdk`` choose the Android versions to verify for (default: the APK's
     minSdkVersion up to the newest); ``full_verify`` also checks the whole file's content
-    digests and the v1 entry digests. ``password`` opens PKCS#12/JKS keystores. Raises
+    digests and the v1 entry digests (``progress`` is called with each byte count read).
+    ``password`` (a string, or a callable asked only when a keystore needs it) opens PKCS#12
+    and JKS keystores. Raises
     ApkError for unreadable or malformed input; a signature that does not verify is reported
     in ``errors`` with ``verified=False``.
     """

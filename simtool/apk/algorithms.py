@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from . import der
+from .errors import ApkError
 
-CHUNKED_SHA256, CHUNKED_SHA512, VERITY_CHUNKED_SHA256 = "CHUNKED_SHA256", "CHUNKED_SHA512", "VERITY_CHUNKED_SHA256"
+CHUNKED_SHA256 = "CHUNKED_SHA256"
+CHUNKED_SHA512 = "CHUNKED_SHA512"
+VERITY_CHUNKED_SHA256 = "VERITY_CHUNKED_SHA256"
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,12 @@ ALGORITHMS = {a.id: a for a in (
     SigAlgorithm(0x0201, "ECDSA_WITH_SHA256", "EC", "sha256", False, CHUNKED_SHA256, 24),
     SigAlgorithm(0x0202, "ECDSA_WITH_SHA512", "EC", "sha512", False, CHUNKED_SHA512, 24),
     SigAlgorithm(0x0301, "DSA_WITH_SHA256", "DSA", "sha256", False, CHUNKED_SHA256, 24),
-    SigAlgorithm(0x0421, "VERITY_RSA_PKCS1_V1_5_WITH_SHA256", "RSA", "sha256", False, VERITY_CHUNKED_SHA256, 28),
-    SigAlgorithm(0x0423, "VERITY_ECDSA_WITH_SHA256", "EC", "sha256", False, VERITY_CHUNKED_SHA256, 28),
-    SigAlgorithm(0x0425, "VERITY_DSA_WITH_SHA256", "DSA", "sha256", False, VERITY_CHUNKED_SHA256, 28),
+    SigAlgorithm(0x0421, "VERITY_RSA_PKCS1_V1_5_WITH_SHA256", "RSA", "sha256", False,
+                 VERITY_CHUNKED_SHA256, 28),
+    SigAlgorithm(0x0423, "VERITY_ECDSA_WITH_SHA256", "EC", "sha256", False,
+                 VERITY_CHUNKED_SHA256, 28),
+    SigAlgorithm(0x0425, "VERITY_DSA_WITH_SHA256", "DSA", "sha256", False,
+                 VERITY_CHUNKED_SHA256, 28),
 )}
 
 _HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha512": hashes.SHA512,
@@ -63,11 +70,11 @@ def _rsa_from_raw_spki(spki: bytes) -> rsa.RSAPublicKey | None:
         n = int.from_bytes(inner[0].content, "big")
         e = int.from_bytes(inner[1].content, "big")
         return rsa.RSAPublicNumbers(e, n).public_key()
-    except Exception:  # noqa: BLE001 - any failure means "not such a key"
+    except (ApkError, ValueError, IndexError, OverflowError, UnsupportedAlgorithm):
         return None
 
 
-def load_public_key(spki: bytes):  # noqa: ANN201 - one of cryptography's public key types
+def load_public_key(spki: bytes) -> PublicKeyTypes:
     """Load a DER SubjectPublicKeyInfo; raises BadPublicKey when it is not a usable key."""
     try:
         return load_der_public_key(spki)
@@ -92,17 +99,7 @@ def same_public_key(a: bytes, b: bytes) -> bool:
     return False
 
 
-def key_kind(key: object) -> str:
-    if isinstance(key, rsa.RSAPublicKey):
-        return "RSA"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return "EC"
-    if isinstance(key, dsa.DSAPublicKey):
-        return "DSA"
-    return type(key).__name__
-
-
-def verify_signature(key: object, kind: str, hash_name: str, pss: bool, signature: bytes,
+def verify_signature(key: PublicKeyTypes, kind: str, hash_name: str, pss: bool, signature: bytes,
                      data: bytes) -> bool:
     """Check ``signature`` over ``data``; False on a bad signature or a key of the wrong kind."""
     algo = _HASHES[hash_name]()

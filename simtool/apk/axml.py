@@ -31,6 +31,9 @@ class ManifestSdk:
 
 
 def _strings(chunk: ByteReader, path: str) -> list[str]:
+    """The string pool chunk's strings (UTF-8 or UTF-16); raises ApkError on an entry past the
+    chunk.
+    """
     header_size = chunk.u16("string pool header size")
     chunk.u32("string pool size")
     count, _styles = chunk.u32("string count"), chunk.u32("style count")
@@ -69,6 +72,7 @@ def _strings(chunk: ByteReader, path: str) -> list[str]:
 
 
 def _int_value(data_type: int, data: int, raw: int, strings: list[str]) -> int | None:
+    """An attribute's integer value: int types as is, a numeric string parsed, a codename mapped."""
     if data_type in (TYPE_INT_DEC, TYPE_INT_HEX):
         return data - (1 << 32) if data & 0x80000000 else data
     if data_type == TYPE_STRING and raw < len(strings):
@@ -110,14 +114,16 @@ def parse_manifest_sdk(xml: bytes, path: str) -> ManifestSdk:
             depth += 1
             chunk.pos = 16
             _ns, name_idx = chunk.u32("element namespace"), chunk.u32("element name")
-            attr_start, attr_size, attr_count = chunk.u16("attr start"), chunk.u16("attr size"), chunk.u16("attr count")
+            attr_start, attr_size = chunk.u16("attr start"), chunk.u16("attr size")
+            attr_count = chunk.u16("attr count")
             name = strings[name_idx] if name_idx < len(strings) else ""
             wanted = (depth == 1 and name == "manifest") or (depth == 2 and name == "uses-sdk")
             if not wanted:
                 continue
             for i in range(attr_count):
                 chunk.pos = 16 + attr_start + i * attr_size
-                _ans, aname, raw = chunk.u32("attr ns"), chunk.u32("attr name"), chunk.u32("attr raw")
+                chunk.u32("attr ns")
+                aname, raw = chunk.u32("attr name"), chunk.u32("attr raw")
                 chunk.take(3, "typed value header")
                 dtype, data = chunk.take(1, "typed value type")[0], chunk.u32("typed value")
                 res_id = res_ids[aname] if aname < len(res_ids) else None

@@ -31,6 +31,7 @@ class ByteReader:
         return ApkError(self.path, what, self.base + self.pos)
 
     def take(self, n: int, what: str) -> bytes:
+        """The next ``n`` bytes; raises ApkError when fewer remain (``what`` names the field)."""
         if n < 0 or n > self.remaining():
             raise self.fail(f"{what}: length {n} exceeds the {self.remaining()} bytes available")
         out = bytes(self.data[self.pos : self.pos + n])
@@ -91,6 +92,7 @@ class FileSource:
         return self._fh.fileno()
 
     def read_at(self, offset: int, n: int, what: str) -> bytes:
+        """Exactly ``n`` bytes at ``offset``; raises ApkError past the end or on an I/O error."""
         if offset < 0 or n < 0 or offset + n > self.size:
             raise ApkError(self.path, f"{what}: {n} bytes at {offset} run past the end of the "
                            f"{self.size}-byte file", offset if offset >= 0 else None)

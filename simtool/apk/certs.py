@@ -47,6 +47,7 @@ class Certificate:
 
     @property
     def digests(self) -> CertDigests:
+        """Subject and SHA-1 / SHA-256 / MD5 of the stored bytes."""
         return CertDigests(
             subject=self.subject,
             sha1=hashlib.sha1(self.encoded).hexdigest(),
@@ -56,6 +57,7 @@ class Certificate:
 
 
 def _string_value(tlv: der.Tlv) -> str:
+    """A DirectoryString as text (unknown types as ``#hex`` of the encoding, as Java does)."""
     codecs = {0x0C: "utf-8", 0x13: "ascii", 0x16: "ascii", 0x14: "latin-1", 0x1E: "utf-16-be",
               0x1C: "utf-32-be", 0x1A: "ascii", 0x12: "ascii"}
     codec = codecs.get(tlv.tag)

@@ -15,6 +15,7 @@ the APK's size (only the 32-byte chunk/page digests accumulate).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import struct
@@ -48,9 +49,11 @@ class PassResult:
 
     digests: dict[str, bytes]
     entry_mismatches: tuple[str, ...]
+    file_root: bytes | None = None  # Merkle root of the whole file (v4), when asked for
 
 
 def _chunk_digests(hash_names: tuple[str, ...], data: bytes) -> list[bytes]:
+    """One chunk's ``H(0xa5 | u32 len | chunk)`` for each hash name."""
     prefix = b"\xa5" + struct.pack("<I", len(data))
     out = []
     for name in hash_names:
@@ -60,18 +63,23 @@ def _chunk_digests(hash_names: tuple[str, ...], data: bytes) -> list[bytes]:
     return out
 
 
-VERITY_SALT = b"\0" * 8  # apksig hashes every verity page with an 8-byte zero salt
+VERITY_SALT = b"\0" * 8  # apksig hashes every v2/v3 verity page with an 8-byte zero salt
 
 
-def _page_digests(data: bytes) -> bytes:
-    return b"".join(hashlib.sha256(VERITY_SALT + data[i : i + PAGE]).digest()
+def _page_digests(data: bytes, salt: bytes = VERITY_SALT) -> bytes:
+    return b"".join(hashlib.sha256(salt + data[i : i + PAGE]).digest()
                     for i in range(0, len(data), PAGE))
 
 
 class _Verity:
-    """Builds the verity Merkle root incrementally from 4 KiB page hashes."""
+    """Builds a SHA-256 Merkle root over 4 KiB pages incrementally (``salt`` before each page).
 
-    def __init__(self) -> None:
+    Used for the v2/v3 ``VERITY_CHUNKED_SHA256`` digest and for the v4 root hash of the whole
+    file; only the 32-byte leaf hashes are kept (0.8 % of the bytes hashed).
+    """
+
+    def __init__(self, salt: bytes = VERITY_SALT) -> None:
+        self.salt = salt
         self.leaves = bytearray()
         self.total = 0
         self.carry = b""
@@ -85,17 +93,16 @@ class _Verity:
         return buf[:cut], self.carry
 
     def root(self) -> bytes:
+        """The 32-byte root hash (call once, after the last data)."""
         if self.carry:
-            self.leaves += _page_digests(self.carry + b"\0" * (PAGE - len(self.carry)))
+            self.leaves += _page_digests(self.carry + b"\0" * (PAGE - len(self.carry)), self.salt)
             self.carry = b""
         level = bytes(self.leaves)
         if not level:
-            level = _page_digests(b"\0" * PAGE)
+            level = _page_digests(b"\0" * PAGE, self.salt)
         while len(level) > PAGE:
-            padded = level + b"\0" * (-len(level) % PAGE)
-            level = _page_digests(padded)
-        root = _page_digests(level + b"\0" * (PAGE - len(level)))
-        return root + struct.pack("<Q", self.total)
+            level = _page_digests(level + b"\0" * (-len(level) % PAGE), self.salt)
+        return _page_digests(level + b"\0" * (PAGE - len(level)), self.salt)
 
 
 class _EntryFeeder:
@@ -113,10 +120,26 @@ class _EntryFeeder:
             spans.append((start, end, check))
         spans.sort(key=lambda s: s[0])
         self.pending = deque(spans)
+        # Merged [start, stop) data ranges, fixed up front: the reading thread asks ``wanted``
+        # while the inflating thread moves entries from ``pending`` to ``active``.
+        self.ranges: list[tuple[int, int]] = []
+        for start, stop, _ in spans:
+            if self.ranges and start <= self.ranges[-1][1]:
+                self.ranges[-1] = (self.ranges[-1][0], max(stop, self.ranges[-1][1]))
+            else:
+                self.ranges.append((start, stop))
+        self._starts = [r[0] for r in self.ranges]
         self.active: list[tuple[int, int, EntryCheck, EntryInflater, list]] = []
         self.mismatches: list[str] = []
 
+    def wanted(self, offset: int, length: int) -> bool:
+        """Whether any checked entry's data overlaps ``[offset, offset + length)`` (an empty
+        entry counts when it sits in that range)."""
+        i = bisect.bisect_right(self._starts, offset + length - 1) - 1
+        return i >= 0 and self.ranges[i][1] >= offset
+
     def feed(self, offset: int, data: bytes) -> None:
+        """Feed the stream bytes at ``offset`` to every checked entry they overlap (in order)."""
         end = offset + len(data)
         while self.pending and self.pending[0][0] < end:
             start, stop, check = self.pending.popleft()
@@ -137,6 +160,7 @@ class _EntryFeeder:
         self.active = still
 
     def _finish(self, check: EntryCheck, inflater: EntryInflater, hashers: list) -> None:
+        """Check one entry's size and digests once its last byte has been fed."""
         inflater.finish()
         for (algo, expected), h in zip(check.expected, hashers, strict=True):
             if h.digest() != expected:
@@ -145,6 +169,7 @@ class _EntryFeeder:
                 return
 
     def close(self) -> None:
+        """Finish entries still open at the end of the stream (empty ones included)."""
         for _, _, check, inflater, hashers in self.active:
             self._finish(check, inflater, hashers)
         for _, _, check in self.pending:  # empty entries past the last chunk
@@ -154,8 +179,10 @@ class _EntryFeeder:
 
 def stream_pass(src: FileSource, zs: ZipSections, signing_block_offset: int,
                 algorithms: set[str], entry_checks: Iterable[EntryCheck] = (),
-                progress: Callable[[int], None] | None = None) -> PassResult:
-    """Read the file once and return the requested content digests and v1 mismatches."""
+                progress: Callable[[int], None] | None = None,
+                file_tree_salt: bytes | None = None) -> PassResult:
+    """Read the file once and return the requested content digests and v1 mismatches; with
+    ``file_tree_salt`` also the Merkle root of the whole file as stored (v4)."""
     hash_names = tuple(_CHUNKED[a] for a in (CHUNKED_SHA256, CHUNKED_SHA512) if a in algorithms)
     verity = _Verity() if VERITY_CHUNKED_SHA256 in algorithms else None
     if verity is not None and signing_block_offset % PAGE:
@@ -164,41 +191,58 @@ def stream_pass(src: FileSource, zs: ZipSections, signing_block_offset: int,
     feeder = _EntryFeeder(src, entry_checks, signing_block_offset)
     eocd = bytearray(zs.eocd)
     eocd[16:20] = struct.pack("<I", signing_block_offset)
-    sections = [(0, signing_block_offset), (zs.cd_offset, zs.eocd_offset)]
+    file_tree = _Verity(file_tree_salt) if file_tree_salt is not None else None
+    # (start, stop, part of the v2/v3 content?) in file order; the signing block itself and the
+    # stored EOCD only feed the whole-file tree.
+    sections = [(0, signing_block_offset, True), (signing_block_offset, zs.cd_offset, False),
+                (zs.cd_offset, zs.eocd_offset, True), (zs.eocd_offset, src.size, False)]
     chunk_digests: list[list[bytes]] = [[] for _ in hash_names]
     workers = min(4, max(2, os.cpu_count() or 2))
-    with ThreadPoolExecutor(workers) as pool:
-        queue: deque[tuple[Future, Future | None]] = deque()
+    # Chunk digests go to a pool; v1 entries are inflated and hashed in order on one more thread,
+    # so reading, hashing and inflating overlap (hashlib and zlib release the GIL).
+    with ThreadPoolExecutor(workers) as pool, ThreadPoolExecutor(1) as inflate:
+        queue: deque[list[Future | None]] = deque()
 
         def drain(keep: int) -> None:
+            """Collect finished jobs in submission order until at most ``keep`` are in flight."""
             while len(queue) > keep:
-                fut, vfut = queue.popleft()
-                for i, d in enumerate(fut.result()):
-                    chunk_digests[i].append(d)
+                fut, vfut, ffut, tfut = queue.popleft()
+                if fut is not None:
+                    for i, d in enumerate(fut.result()):
+                        chunk_digests[i].append(d)
                 if vfut is not None and verity is not None:
                     verity.leaves += vfut.result()
+                if ffut is not None:
+                    ffut.result()  # re-raises an ApkError from the inflater
+                if tfut is not None and file_tree is not None:
+                    file_tree.leaves += tfut.result()
 
-        def submit(data: bytes) -> None:
-            fut = pool.submit(_chunk_digests, hash_names, data)
-            vfut = None
-            if verity is not None:
-                pages, _ = verity.pages_of(data)
-                vfut = pool.submit(_page_digests, pages)
-            queue.append((fut, vfut))
+        def submit(data: bytes, content: bool, whole: bool, entries_at: int | None = None) -> None:
+            """Queue the hashing jobs for one chunk (content digests, verity, v1 entries, v4 tree)."""
+            jobs: list[Future | None] = [None, None, None, None]
+            if content:
+                jobs[0] = pool.submit(_chunk_digests, hash_names, data)
+                if verity is not None:
+                    jobs[1] = pool.submit(_page_digests, verity.pages_of(data)[0])
+            if entries_at is not None and feeder.wanted(entries_at, len(data)):
+                jobs[2] = inflate.submit(feeder.feed, entries_at, data)
+            if whole and file_tree is not None:
+                jobs[3] = pool.submit(_page_digests, file_tree.pages_of(data)[0], file_tree.salt)
+            queue.append(jobs)
             drain(IN_FLIGHT)
 
-        for start, stop in sections:
+        for start, stop, content in sections:
+            if not content and file_tree is None:
+                continue
             pos = start
             while pos < stop:
                 n = min(CHUNK, stop - pos)
                 data = src.read_at(pos, n, "APK contents")
-                if start == 0:
-                    feeder.feed(pos, data)
-                submit(data)
+                submit(data, content, True, pos if start == 0 else None)
                 pos += n
                 if progress is not None:
                     progress(n)
-        submit(bytes(eocd))
+        submit(bytes(eocd), True, False)
         drain(0)
     feeder.close()
     digests: dict[str, bytes] = {}
@@ -209,5 +253,6 @@ def stream_pass(src: FileSource, zs: ZipSections, signing_block_offset: int,
             top.update(d)
         digests[algo] = top.digest()
     if verity is not None:
-        digests[VERITY_CHUNKED_SHA256] = verity.root()
-    return PassResult(digests, tuple(feeder.mismatches))
+        digests[VERITY_CHUNKED_SHA256] = verity.root() + struct.pack("<Q", verity.total)
+    return PassResult(digests, tuple(feeder.mismatches),
+                      file_tree.root() if file_tree is not None else None)

@@ -1,9 +1,10 @@
 """Signing certificates from key files: PEM/DER certificates, PKCS#12 and JKS keystores.
 
-PKCS#12 is read by ``pkcs12_certs`` (``cryptography`` for legacy encryptions); JKS (Java's own format, which ``cryptography`` does
-not read) is parsed here: big-endian ``magic FEEDFEED, version, count``, then entries (private
-key with its certificate chain, or trusted certificate), then a SHA-1 integrity digest over
-``password (UTF-16BE) | "Mighty Aphrodite" | everything before it``. Certificates in a JKS are
+PKCS#12 is read by ``pkcs12_certs`` (``cryptography`` for legacy encryptions). JKS (Java's own
+format, which ``cryptography`` does not read) is parsed here: big-endian ``magic FEEDFEED,
+version, count``, then entries (private key with its certificate chain, or trusted
+certificate), then a SHA-1 integrity digest over ``password (UTF-16BE) | "Mighty Aphrodite" |
+everything before it``. Certificates in a JKS are
 not encrypted, so they can be listed without a password; when one is given the integrity digest
 is checked. The password is fetched lazily (a callable) so a certificate file never prompts.
 """
@@ -80,6 +81,7 @@ def parse_jks(data: bytes, path: str, password: str | None) -> list[tuple[str, l
 
 
 def _certs_from_pem_or_der(data: bytes, path: str) -> list[Certificate] | None:
+    """Certificates of a PEM or DER certificate file, or None when it is neither."""
     pems = PEM_CERT.findall(data)
     if pems:
         try:

@@ -42,6 +42,7 @@ class UnsupportedEncryption(Exception):
 
 
 def _kids(tlv: der.Tlv, path: str, n: int, what: str) -> list[der.Tlv]:
+    """The children of a constructed element, at least ``n`` of them (else ApkError)."""
     parts = tlv.children(path)
     if len(parts) < n:
         raise ApkError(path, f"PKCS#12 {what} has {len(parts)} fields, expected {n}", tlv.offset)
@@ -78,6 +79,9 @@ def p12_kdf(password: str, salt: bytes, purpose: int, iterations: int, size: int
 
 
 def _pbes2_decrypt(alg: der.Tlv, data: bytes, password: str, path: str) -> bytes:
+    """Decrypt PBES2 (PBKDF2 + AES-CBC) content; raises ApkError on a wrong password,
+    UnsupportedEncryption for other schemes.
+    """
     parts = _kids(alg, path, 1, "encryption algorithm")
     if der.decode_oid(parts[0].content) != OID_PBES2 or len(parts) < 2:
         raise UnsupportedEncryption(der.decode_oid(parts[0].content))
@@ -114,6 +118,7 @@ def _pbes2_decrypt(alg: der.Tlv, data: bytes, password: str, path: str) -> bytes
 
 
 def _bags(safe_contents: bytes, path: str) -> list[tuple[str, bytes]]:
+    """(friendly name, certificate bytes) of the X.509 certificate bags in a SafeContents."""
     out = []
     for bag in der.parse_single(safe_contents, path, "SafeContents").children(path):
         parts = _kids(bag, path, 2, "SafeBag")

@@ -66,6 +66,7 @@ class SignedData:
 
 
 def _signer_info(tlv: der.Tlv, path: str) -> SignerInfo:
+    """Parse one SignerInfo (issuer + serial, digest and signature algorithms, signed attributes)."""
     parts = tlv.expect(der.SEQUENCE, path, "SignerInfo").children(path)
     if len(parts) < 5:
         raise ApkError(path, "SignerInfo has too few fields", tlv.offset)
@@ -101,7 +102,8 @@ def _signer_info(tlv: der.Tlv, path: str) -> SignerInfo:
     if kind_digest is None:
         raise ApkError(path, f"unsupported SignerInfo signature algorithm {sig_oid}", parts[i].offset)
     signature = parts[i + 1].expect(der.OCTET_STRING, path, "signature").content
-    return SignerInfo(sid[0].raw, format_name(sid[0], path), der.decode_int(sid[1].content), digest, kind_digest[0],
+    return SignerInfo(sid[0].raw, format_name(sid[0], path), der.decode_int(sid[1].content),
+                      digest, kind_digest[0],
                       signed_attrs, message_digest, content_type, signature)
 
 

@@ -31,6 +31,9 @@ class SchemeSigners:
 
 
 def _certs_at(sdk: int, by_scheme: dict[str, SchemeSigners]) -> tuple[CertDigests, ...]:
+    """The certificates Android checks on ``sdk``: from the newest scheme it reads that the APK
+    has.
+    """
     order = []
     if sdk >= SDK_T:
         order.append("v3.1")

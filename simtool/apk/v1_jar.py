@@ -111,41 +111,42 @@ def _digests_to_check(attrs: dict[str, str], suffix: str, min_sdk: int,
     return chosen
 
 
-@dataclass
+@dataclass(frozen=True)
 class JarSigner:
-    """One v1 signer: its name, certificate and the problems found."""
+    """One v1 signer: its name, certificate, the problems found, the entries its .SF names."""
 
     name: str
     certificate: Certificate | None = None
-    errors: list[str] = field(default_factory=list)
-    sf_sections: set[str] = field(default_factory=set)
+    errors: tuple[str, ...] = ()
+    sf_sections: frozenset[str] = frozenset()
 
 
-@dataclass
+@dataclass(frozen=True)
 class JarResult:
     """All v1 signers, errors not tied to a signer, and the entry digests left to check."""
 
-    signers: list[JarSigner]
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    entry_digests: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
+    signers: tuple[JarSigner, ...]
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    entry_digests: dict[str, tuple[tuple[str, bytes], ...]] = field(default_factory=dict)
 
     @property
     def all_errors(self) -> list[str]:
-        return self.errors + [f"JAR signer {s.name}: {e}" for s in self.signers for e in s.errors]
+        return list(self.errors) + [f"JAR signer {s.name}: {e}" for s in self.signers
+                                    for e in s.errors]
 
     @property
     def verified(self) -> bool:
         return bool(self.signers) and not self.all_errors
 
 
-def _check_block(src: FileSource, signer: JarSigner, block: bytes, sf: bytes, block_name: str,
-                 sf_name: str, min_sdk: int) -> None:
+def _check_block(src: FileSource, block: bytes, sf: bytes, block_name: str, sf_name: str,
+                 min_sdk: int) -> Certificate | str:
+    """The certificate whose SignerInfo signs ``sf``, or the reason there is none."""
     sd = parse_signed_data(block, f"{src.path}!{block_name}")
     infos = sd.signer_infos if min_sdk >= 24 else sd.signer_infos[:1]
     if not infos:
-        signer.errors.append(f"JAR signature {block_name} has no SignerInfo")
-        return
+        return f"JAR signature {block_name} has no SignerInfo"
     last_problem = ""
     for info in infos:
         cert = sd.certificate_for(info)
@@ -166,21 +167,64 @@ def _check_block(src: FileSource, signer: JarSigner, block: bytes, sf: bytes, bl
             last_problem = f"JAR signature {block_name}: unusable public key: {exc}"
             continue
         if algorithms.verify_signature(key, info.key_kind, info.digest, False, info.signature, signed):
-            signer.certificate = cert
-            return
+            return cert
         last_problem = f"JAR signature {block_name} did not verify against {sf_name}"
-    signer.errors.append(last_problem)
+    return last_problem
+
+
+def _check_signer(src: FileSource, name: str, block_entry: ZipEntry, sf_entry: ZipEntry,
+                  manifest: bytes, main: Section, sections: dict[str | None, Section],
+                  found: set[str], supported: set[str], min_sdk: int, max_sdk: int) -> JarSigner:
+    """Verify one signer: its PKCS#7 over the .SF, stripping protection, the .SF over the
+    manifest."""
+    sf_name = sf_entry.name
+    sf = read_entry(src, sf_entry, MAX_META_FILE, "signature file")
+    block = read_entry(src, block_entry, MAX_META_FILE, "signature block")
+    try:
+        outcome = _check_block(src, block, sf, block_entry.name, sf_name, min_sdk)
+    except ApkError as exc:
+        outcome = f"Malformed JAR signature {block_entry.name}: {exc.what}"
+    if isinstance(outcome, str):
+        return JarSigner(name, errors=(outcome,))
+    errors: list[str] = []
+    sf_main, sf_named = parse_manifest(sf, src.path, sf_name)
+    applied = sf_main.attrs.get("X-Android-APK-Signed")
+    for token in (applied or "").split(","):
+        token = token.strip()
+        scheme = SCHEME_NAMES.get(int(token)) if token.isdigit() else None
+        if scheme and scheme in supported and scheme not in found:
+            errors.append(f"JAR signature {sf_name} indicates the APK is signed using "
+                          f"{TITLES[scheme]} but no such signature was found. Signature stripped?")
+    whole = _digests_to_check(sf_main.attrs, "-Digest-Manifest", min_sdk, max_sdk)
+    if not whole or any(hashlib.new(a, manifest).digest() != d for a, d in whole):
+        for algo, expected in _digests_to_check(sf_main.attrs, "-Digest-Manifest-Main-Attributes",
+                                                min_sdk, max_sdk):
+            if hashlib.new(algo, main.raw).digest() != expected:
+                errors.append(f"{algo.upper()} digest of {MANIFEST} main section does not match "
+                              f"the digest specified in {sf_name}")
+        for sec in sf_named:
+            target = sections.get(sec.name)
+            if target is None:
+                errors.append(f"{sf_name} names {sec.name!r}, absent from {MANIFEST}")
+                continue
+            checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk)
+            if not checks:
+                errors.append(f"{sf_name} section {sec.name!r} has no usable digest")
+            for algo, expected in checks:
+                if hashlib.new(algo, target.raw).digest() != expected:
+                    errors.append(f"{algo.upper()} digest of {MANIFEST} section for {sec.name} "
+                                  f"does not match the digest in {sf_name}")
+    return JarSigner(name, outcome, tuple(errors),
+                     frozenset(s.name for s in sf_named if s.name))
 
 
 def verify_v1(src: FileSource, entries: list[ZipEntry], found: set[str], supported: set[str],
               min_sdk: int, max_sdk: int) -> JarResult:
     """Verify the JAR signature of an APK/AAB; entry digests are returned, not checked here."""
     by_name = {e.name: e for e in entries}
-    result = JarResult([])
     manifest_entry = by_name.get(MANIFEST)
     if manifest_entry is None:
-        result.errors.append(f"Missing {MANIFEST}")
-        return result
+        return JarResult((), (f"Missing {MANIFEST}",))
     blocks = sorted(e.name for e in entries if e.name.startswith("META-INF/")
                     and "/" not in e.name[9:] and e.name.upper().endswith(SIG_BLOCK_EXTS))
     pairs = []
@@ -188,65 +232,24 @@ def verify_v1(src: FileSource, entries: list[ZipEntry], found: set[str], support
         base = block_name[: block_name.rfind(".")]
         sf_entry = by_name.get(base + ".SF")
         if sf_entry is not None:
-            pairs.append((base[9:], block_name, sf_entry))
+            pairs.append((base[9:], by_name[block_name], sf_entry))
     if not pairs:
-        result.errors.append("No JAR signatures")
-        return result
+        return JarResult((), ("No JAR signatures",))
     if len(pairs) > MAX_SIGNERS:
-        result.errors.append(f"APK Signature Scheme v1 only supports a maximum of {MAX_SIGNERS} "
-                             f"signers, found {len(pairs)}")
-        return result
+        return JarResult((), (f"APK Signature Scheme v1 only supports a maximum of {MAX_SIGNERS} "
+                              f"signers, found {len(pairs)}",))
     manifest = read_entry(src, manifest_entry, MAX_META_FILE, "JAR manifest")
     main, named = parse_manifest(manifest, src.path, MANIFEST)
-    sections = {s.name: s for s in named}
-    for name, block_name, sf_entry in pairs:
-        signer = JarSigner(name)
-        result.signers.append(signer)
-        sf_name = sf_entry.name
-        sf = read_entry(src, sf_entry, MAX_META_FILE, "signature file")
-        block = read_entry(src, by_name[block_name], MAX_META_FILE, "signature block")
-        try:
-            _check_block(src, signer, block, sf, block_name, sf_name, min_sdk)
-        except ApkError as exc:
-            signer.errors.append(f"Malformed JAR signature {block_name}: {exc.what}")
-        if signer.errors:
-            continue
-        sf_main, sf_named = parse_manifest(sf, src.path, sf_name)
-        applied = sf_main.attrs.get("X-Android-APK-Signed")
-        if applied:
-            for token in applied.split(","):
-                token = token.strip()
-                scheme = SCHEME_NAMES.get(int(token)) if token.isdigit() else None
-                if scheme and scheme in supported and scheme not in found:
-                    signer.errors.append(
-                        f"JAR signature {sf_name} indicates the APK is signed using "
-                        f"{TITLES[scheme]} but no such signature was found. Signature stripped?")
-        whole = _digests_to_check(sf_main.attrs, "-Digest-Manifest", min_sdk, max_sdk)
-        whole_ok = bool(whole) and all(hashlib.new(a, manifest).digest() == d for a, d in whole)
-        if not whole_ok:
-            main_digests = _digests_to_check(sf_main.attrs, "-Digest-Manifest-Main-Attributes",
-                                             min_sdk, max_sdk)
-            for algo, expected in main_digests:
-                if hashlib.new(algo, main.raw).digest() != expected:
-                    signer.errors.append(f"{algo.upper()} digest of {MANIFEST} main section does "
-                                         f"not match the digest specified in {sf_name}")
-            for sec in sf_named:
-                target = sections.get(sec.name)
-                if target is None:
-                    signer.errors.append(f"{sf_name} names {sec.name!r}, absent from {MANIFEST}")
-                    continue
-                checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk)
-                if not checks:
-                    signer.errors.append(f"{sf_name} section {sec.name!r} has no usable digest")
-                for algo, expected in checks:
-                    if hashlib.new(algo, target.raw).digest() != expected:
-                        signer.errors.append(f"{algo.upper()} digest of {MANIFEST} section for "
-                                             f"{sec.name} does not match the digest in {sf_name}")
-        signer.sf_sections = {s.name for s in sf_named if s.name}
+    sections: dict[str | None, Section] = {s.name: s for s in named}
+    signers = tuple(_check_signer(src, name, block_entry, sf_entry, manifest, main, sections,
+                                  found, supported, min_sdk, max_sdk)
+                    for name, block_entry, sf_entry in pairs)
+    result = JarResult(signers)
     if result.all_errors:
         return result
     # Entries every signer must cover, with the manifest digests to check in the streaming pass.
-    signature_files = {MANIFEST} | {b for _, b, _ in pairs} | {sf.name for _, _, sf in pairs}
+    signature_files = {MANIFEST} | {b.name for _, b, _ in pairs} | {sf.name for _, _, sf in pairs}
+    entry_digests: dict[str, tuple[tuple[str, bytes], ...]] = {}
     for entry in entries:
         if entry.name.endswith("/") or entry.name in signature_files or (
                 entry.name.startswith("META-INF/") and "/" not in entry.name[9:]
@@ -254,16 +257,13 @@ def verify_v1(src: FileSource, entries: list[ZipEntry], found: set[str], support
             continue
         sec = sections.get(entry.name)
         if sec is None:
-            result.errors.append(f"{entry.name} entry not protected by signature")
-            break
-        unsigned_by = [s.name for s in result.signers if entry.name not in s.sf_sections]
+            return JarResult(signers, (f"{entry.name} entry not protected by signature",))
+        unsigned_by = [s.name for s in signers if entry.name not in s.sf_sections]
         if unsigned_by:
-            result.errors.append(f"{entry.name} entry not signed by JAR signer(s) "
-                                 f"{', '.join(unsigned_by)}")
-            break
+            return JarResult(signers, (f"{entry.name} entry not signed by JAR signer(s) "
+                                       f"{', '.join(unsigned_by)}",))
         checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk)
         if not checks:
-            result.errors.append(f"No digest for {entry.name} in {MANIFEST}")
-            break
-        result.entry_digests[entry.name] = checks
-    return result
+            return JarResult(signers, (f"No digest for {entry.name} in {MANIFEST}",))
+        entry_digests[entry.name] = tuple(checks)
+    return JarResult(signers, entry_digests=entry_digests)

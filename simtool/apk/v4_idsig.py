@@ -11,8 +11,9 @@ Layout (little-endian, "prefixed" = u32 length + bytes)::
 
 Checked as apksig does: the signature over the signed data (size, file size, hashing info,
 apk digest, certificate, additional data), the certificate's key against the public key, and
-the apk digest and certificate against the v2/v3 (and v3.1) signer. Not done: recomputing the
-Merkle root of the whole file (``rawRootHash``), which apksigner also leaves to the device.
+the apk digest and certificate against the v2/v3 (and v3.1) signer; with ``--verify`` the
+Merkle root of the whole file is recomputed in the streaming pass and compared with
+``rawRootHash`` (the tree stored after the signature is not read).
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ INCFS_MAX = 8192
 
 
 @dataclass(frozen=True)
+class HashingInfo:
+    """How the .idsig's Merkle tree over the whole APK is built, and its root."""
+
+    salt: bytes
+    root_hash: bytes
+
+
+@dataclass(frozen=True)
 class V4Signer:
     """One signing info of the .idsig: the digest of the APK it claims and its certificate."""
 
@@ -40,6 +49,7 @@ class V4Signer:
 
 
 def _signing_info(r: ByteReader, path: str, prefix: bytes, file_size: int) -> V4Signer:
+    """Parse one signing info and verify its signature over the signed data; raises ApkError."""
     apk_digest = r.prefixed_bytes("v4 apk digest")
     cert_bytes = r.prefixed_bytes("v4 certificate")
     additional = r.prefixed_bytes("v4 additional data")
@@ -64,7 +74,7 @@ def _signing_info(r: ByteReader, path: str, prefix: bytes, file_size: int) -> V4
     return V4Signer(apk_digest, cert)
 
 
-def parse_idsig(idsig: Path, apk_size: int) -> list[V4Signer]:
+def parse_idsig(idsig: Path, apk_size: int) -> tuple[list[V4Signer], HashingInfo]:
     """Parse and verify the signing infos of an .idsig for an APK of ``apk_size`` bytes."""
     path = str(idsig)
     try:
@@ -81,6 +91,8 @@ def parse_idsig(idsig: Path, apk_size: int) -> list[V4Signer]:
     h_alg, log2 = hashing.u32("hash algorithm"), hashing.take(1, "log2 block size")
     salt = hashing.prefixed_bytes("salt")
     root = hashing.prefixed_bytes("root hash")
+    if h_alg != 1 or log2 != b"\x0c":
+        raise ApkError(path, f"v4 hashing info: unsupported algorithm {h_alg} / block size 2^{log2[0]}")
     prefix = (struct.pack("<I", h_alg) + log2 + struct.pack("<I", len(salt)) + salt
               + struct.pack("<I", len(root)) + root)
     signers = [_signing_info(infos, path, prefix, apk_size)]
@@ -88,30 +100,31 @@ def parse_idsig(idsig: Path, apk_size: int) -> list[V4Signer]:
         infos.u32("v4 block id")
         block = infos.prefixed("v4 block")
         signers.append(_signing_info(block, path, prefix, apk_size))
-    return signers
+    return signers, HashingInfo(salt, root)
 
 
 def check_v4(idsig: Path, apk_size: int, results: dict[str, SchemeResult],
-             verified: set[str]) -> tuple[list[str], list[V4Signer]]:
-    """Errors from matching the .idsig against the verified v3/v3.1 (or v2) signers."""
+             verified: set[str]) -> tuple[list[str], list[V4Signer], HashingInfo | None]:
+    """Errors from matching the .idsig against the verified v3/v3.1 (or v2) signers, its
+    signers, and its hashing info (for the root-hash check of ``--verify``)."""
     try:
-        signers = parse_idsig(idsig, apk_size)
+        signers, hashing = parse_idsig(idsig, apk_size)
     except ApkError as exc:
-        return [exc.what], []
+        return [exc.what], [], None
     pairs: list[tuple[V4Signer, SchemeResult | None]] = []
     if "v3" in verified:
         want = 2 if "v3.1" in verified else 1
         if len(signers) != want:
-            return [f"v4 signature has {len(signers)} signing infos, expected {want}"], signers
+            return [f"v4 signature has {len(signers)} signing infos, expected {want}"], signers, hashing
         pairs.append((signers[0], results.get("v3")))
         if want == 2:
             pairs.append((signers[1], results.get("v3.1")))
     elif "v2" in verified:
         if len(signers) != 1:
-            return ["v4 signature has several signing infos but the APK has no v3 block"], signers
+            return ["v4 signature has several signing infos but the APK has no v3 block"], signers, hashing
         pairs.append((signers[0], results.get("v2")))
     else:
-        return ["v4 signature needs a verified v2 or v3 signature"], signers
+        return ["v4 signature needs a verified v2 or v3 signature"], signers, hashing
     errors = []
     for v4, res in pairs:
         if res is None or not res.signers:
@@ -123,4 +136,4 @@ def check_v4(idsig: Path, apk_size: int, results: dict[str, SchemeResult],
         elif v4.apk_digest not in block_signer.digests.values():
             errors.append(f"v4 signature apk digest does not match the {res.scheme} signer's "
                           f"digests: {v4.apk_digest.hex()}")
-    return errors, signers
+    return errors, signers, hashing

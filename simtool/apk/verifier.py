@@ -25,7 +25,7 @@ from .signing_block import (V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID, SigningBlock
 from .v1_jar import JarResult, verify_v1
 from .v2v3 import (SchemeResult, check_rotation_min_sdk, check_stripping, check_v3_range,
                    parse_block)
-from .v4_idsig import check_v4
+from .v4_idsig import HashingInfo, check_v4
 from .zipfile_index import (ZipEntry, ZipSections, find_zip_sections, read_central_directory,
                             read_entry)
 
@@ -34,6 +34,9 @@ MAX_MANIFEST = 16 << 20
 
 
 def _supported(max_sdk: int) -> set[str]:
+    """Schemes whose stripping protection counts for devices up to ``max_sdk`` (apksig
+    getSupportedSchemeNames).
+    """
     if max_sdk >= select.SDK_P:
         return {"v2", "v3"}
     if max_sdk >= select.SDK_N:
@@ -42,6 +45,7 @@ def _supported(max_sdk: int) -> set[str]:
 
 
 def _block_signers(result: SchemeResult) -> list[Signer]:
+    """The report's Signer entries of one verified block (v2 signers apply from API 24)."""
     out = []
     for s in result.signers:
         if s.certificate is None:
@@ -79,36 +83,36 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
         supported = _supported(hi)
 
         def run(scheme: str, block_id: int) -> SchemeResult | None:
+            """Parse the block with ``block_id`` when present (and note the scheme as found)."""
             value = block.get(block_id) if block else None
             if value is None:
                 return None
-            res = parse_block(value, scheme, name, block.value_offset(block_id) or 0)
-            results[scheme] = res
             found.add(scheme)
+            return parse_block(value, scheme, name, block.value_offset(block_id) or 0)
+
+        def keep(res: SchemeResult) -> None:
+            results[res.scheme] = res
             warnings.extend(res.warnings)
-            return res
+            errors.extend(res.all_errors)
 
         rotation_min: int | None = None
         if hi >= select.SDK_N:
             if hi >= select.SDK_T:
                 v31 = run("v3.1", V31_BLOCK_ID)
                 if v31 is not None:
-                    check_v3_range(v31, hi, hi, None)
+                    keep(check_v3_range(v31, hi, hi, None))
                     rotation_min = min((s.min_sdk for s in v31.signers), default=None)
-                    errors += v31.all_errors
             if not errors and hi >= select.SDK_P:
                 v3 = run("v3", V3_BLOCK_ID)
                 if v3 is not None:
-                    check_v3_range(v3, max(lo, select.SDK_P), hi, rotation_min)
-                    check_rotation_min_sdk(v3, rotation_min, hi)
-                    errors += v3.all_errors
+                    v3 = check_v3_range(v3, max(lo, select.SDK_P), hi, rotation_min)
+                    keep(check_rotation_min_sdk(v3, rotation_min, hi))
                 elif "v3.1" in found:
                     errors.append("The APK contains a v3.1 signing block without a v3.0 base block")
             if not errors and (lo < select.SDK_P or not found):
                 v2 = run("v2", V2_BLOCK_ID)
                 if v2 is not None:
-                    check_stripping(v2, found, supported)
-                    errors += v2.all_errors
+                    keep(check_stripping(v2, found, supported))
         if not errors and hi >= 26 and sdk.target_sandbox > 1 and not found:
             errors.append(f"Missing APK Signature Scheme v2 signature required for target "
                           f"sandbox version {sdk.target_sandbox}")
@@ -123,9 +127,10 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
         if not errors:
             errors += _cross_checks(results, jar, verified_schemes)
         v4_signers: list[Signer] = []
+        v4_hashing: HashingInfo | None = None
         idsig = Path(name + ".idsig")
         if not errors and kind == "apk" and idsig.is_file():
-            v4_errors, found_v4 = check_v4(idsig, src.size, results, verified_schemes)
+            v4_errors, found_v4, v4_hashing = check_v4(idsig, src.size, results, verified_schemes)
             errors += v4_errors
             if not v4_errors:
                 verified_schemes.add("v4")
@@ -138,7 +143,7 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
             errors.append("No JAR signatures" if jar is None else "APK is not signed")
         if not errors and full_verify:
             errors += _content_check(src, zs, block, entries, results, verified_schemes, jar,
-                                     progress)
+                                     progress, v4_hashing if "v4" in verified_schemes else None)
     return _build_report(name, kind, lo, hi, results, jar, verified_schemes, errors, warnings,
                          v4_signers, full_verify)
 
@@ -171,7 +176,8 @@ def _cross_checks(results: dict[str, SchemeResult], jar: JarResult | None,
 
 def _content_check(src: FileSource, zs: ZipSections, block: SigningBlock | None,
                    entries: list[ZipEntry], results: dict[str, SchemeResult], verified: set[str],
-                   jar: JarResult | None, progress: Callable[[int], None] | None) -> list[str]:
+                   jar: JarResult | None, progress: Callable[[int], None] | None,
+                   v4: HashingInfo | None) -> list[str]:
     """The ``--verify`` part: one streaming pass, then compare with what the signers claim."""
     wanted: set[str] = set()
     for scheme in ("v2", "v3", "v3.1"):
@@ -184,11 +190,15 @@ def _content_check(src: FileSource, zs: ZipSections, block: SigningBlock | None,
     if jar is not None and "v1" in verified:
         by_name = {e.name: e for e in entries}
         checks = [EntryCheck(by_name[n], tuple(d)) for n, d in jar.entry_digests.items()]
-    if not wanted and not checks:
+    if not wanted and not checks and v4 is None:
         return []
     sb_offset = block.offset if block is not None and wanted else zs.cd_offset
-    passed = stream_pass(src, zs, sb_offset, wanted, checks, progress)
+    passed = stream_pass(src, zs, sb_offset, wanted, checks, progress,
+                         v4.salt if v4 is not None else None)
     errors = list(passed.entry_mismatches)
+    if v4 is not None and passed.file_root != v4.root_hash:
+        errors.append(f"v4 signature's hash tree root did not verify. Expected: "
+                      f"<{v4.root_hash.hex()}>, actual: <{(passed.file_root or b'').hex()}>")
     for scheme in ("v3.1", "v3", "v2"):
         res = results.get(scheme)
         if res is None or scheme not in verified:
@@ -208,6 +218,9 @@ def _content_check(src: FileSource, zs: ZipSections, block: SigningBlock | None,
 def _build_report(name: str, kind: str, lo: int, hi: int, results: dict[str, SchemeResult],
                   jar: JarResult | None, verified: set[str], errors: list[str],
                   warnings: list[str], v4_signers: list[Signer], full_verify: bool) -> ApkReport:
+    """Assemble the ApkReport: apksigner's printed signers, lineage, per-SDK certificates, SIM
+    hash.
+    """
     ok = not errors
     per_scheme: dict[str, list[Signer]] = {s: _block_signers(r) for s, r in results.items()
                                            if s in verified}

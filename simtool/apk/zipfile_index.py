@@ -164,6 +164,9 @@ class EntryInflater:
         self._z = zlib.decompressobj(-15) if entry.method == 8 else None
 
     def feed(self, data: bytes) -> bytes:
+        """The uncompressed bytes for the next piece of stored data; raises ApkError past the
+        declared size.
+        """
         if self._z is None:
             out = data
         else:
@@ -181,6 +184,7 @@ class EntryInflater:
         return out
 
     def finish(self) -> None:
+        """Check the data ended cleanly and produced exactly the declared size."""
         if self._z is not None:
             tail = self._z.flush()
             self.produced += len(tail)

@@ -45,7 +45,9 @@ def render_text(report: ApkReport) -> str:
         for key, title in titles.items():
             lines.append(f"Verified using {title}: {str(report.schemes.get(key, False)).lower()}")
         if report.verified:
-            lines.append(f"Number of signers: {len(report.signers) if not report.schemes.get('v3.1') else 1}")
+            # apksigner counts the v3.1 signers as one (the newest), then lists each range.
+            count = 1 if report.schemes.get("v3.1") else len(report.signers)
+            lines.append(f"Number of signers: {count}")
     for label, s in _labels(report):
         c = s.certificate
         if s.name and not report.schemes:

@@ -213,3 +213,22 @@ def test_aab_without_signature(tmp_path: Path) -> None:
         z.writestr("BundleConfig.pb", b"")
     report = inspect_apk(aab)
     assert not report.verified and report.errors == ("Missing META-INF/MANIFEST.MF",)
+
+
+def test_v4_idsig_checked_and_root_recomputed(tmp_path: Path) -> None:
+    """The .idsig beside an APK is verified; --verify recomputes the whole-file Merkle root."""
+    import shutil
+
+    name = "v31-rsa-2048_2-tgt-10000-dev-release.apk"
+    apk = tmp_path / name
+    shutil.copyfile(CORPUS / name, apk)
+    assert inspect_apk(apk).schemes["v4"] is False  # no .idsig yet
+    shutil.copyfile(CORPUS / (name + ".idsig"), tmp_path / (name + ".idsig"))
+    report = inspect_apk(apk, full_verify=True)
+    assert report.verified and report.schemes["v4"] is True
+    data = bytearray(apk.read_bytes())
+    data[100] ^= 0xFF  # inside the first entry
+    apk.write_bytes(bytes(data))
+    report = inspect_apk(apk, full_verify=True)
+    assert not report.verified
+    assert any(e.startswith("v4 signature's hash tree root did not verify") for e in report.errors)
