@@ -49,11 +49,12 @@ def _inspect():
 
 
 def _call_library(path: Path) -> None:
-    """inspect_apk on ``path`` (and with full verification when it takes ``verify``): any
-    exception that is not a SimtoolError fails the test."""
+    """inspect_apk on ``path``, then with full verification (``full_verify=True``, what
+    ``--verify`` does) and for SDK 28+: any exception that is not a SimtoolError fails."""
     inspect_apk = _inspect()
     params = inspect.signature(inspect_apk).parameters
-    modes = [{}] + ([{"verify": True}] if "verify" in params else [])
+    assert "full_verify" in params and "min_sdk" in params, params
+    modes: list[dict] = [{}, {"full_verify": True}, {"min_sdk": 28}]
     for kwargs in modes:
         try:
             inspect_apk(path, **kwargs)
