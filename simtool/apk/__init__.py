@@ -6,8 +6,8 @@ Public API (used by ``simtool digest`` and ``simtool aram --apk``)::
 
 Modules, one concern each, lowest first: ``bytereader`` (bounded reads), ``der`` (ASN.1),
 ``zipfile_index`` (EOCD, central directory, entry streams), ``signing_block``, ``certs``,
-``algorithms``, ``lineage``, ``v2v3``, ``pkcs7``, ``v1_jar``, ``axml``, ``content_digest``,
-``keystore``, ``select``, ``verifier``, ``report``.
+``algorithms``, ``lineage``, ``v2v3``, ``pkcs7``, ``v1_jar``, ``v4_idsig``, ``source_stamp``,
+``axml``, ``content_digest``, ``keystore``, ``pkcs12_certs``, ``select``, ``verifier``, ``report``.
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 from . import der
 from .errors import ApkError
 
-CHUNKED_SHA256, CHUNKED_SHA512, VERITY_CHUNKED_SHA256 = "CHUNKED_SHA256", "CHUNKED_SHA512", "VERITY_CHUNKED_SHA256"
+CHUNKED_SHA256 = "CHUNKED_SHA256"
+CHUNKED_SHA512 = "CHUNKED_SHA512"
+VERITY_CHUNKED_SHA256 = "VERITY_CHUNKED_SHA256"
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,12 @@ ALGORITHMS = {a.id: a for a in (
     SigAlgorithm(0x0201, "ECDSA_WITH_SHA256", "EC", "sha256", False, CHUNKED_SHA256, 24),
     SigAlgorithm(0x0202, "ECDSA_WITH_SHA512", "EC", "sha512", False, CHUNKED_SHA512, 24),
     SigAlgorithm(0x0301, "DSA_WITH_SHA256", "DSA", "sha256", False, CHUNKED_SHA256, 24),
-    SigAlgorithm(0x0421, "VERITY_RSA_PKCS1_V1_5_WITH_SHA256", "RSA", "sha256", False, VERITY_CHUNKED_SHA256, 28),
-    SigAlgorithm(0x0423, "VERITY_ECDSA_WITH_SHA256", "EC", "sha256", False, VERITY_CHUNKED_SHA256, 28),
-    SigAlgorithm(0x0425, "VERITY_DSA_WITH_SHA256", "DSA", "sha256", False, VERITY_CHUNKED_SHA256, 28),
+    SigAlgorithm(0x0421, "VERITY_RSA_PKCS1_V1_5_WITH_SHA256", "RSA", "sha256", False,
+                 VERITY_CHUNKED_SHA256, 28),
+    SigAlgorithm(0x0423, "VERITY_ECDSA_WITH_SHA256", "EC", "sha256", False,
+                 VERITY_CHUNKED_SHA256, 28),
+    SigAlgorithm(0x0425, "VERITY_DSA_WITH_SHA256", "DSA", "sha256", False,
+                 VERITY_CHUNKED_SHA256, 28),
 )}
 
 _HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha512": hashes.SHA512,

@@ -114,14 +114,16 @@ def parse_manifest_sdk(xml: bytes, path: str) -> ManifestSdk:
             depth += 1
             chunk.pos = 16
             _ns, name_idx = chunk.u32("element namespace"), chunk.u32("element name")
-            attr_start, attr_size, attr_count = chunk.u16("attr start"), chunk.u16("attr size"), chunk.u16("attr count")
+            attr_start, attr_size = chunk.u16("attr start"), chunk.u16("attr size")
+            attr_count = chunk.u16("attr count")
             name = strings[name_idx] if name_idx < len(strings) else ""
             wanted = (depth == 1 and name == "manifest") or (depth == 2 and name == "uses-sdk")
             if not wanted:
                 continue
             for i in range(attr_count):
                 chunk.pos = 16 + attr_start + i * attr_size
-                _ans, aname, raw = chunk.u32("attr ns"), chunk.u32("attr name"), chunk.u32("attr raw")
+                chunk.u32("attr ns")
+                aname, raw = chunk.u32("attr name"), chunk.u32("attr raw")
                 chunk.take(3, "typed value header")
                 dtype, data = chunk.take(1, "typed value type")[0], chunk.u32("typed value")
                 res_id = res_ids[aname] if aname < len(res_ids) else None

@@ -1,10 +1,11 @@
 """Signing certificates from key files: PEM/DER certificates, PKCS#12 and JKS keystores.
 
-PKCS#12 is read by ``pkcs12_certs`` (``cryptography`` for legacy encryptions); JKS (Java's own format, which ``cryptography`` does
-not read) is parsed here: big-endian ``magic FEEDFEED, version, count``, then entries (private
-key with its certificate chain, or trusted certificate), then a SHA-1 integrity digest over
-``password (UTF-16BE) | "Mighty Aphrodite" | everything before it``. Certificates in a JKS are
-not encrypted, so they can be listed without a password; when one is given the integrity digest
+PKCS#12 is read by ``pkcs12_certs`` (``cryptography`` for legacy encryptions). JKS (Java's own
+format, which ``cryptography`` does not read) is parsed here: big-endian ``magic FEEDFEED,
+version, count``, then entries (private key with its certificate chain, or trusted
+certificate), then a SHA-1 integrity digest over ``password (UTF-16BE) | "Mighty Aphrodite" |
+everything before it``. Certificates in a JKS are not encrypted, so they can be listed without a
+password (with a warning); when one is given the integrity digest
 is checked. The password is fetched lazily (a callable) so a certificate file never prompts.
 """
 
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
 from .bytereader import ByteReader
 from .certs import Certificate, parse_certificate
+from ..errors import SecretError
 from .errors import ApkError
 from .pkcs12_certs import UnsupportedEncryption, read_pkcs12_certificates
 from .report import SDK_MAX, ApkReport, SdkCertificates, Signer
@@ -96,6 +98,7 @@ def _certs_from_pem_or_der(data: bytes, path: str) -> list[Certificate] | None:
 
 
 def _resolve(password: Password) -> str | None:
+    """The password, asking the callable (env / file / prompt) only now that it is needed."""
     return password() if callable(password) else password
 
 
@@ -110,13 +113,19 @@ def inspect_key_file(path: Path, password: Password) -> ApkReport:
     except OSError as exc:
         raise ApkError(name, f"cannot read: {exc.strerror or exc}") from None
     entries: list[tuple[str, list[Certificate]]]
+    warnings: list[str] = []
     certs = _certs_from_pem_or_der(data, name)
     if certs is not None:
         kind = "certificate"
         entries = [("", [c]) for c in certs]
     elif len(data) >= 4 and struct.unpack(">I", data[:4])[0] in (JKS_MAGIC, JCEKS_MAGIC):
         kind = "jks"
-        entries = parse_jks(data, name, _resolve(password))
+        try:
+            secret = _resolve(password)
+        except SecretError:
+            secret = None  # JKS certificates are readable without it; integrity is then unchecked
+            warnings.append("no keystore password: the JKS integrity digest was not checked")
+        entries = parse_jks(data, name, secret)
     elif data[:1] == b"\x30":
         kind = "pkcs12"
         entries = _pkcs12_entries(data, name, _resolve(password))
@@ -131,7 +140,7 @@ def inspect_key_file(path: Path, password: Password) -> ApkReport:
         path=name, kind=kind, verified=True, schemes={}, signers=signers, lineage=(),
         recommended_sha1=first.sha1 if first else None,
         carrier_certificates=(SdkCertificates(0, SDK_MAX, tuple(s.certificate for s in signers)),),
-        errors=(), recommended_sha256=first.sha256 if first else None,
+        errors=(), warnings=tuple(warnings), recommended_sha256=first.sha256 if first else None,
         recommended_subject=first.subject if first else None, all_signers=signers)
 
 

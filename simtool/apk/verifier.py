@@ -9,6 +9,7 @@ in one streaming pass (``content_digest.stream_pass``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,9 +21,10 @@ from .certs import CertDigests
 from .content_digest import EntryCheck, stream_pass
 from .errors import ApkError
 from .report import SDK_MAX, ApkReport, LineageNode, Signer
-from .signing_block import (V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID, SigningBlock,
-                            find_signing_block)
-from .v1_jar import JarResult, verify_v1
+from .signing_block import (SOURCE_STAMP_V2_ID, V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID,
+                            SigningBlock, find_signing_block)
+from .source_stamp import STAMP_CERT_ENTRY, StampResult, verify_stamp
+from .v1_jar import MANIFEST, JarResult, verify_v1
 from .v2v3 import (SchemeResult, check_rotation_min_sdk, check_stripping, check_v3_range,
                    parse_block)
 from .v4_idsig import HashingInfo, check_v4
@@ -126,6 +128,13 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
             verified_schemes.add("v1")
         if not errors:
             errors += _cross_checks(results, jar, verified_schemes)
+        stamp: StampResult | None = None
+        stamp_entry = by_name.get(STAMP_CERT_ENTRY)
+        if not errors and stamp_entry is not None:
+            stamp = verify_stamp(block.get(SOURCE_STAMP_V2_ID) if block else None,
+                                 read_entry(src, stamp_entry, 64, "source stamp digest"),
+                                 _scheme_digests(src, by_name, results, jar), name)
+            warnings += stamp.warnings
         v4_signers: list[Signer] = []
         v4_hashing: HashingInfo | None = None
         idsig = Path(name + ".idsig")
@@ -145,7 +154,29 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
             errors += _content_check(src, zs, block, entries, results, verified_schemes, jar,
                                      progress, v4_hashing if "v4" in verified_schemes else None)
     return _build_report(name, kind, lo, hi, results, jar, verified_schemes, errors, warnings,
-                         v4_signers, full_verify)
+                         v4_signers, full_verify, stamp)
+
+
+def _scheme_digests(src: FileSource, by_name: dict[str, ZipEntry],
+                    results: dict[str, SchemeResult],
+                    jar: JarResult | None) -> dict[int, dict[str, bytes]]:
+    """What the source stamp signs: per scheme that ran, the content digests its signers
+    declare (v1: SHA-256 of META-INF/MANIFEST.MF), as apksig collects them."""
+    out: dict[int, dict[str, bytes]] = {}
+    for scheme, scheme_id in (("v2", 2), ("v3", 3), ("v3.1", 31)):
+        res = results.get(scheme)
+        if res is not None:
+            digests: dict[str, bytes] = {}
+            for s in res.signers:
+                for alg_id, value in s.digests.items():
+                    if alg_id in ALGORITHMS:
+                        digests[ALGORITHMS[alg_id].content_digest] = value
+            out[scheme_id] = digests
+    manifest = by_name.get(MANIFEST)
+    if jar is not None and manifest is not None:
+        data = read_entry(src, manifest, 16 << 20, "JAR manifest")
+        out[1] = {"SHA256": hashlib.sha256(data).digest()}
+    return out
 
 
 def _cross_checks(results: dict[str, SchemeResult], jar: JarResult | None,
@@ -217,7 +248,8 @@ def _content_check(src: FileSource, zs: ZipSections, block: SigningBlock | None,
 
 def _build_report(name: str, kind: str, lo: int, hi: int, results: dict[str, SchemeResult],
                   jar: JarResult | None, verified: set[str], errors: list[str],
-                  warnings: list[str], v4_signers: list[Signer], full_verify: bool) -> ApkReport:
+                  warnings: list[str], v4_signers: list[Signer], full_verify: bool,
+                  stamp: StampResult | None) -> ApkReport:
     """Assemble the ApkReport: apksigner's printed signers, lineage, per-SDK certificates, SIM
     hash.
     """
@@ -252,14 +284,16 @@ def _build_report(name: str, kind: str, lo: int, hi: int, results: dict[str, Sch
     all_signers = tuple(s for scheme in ("v1", "v2", "v3", "v3.1") for s in per_scheme.get(scheme, []))
     schemes = {"v1": "v1" in verified and ok, "v2": "v2" in verified and ok,
                "v3": "v3" in verified and ok, "v3.1": "v3.1" in verified and ok,
-               "v4": "v4" in verified and ok}
+               "v4": "v4" in verified and ok,
+               "stamp": bool(ok and stamp is not None and stamp.verified)}
     return ApkReport(
         path=name, kind=kind, verified=ok, schemes=schemes, signers=tuple(printed),
         lineage=lineage, recommended_sha1=best.sha1 if best else None,
         carrier_certificates=carrier, errors=tuple(errors), warnings=tuple(warnings),
         recommended_sha256=best.sha256 if best else None,
         recommended_subject=best.subject if best else None, min_sdk=lo, max_sdk=hi,
-        all_signers=all_signers + tuple(v4_signers), full_verify=full_verify)
+        all_signers=all_signers + tuple(v4_signers), full_verify=full_verify,
+        source_stamp=stamp.certificate.digests if ok and stamp and stamp.certificate else None)
 
 
 def _raw_signers(results: dict[str, SchemeResult], jar: JarResult | None,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from ..apk import ApkError, ApkReport, Signer, inspect_apk, to_json
+from ..apk import ApkError, ApkReport, CertDigests, Signer, inspect_apk, to_json
+from ..errors import SimtoolError
 from ..secrets import SecretSource, read_secret
 
 PASSWORD_ENV = "SIMTOOL_KEYSTORE_PASSWORD"
@@ -33,6 +34,14 @@ def _labels(report: ApkReport) -> list[tuple[str, Signer]]:
     return out
 
 
+def _cert_lines(label: str, c: CertDigests) -> list[str]:
+    """apksigner's four ``--print-certs`` lines for one certificate."""
+    return [f"{label} certificate DN: {c.subject}",
+            f"{label} certificate SHA-256 digest: {c.sha256}",
+            f"{label} certificate SHA-1 digest: {c.sha1}",
+            f"{label} certificate MD5 digest: {c.md5}"]
+
+
 def render_text(report: ApkReport) -> str:
     """apksigner ``verify --verbose --print-certs`` lines, then our own ``simtool:`` lines."""
     lines: list[str] = []
@@ -44,16 +53,17 @@ def render_text(report: ApkReport) -> str:
                   "v4": "v4 scheme (APK Signature Scheme v4)"}
         for key, title in titles.items():
             lines.append(f"Verified using {title}: {str(report.schemes.get(key, False)).lower()}")
+        lines.append(f"Verified for SourceStamp: {str(report.schemes.get('stamp', False)).lower()}")
         if report.verified:
-            lines.append(f"Number of signers: {len(report.signers) if not report.schemes.get('v3.1') else 1}")
+            # apksigner counts the v3.1 signers as one (the newest), then lists each range.
+            count = 1 if report.schemes.get("v3.1") else len(report.signers)
+            lines.append(f"Number of signers: {count}")
     for label, s in _labels(report):
-        c = s.certificate
         if s.name and not report.schemes:
             lines.append(f"{label} alias: {s.name}")
-        lines += [f"{label} certificate DN: {c.subject}",
-                  f"{label} certificate SHA-256 digest: {c.sha256}",
-                  f"{label} certificate SHA-1 digest: {c.sha1}",
-                  f"{label} certificate MD5 digest: {c.md5}"]
+        lines += _cert_lines(label, s.certificate)
+    if report.source_stamp is not None:
+        lines += _cert_lines("Source Stamp Signer", report.source_stamp)
     for i, node in enumerate(report.lineage):
         c = node.certificate
         lines += [f"simtool: Lineage #{i + 1} certificate DN: {c.subject}",
@@ -117,13 +127,14 @@ def digest(paths: tuple[Path, ...], as_json: bool, full_verify: bool, min_sdk: i
             else:
                 report = inspect_apk(path, min_sdk=min_sdk, max_sdk=max_sdk,
                                      full_verify=full_verify, password=password)
-        except ApkError as err:
+        except SimtoolError as err:  # ApkError, or a keystore password that cannot be read
             all_ok = False
-            click.echo(f"simtool: error: {err}", err=True)
+            message = str(err) if isinstance(err, ApkError) else f"{path}: {err}"
+            click.echo(f"simtool: error: {message}", err=True)
             if as_json:
                 results.append({"path": str(path), "kind": None, "verified": False, "schemes": {},
                                 "signers": [], "lineage": [], "recommended_sha1": None,
-                                "errors": [err.what]})
+                                "errors": [err.what if isinstance(err, ApkError) else str(err)]})
             continue
         all_ok &= report.verified
         if as_json:

@@ -29,7 +29,8 @@ def test_json_contract_on_rotated_apk() -> None:
     for key in ("path", "verified", "schemes", "signers", "lineage", "recommended_sha1", "errors"):
         assert key in report
     assert report["verified"] is True and report["errors"] == []
-    assert report["schemes"] == {"v1": True, "v2": True, "v3": True, "v3.1": False, "v4": False}
+    assert report["schemes"] == {"v1": True, "v2": True, "v3": True, "v3.1": False, "v4": False,
+                                 "stamp": False}
     (signer,) = report["signers"]
     assert set(signer) >= {"scheme", "min_sdk", "max_sdk", "subject", "sha1", "sha256", "md5"}
     assert signer["scheme"] == "v3" and signer["subject"] == "CN=rsa-2048_3"
@@ -144,3 +145,20 @@ def test_keytool_dsa_pkcs12(tmp_path: Path) -> None:
     bad = run(str(ks), env={"SIMTOOL_KEYSTORE_PASSWORD": "nope"})
     assert bad.returncode == 1
     assert bad.stderr.strip() == f"simtool: error: {ks}: keystore password is wrong (PKCS#12 MAC does not match)"
+
+
+def test_missing_password_fails_only_that_input(keystores: dict[str, Path]) -> None:
+    """No password anywhere (no env, no file, no terminal): the PKCS#12 input fails with a
+    one-line reason, the JKS is still listed (its certificates are not encrypted) with a
+    warning, and the APK after them is still reported."""
+    env = {k: v for k, v in os.environ.items() if k != "SIMTOOL_KEYSTORE_PASSWORD"}
+    proc = subprocess.run([*SIMTOOL, "digest", "--json", str(keystores["PKCS12"]),
+                           str(keystores["JKS"]), str(ROTATED)], capture_output=True, text=True,
+                          env=env, stdin=subprocess.DEVNULL, timeout=60)
+    assert proc.returncode == 1
+    p12, jks, apk = json.loads(proc.stdout)
+    assert not p12["verified"] and "SIMTOOL_KEYSTORE_PASSWORD" in p12["errors"][0]
+    assert jks["verified"] and jks["warnings"] == [
+        "no keystore password: the JKS integrity digest was not checked"]
+    assert apk["verified"] and apk["recommended_sha1"] == ORIGINAL_SHA1
+    assert proc.stderr.count("\n") == 1 and "cannot read keystore password" in proc.stderr

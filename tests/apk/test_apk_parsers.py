@@ -232,3 +232,13 @@ def test_v4_idsig_checked_and_root_recomputed(tmp_path: Path) -> None:
     report = inspect_apk(apk, full_verify=True)
     assert not report.verified
     assert any(e.startswith("v4 signature's hash tree root did not verify") for e in report.errors)
+
+
+def test_source_stamp_reported_and_broken_stamp_only_warns() -> None:
+    report = inspect_apk(CORPUS / "stamp-lineage-valid.apk")
+    assert report.verified and report.schemes["stamp"] is True
+    assert report.source_stamp.subject == "CN=rsa-2048_2"
+    assert all(s.certificate != report.source_stamp for s in report.signers)
+    broken = inspect_apk(CORPUS / "stamp-malformed-signature.apk")
+    assert broken.verified and broken.schemes["stamp"] is False and broken.source_stamp is None
+    assert broken.warnings[-1].startswith("SourceStamp: malformed stamp block")

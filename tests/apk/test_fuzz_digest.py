@@ -49,11 +49,12 @@ def _inspect():
 
 
 def _call_library(path: Path) -> None:
-    """inspect_apk on ``path`` (and with full verification when it takes ``verify``): any
-    exception that is not a SimtoolError fails the test."""
+    """inspect_apk on ``path``, then with full verification (``full_verify=True``, what
+    ``--verify`` does) and for SDK 28+: any exception that is not a SimtoolError fails."""
     inspect_apk = _inspect()
     params = inspect.signature(inspect_apk).parameters
-    modes = [{}] + ([{"verify": True}] if "verify" in params else [])
+    assert "full_verify" in params and "min_sdk" in params, params
+    modes: list[dict] = [{}, {"full_verify": True}, {"min_sdk": 28}]
     for kwargs in modes:
         try:
             inspect_apk(path, **kwargs)
@@ -185,6 +186,43 @@ def test_cli_never_tracebacks(scratch: Path, data: bytes) -> None:
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and path.name in lines[0], proc.stderr
+
+
+V4_APK = CORPUS / "v31-rsa-2048_2-tgt-10000-dev-release.apk"
+IDSIG_SEED = (CORPUS / (V4_APK.name + ".idsig")).read_bytes()
+
+
+@st.composite
+def mutated_idsig(draw: st.DrawFn) -> bytes:
+    """The v4 signature file with flips, truncation, or a u32 (its lengths are u32 LE) set to
+    an edge value."""
+    data = bytearray(IDSIG_SEED)
+    kind = draw(st.sampled_from(["flip", "truncate", "u32", "u32"]))
+    if kind == "flip":
+        data[draw(st.integers(0, len(data) - 1))] ^= draw(st.integers(1, 255))
+    elif kind == "truncate":
+        del data[draw(st.integers(0, len(data) - 1)):]
+    else:
+        at = draw(st.integers(0, len(data) // 4 - 1)) * 4
+        data[at:at + 4] = draw(st.sampled_from(EDGE_U32)).to_bytes(4, "little")
+    return bytes(data)
+
+
+@pytest.fixture(scope="module")
+def v4_folder(scratch: Path) -> Path:
+    folder = scratch / "v4"
+    folder.mkdir()
+    (folder / V4_APK.name).write_bytes(V4_APK.read_bytes())
+    return folder
+
+
+@settings(max_examples=EXAMPLES or 150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(idsig=mutated_idsig())
+def test_library_mutated_idsig_beside_apk(v4_folder: Path, idsig: bytes) -> None:
+    """A damaged .idsig next to a good APK: only SimtoolError (or an unverified report)."""
+    (v4_folder / (V4_APK.name + ".idsig")).write_bytes(idsig)
+    _call_library(v4_folder / V4_APK.name)
 
 
 # --- the bad inputs the issue names ---------------------------------------------------------

@@ -51,8 +51,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from tests.rig.apksigner import (CertDigests, Verification, lineage_certs, parse_verify_output,
                                 tools_available)
-from tests.rig.digest_cli import (assert_one_line_error, run_digest, run_digest_batch,
-                                  signer_certs, verified_schemes)
+from tests.rig.digest_cli import (assert_one_line_error, normalise_scheme, printed_schemes,
+                                  run_digest, run_digest_batch, signer_certs, verified_schemes)
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "apksig-golden"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text())
@@ -230,6 +230,7 @@ def test_agrees_with_aosp_apksigner(corpus_runs: dict[str, dict], inv: Invocatio
         _assert_same_signers(report, inv.aosp)
         aosp_ok = {n for n, ok in inv.aosp.schemes.items() if ok and n.startswith("v")}
         assert aosp_ok <= verified_schemes(report)
+        assert {normalise_scheme(s["scheme"]) for s in report["signers"]} == printed_schemes(aosp_ok)
         return
     # Deliberate differences: apksigner crashed; assert the answer it should have given.
     assert inv.aosp.crashed, f"{inv.id} is listed as deliberate but apksigner did not crash"

@@ -21,6 +21,7 @@ ranges.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,8 @@ from pathlib import Path
 import pytest
 
 from tests.rig import apksigner as rig
-from tests.rig.digest_cli import run_digest, run_digest_batch, signer_certs, verified_schemes
+from tests.rig.digest_cli import (normalise_scheme, printed_schemes, run_digest, run_digest_batch,
+                                  signer_certs, verified_schemes)
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "apksig-golden"
 UNSIGNED = CORPUS / "golden-aligned-in.apk"
@@ -177,7 +179,9 @@ def test_matches_apksigner(signed: Signed, ours: dict, case, verify_mode: bool) 
     assert signer_certs(report) == expected
     # Independent of both tools: the digests are those of keytool's exported certificate.
     assert expected <= {k.cert for k in signed.keys.values()}
-    assert {n for n, ok in theirs.schemes.items() if ok and n.startswith("v")} <= verified_schemes(report)
+    theirs_ok = {n for n, ok in theirs.schemes.items() if ok and n.startswith("v")}
+    assert theirs_ok <= verified_schemes(report)
+    assert {normalise_scheme(s["scheme"]) for s in report["signers"]} == printed_schemes(theirs_ok)
     for s in report["signers"]:
         assert s["sha1"] == s["sha1"].lower() and len(s["sha1"]) == 40
         assert s["sha256"] == s["sha256"].lower() and len(s["sha256"]) == 64
@@ -302,3 +306,12 @@ def test_text_output_mirrors_apksigner(signed: Signed, case_id: str) -> None:
     assert ours.verifies
     assert [(s.label, s.cert) for s in ours.app_signers] == [(s.label, s.cert) for s in theirs.app_signers]
     assert {k: v for k, v in ours.schemes.items() if v} == {k: v for k, v in theirs.schemes.items() if v}
+
+
+def test_debian_apksigner_cannot_sign_v31() -> None:
+    """Why the v3.1 case comes from the corpus: this apksigner has no
+    --rotation-min-sdk-version. If a newer apksigner arrives, this fails as a reminder to sign
+    v3.1 APKs here too."""
+    proc = subprocess.run([rig.APKSIGNER, "sign", "--help"], capture_output=True, text=True, timeout=120)
+    assert "--lineage" in proc.stdout + proc.stderr
+    assert "rotation-min-sdk-version" not in proc.stdout + proc.stderr

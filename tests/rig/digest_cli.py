@@ -112,6 +112,14 @@ def verified_schemes(report: dict) -> set[str]:
     return {normalise_scheme(n) for n in names}
 
 
+def printed_schemes(verified: set[str]) -> set[str]:
+    """Whose signers apksigner prints: v3.1 with v3 when v3.1 verified, else v3, v2, v1."""
+    for scheme, printed in (("v3.1", {"v3.1", "v3"}), ("v3", {"v3"}), ("v2", {"v2"}), ("v1", {"v1"})):
+        if scheme in verified:
+            return printed
+    return set()
+
+
 def normalise_scheme(name: object) -> str:
     """"V3.1", "v31", "3.1", "apk-signature-scheme-v2" … → "v3.1", "v2"; "jar" → "v1"."""
     text = str(name).lower().replace("_", ".")
