@@ -1,0 +1,22 @@
+"""The one error type of the APK library: which file, where in it, and what was wrong.
+
+Every parser raises :class:`ApkError`; ``struct.error`` / ``IndexError`` / ``ValueError`` from the
+byte-reading helpers are wrapped into it at the lowest level (``simtool.apk.bytereader``), so a
+hostile file never escapes as a traceback.
+"""
+
+from __future__ import annotations
+
+from ..errors import SimtoolError
+
+
+class ApkError(SimtoolError):
+    """A malformed or unverifiable input: ``path`` (the file), ``offset`` (byte offset in the file
+    or ``None`` when it does not apply) and ``what`` (one line naming the problem)."""
+
+    def __init__(self, path: str, what: str, offset: int | None = None) -> None:
+        where = f" (at offset {offset})" if offset is not None else ""
+        super().__init__(f"{path}: {what}{where}")
+        self.path = path
+        self.offset = offset
+        self.what = what

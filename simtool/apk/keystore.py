@@ -1,0 +1,161 @@
+"""Signing certificates from key files: PEM/DER certificates, PKCS#12 and JKS keystores.
+
+PKCS#12 is read by ``pkcs12_certs`` (``cryptography`` for legacy encryptions). JKS (Java's own
+format, which ``cryptography`` does not read) is parsed here: big-endian ``magic FEEDFEED,
+version, count``, then entries (private key with its certificate chain, or trusted
+certificate), then a SHA-1 integrity digest over ``password (UTF-16BE) | "Mighty Aphrodite" |
+everything before it``. Certificates in a JKS are not encrypted, so they can be listed without a
+password (with a warning); when one is given the integrity digest
+is checked. The password is fetched lazily (a callable) so a certificate file never prompts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import struct
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+
+from .bytereader import ByteReader
+from .certs import Certificate, parse_certificate
+from ..errors import SecretError
+from .errors import ApkError
+from .pkcs12_certs import UnsupportedEncryption, read_pkcs12_certificates
+from .report import SDK_MAX, ApkReport, SdkCertificates, Signer
+
+MAX_KEY_FILE = 16 << 20
+JKS_MAGIC, JCEKS_MAGIC = 0xFEEDFEED, 0xCECECECE
+PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
+
+Password = str | Callable[[], str] | None
+
+
+def _be(r: ByteReader, n: int, what: str) -> int:
+    return int.from_bytes(r.take(n, what), "big")
+
+
+def parse_jks(data: bytes, path: str, password: str | None) -> list[tuple[str, list[Certificate]]]:
+    """(alias, certificate chain) per entry of a JKS keystore. Raises ApkError."""
+    r = ByteReader(data, path)
+    magic = _be(r, 4, "JKS magic")
+    if magic not in (JKS_MAGIC, JCEKS_MAGIC):
+        raise ApkError(path, "not a JKS keystore", 0)
+    version = _be(r, 4, "JKS version")
+    if version not in (1, 2):
+        raise ApkError(path, f"unsupported JKS version {version}", 4)
+    count = _be(r, 4, "JKS entry count")
+    entries: list[tuple[str, list[Certificate]]] = []
+
+    def cert() -> Certificate:
+        if version == 2:
+            r.take(_be(r, 2, "certificate type length"), "certificate type")
+        return parse_certificate(r.take(_be(r, 4, "certificate length"), "certificate"), path)
+
+    for _ in range(count):
+        tag = _be(r, 4, "JKS entry tag")
+        alias = r.take(_be(r, 2, "alias length"), "alias").decode("utf-8", errors="replace")
+        r.take(8, "timestamp")
+        if tag == 1:
+            r.take(_be(r, 4, "private key length"), "encrypted private key")
+            chain_len = _be(r, 4, "certificate chain length")
+            if chain_len > r.remaining():
+                raise r.fail(f"certificate chain of {chain_len} entries")
+            entries.append((alias, [cert() for _ in range(chain_len)]))
+        elif tag == 2:
+            entries.append((alias, [cert()]))
+        else:
+            raise ApkError(path, f"JKS entry {alias!r} has type {tag} (only keys and "
+                           "certificates are supported)", r.base + r.pos)
+    body_end = r.pos
+    stored = r.take(20, "JKS integrity digest")
+    if password is not None:
+        h = hashlib.sha1(password.encode("utf-16-be") + b"Mighty Aphrodite")
+        h.update(data[:body_end])
+        if not hmac.compare_digest(h.digest(), stored):
+            raise ApkError(path, "keystore password is wrong or the keystore was tampered with")
+    return entries
+
+
+def _certs_from_pem_or_der(data: bytes, path: str) -> list[Certificate] | None:
+    """Certificates of a PEM or DER certificate file, or None when it is neither."""
+    pems = PEM_CERT.findall(data)
+    if pems:
+        try:
+            return [parse_certificate(base64.b64decode(b"".join(p.split())), path) for p in pems]
+        except ValueError:
+            raise ApkError(path, "PEM certificate is not valid base64") from None
+    if data[:1] == b"\x30":
+        try:
+            return [parse_certificate(data, path)]
+        except ApkError:
+            return None
+    return None
+
+
+def _resolve(password: Password) -> str | None:
+    """The password, asking the callable (env / file / prompt) only now that it is needed."""
+    return password() if callable(password) else password
+
+
+def inspect_key_file(path: Path, password: Password) -> ApkReport:
+    """Report the certificates of a certificate file or keystore (one signer per key entry)."""
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_KEY_FILE:
+            raise ApkError(name, f"{size} bytes is too large for a certificate or keystore")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ApkError(name, f"cannot read: {exc.strerror or exc}") from None
+    entries: list[tuple[str, list[Certificate]]]
+    warnings: list[str] = []
+    certs = _certs_from_pem_or_der(data, name)
+    if certs is not None:
+        kind = "certificate"
+        entries = [("", [c]) for c in certs]
+    elif len(data) >= 4 and struct.unpack(">I", data[:4])[0] in (JKS_MAGIC, JCEKS_MAGIC):
+        kind = "jks"
+        try:
+            secret = _resolve(password)
+        except SecretError:
+            secret = None  # JKS certificates are readable without it; integrity is then unchecked
+            warnings.append("no keystore password: the JKS integrity digest was not checked")
+        entries = parse_jks(data, name, secret)
+    elif data[:1] == b"\x30":
+        kind = "pkcs12"
+        entries = _pkcs12_entries(data, name, _resolve(password))
+    else:
+        raise ApkError(name, "not an APK, certificate (PEM/DER), PKCS#12 or JKS keystore")
+    if not entries:
+        raise ApkError(name, "holds no certificates")
+    signers = tuple(Signer(kind, 0, SDK_MAX, chain[0].digests, alias) for alias, chain in entries
+                    if chain)
+    first = signers[0].certificate if len(signers) == 1 else None
+    return ApkReport(
+        path=name, kind=kind, verified=True, schemes={}, signers=signers, lineage=(),
+        recommended_sha1=first.sha1 if first else None,
+        carrier_certificates=(SdkCertificates(0, SDK_MAX, tuple(s.certificate for s in signers)),),
+        errors=(), warnings=tuple(warnings), recommended_sha256=first.sha256 if first else None,
+        recommended_subject=first.subject if first else None, all_signers=signers)
+
+
+def _pkcs12_entries(data: bytes, name: str, secret: str | None) -> list[tuple[str, list[Certificate]]]:
+    """Certificates of a PKCS#12 file: our reader first (exact bytes, clear password errors),
+    ``cryptography`` for the legacy encryptions ours does not implement."""
+    try:
+        return [(alias, [parse_certificate(cert, name)])
+                for alias, cert in read_pkcs12_certificates(data, secret, name)]
+    except UnsupportedEncryption:
+        pass
+    try:
+        bundle = pkcs12.load_pkcs12(data, secret.encode() if secret is not None else None)
+    except ValueError as exc:
+        raise ApkError(name, f"cannot open PKCS#12 keystore: {str(exc).splitlines()[0]}") from None
+    certs = ([bundle.cert] if bundle.cert is not None else []) + list(bundle.additional_certs)
+    return [((c.friendly_name or b"").decode(errors="replace"),
+             [parse_certificate(c.certificate.public_bytes(Encoding.DER), name)]) for c in certs]

@@ -1,0 +1,182 @@
+"""Certificates out of a PKCS#12 keystore, read with our DER reader (bytes kept as stored).
+
+Why not only ``cryptography.pkcs12``: it re-parses every certificate strictly and refuses
+ones keytool writes (e.g. DSA certificates whose signature AlgorithmIdentifier carries a NULL),
+reporting that as a bad password. Here: the MAC is checked (RFC 7292 key derivation, so a wrong
+password is named as such), then certificate bags are read from plain ``data`` contents and from
+``encryptedData`` protected with PBES2 (PBKDF2 + AES-CBC, what keytool and modern OpenSSL
+write). Other (legacy) encryptions raise ``UnsupportedEncryption`` so the caller can fall back
+to ``cryptography``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from cryptography.hazmat.primitives import padding as sym_padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from . import der
+from .errors import ApkError
+
+OID_DATA = "1.2.840.113549.1.7.1"
+OID_ENCRYPTED_DATA = "1.2.840.113549.1.7.6"
+OID_CERT_BAG = "1.2.840.113549.1.12.10.1.3"
+OID_X509_CERT = "1.2.840.113549.1.9.22.1"
+OID_FRIENDLY_NAME = "1.2.840.113549.1.9.20"
+OID_PBES2, OID_PBKDF2 = "1.2.840.113549.1.5.13", "1.2.840.113549.1.5.12"
+HASH_OIDS = {"1.3.14.3.2.26": "sha1", "2.16.840.1.101.3.4.2.1": "sha256",
+             "2.16.840.1.101.3.4.2.2": "sha384", "2.16.840.1.101.3.4.2.3": "sha512",
+             "2.16.840.1.101.3.4.2.4": "sha224"}
+PRF_OIDS = {"1.2.840.113549.2.7": "sha1", "1.2.840.113549.2.9": "sha256",
+            "1.2.840.113549.2.10": "sha384", "1.2.840.113549.2.11": "sha512",
+            "1.2.840.113549.2.8": "sha224"}
+AES_OIDS = {"2.16.840.1.101.3.4.1.2": 16, "2.16.840.1.101.3.4.1.22": 24,
+            "2.16.840.1.101.3.4.1.42": 32}
+MAX_ITERATIONS = 10_000_000
+
+
+class UnsupportedEncryption(Exception):
+    """The keystore uses an encryption this reader does not implement."""
+
+
+def _kids(tlv: der.Tlv, path: str, n: int, what: str) -> list[der.Tlv]:
+    """The children of a constructed element, at least ``n`` of them (else ApkError)."""
+    parts = tlv.children(path)
+    if len(parts) < n:
+        raise ApkError(path, f"PKCS#12 {what} has {len(parts)} fields, expected {n}", tlv.offset)
+    return parts
+
+
+def _fill(data: bytes, v: int) -> bytes:
+    """``data`` repeated to the next multiple of ``v`` bytes (empty stays empty)."""
+    if not data:
+        return b""
+    n = v * -(-len(data) // v)
+    return (data * (n // len(data) + 1))[:n]
+
+
+def p12_kdf(password: str, salt: bytes, purpose: int, iterations: int, size: int,
+            hash_name: str) -> bytes:
+    """RFC 7292 appendix B.2 key derivation (purpose 3 = MAC key)."""
+    u = hashlib.new(hash_name).digest_size
+    v = hashlib.new(hash_name).block_size
+    pw = password.encode("utf-16-be") + b"\0\0" if password else b""
+    d = bytes([purpose]) * v
+    i = bytearray(_fill(salt, v) + _fill(pw, v))
+    out = b""
+    while len(out) < size:
+        a = hashlib.new(hash_name, d + bytes(i)).digest()
+        for _ in range(iterations - 1):
+            a = hashlib.new(hash_name, a).digest()
+        out += a
+        b = int.from_bytes((a * (v // u + 1))[:v], "big")
+        for j in range(0, len(i), v):
+            block = (int.from_bytes(i[j : j + v], "big") + b + 1) % (1 << (8 * v))
+            i[j : j + v] = block.to_bytes(v, "big")
+    return out[:size]
+
+
+def _pbes2_decrypt(alg: der.Tlv, data: bytes, password: str, path: str) -> bytes:
+    """Decrypt PBES2 (PBKDF2 + AES-CBC) content; raises ApkError on a wrong password,
+    UnsupportedEncryption for other schemes.
+    """
+    parts = _kids(alg, path, 1, "encryption algorithm")
+    if der.decode_oid(parts[0].content) != OID_PBES2 or len(parts) < 2:
+        raise UnsupportedEncryption(der.decode_oid(parts[0].content))
+    kdf, scheme = _kids(parts[1], path, 2, "PBES2 parameters")[:2]
+    kdf_parts = _kids(kdf, path, 2, "key derivation")
+    if der.decode_oid(kdf_parts[0].content) != OID_PBKDF2:
+        raise UnsupportedEncryption(der.decode_oid(kdf_parts[0].content))
+    params = _kids(kdf_parts[1], path, 2, "PBKDF2 parameters")
+    salt, iterations = params[0].content, der.decode_int(params[1].content)
+    prf = "sha1"
+    for extra in params[2:]:
+        if extra.tag == der.SEQUENCE:
+            prf_oid = der.decode_oid(extra.children(path)[0].content)
+            if prf_oid not in PRF_OIDS:
+                raise UnsupportedEncryption(prf_oid)
+            prf = PRF_OIDS[prf_oid]
+    scheme_parts = _kids(scheme, path, 2, "encryption scheme")
+    cipher_oid = der.decode_oid(scheme_parts[0].content)
+    if cipher_oid not in AES_OIDS:
+        raise UnsupportedEncryption(cipher_oid)
+    if not 0 < iterations <= MAX_ITERATIONS:
+        raise ApkError(path, f"PKCS#12 iteration count {iterations} is out of range")
+    key = hashlib.pbkdf2_hmac(prf, password.encode("utf-8"), salt, iterations, AES_OIDS[cipher_oid])
+    iv = scheme_parts[1].content
+    if len(iv) != 16 or len(data) % 16:
+        raise ApkError(path, "PKCS#12 AES-CBC parameters are malformed")
+    dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    padded = dec.update(data) + dec.finalize()
+    unpadder = sym_padding.PKCS7(128).unpadder()
+    try:
+        return unpadder.update(padded) + unpadder.finalize()
+    except ValueError:
+        raise ApkError(path, "keystore password is wrong (PKCS#12 contents do not decrypt)") from None
+
+
+def _bags(safe_contents: bytes, path: str) -> list[tuple[str, bytes]]:
+    """(friendly name, certificate bytes) of the X.509 certificate bags in a SafeContents."""
+    out = []
+    for bag in der.parse_single(safe_contents, path, "SafeContents").children(path):
+        parts = _kids(bag, path, 2, "SafeBag")
+        if der.decode_oid(parts[0].content) != OID_CERT_BAG:
+            continue
+        cert_bag = _kids(_kids(parts[1], path, 1, "bag value")[0], path, 2, "CertBag")
+        if der.decode_oid(cert_bag[0].content) != OID_X509_CERT:
+            continue
+        octets = _kids(cert_bag[1], path, 1, "certificate value")[0]
+        name = ""
+        if len(parts) > 2 and parts[2].tag == der.SET:
+            for attr in parts[2].children(path):
+                a = attr.children(path)
+                if len(a) == 2 and der.decode_oid(a[0].content) == OID_FRIENDLY_NAME:
+                    values = a[1].children(path)
+                    if values:
+                        name = values[0].content.decode("utf-16-be", errors="replace")
+        out.append((name, octets.content))
+    return out
+
+
+def read_pkcs12_certificates(data: bytes, password: str | None, path: str) -> list[tuple[str, bytes]]:
+    """(friendly name, certificate bytes as stored) for every certificate bag.
+
+    Raises ApkError (malformed, wrong password) or UnsupportedEncryption.
+    """
+    pfx = _kids(der.parse_single(data, path, "PKCS#12"), path, 2, "PFX")
+    auth = _kids(pfx[1], path, 2, "authSafe")
+    if der.decode_oid(auth[0].content) != OID_DATA:
+        raise UnsupportedEncryption("public-key protected PKCS#12")
+    content = _kids(auth[1], path, 1, "authSafe content")[0].content
+    secret = password or ""
+    if len(pfx) > 2:  # MacData: check the password before trusting anything
+        mac = _kids(pfx[2], path, 2, "MacData")
+        digest_info = _kids(mac[0], path, 2, "DigestInfo")
+        hash_oid = der.decode_oid(_kids(digest_info[0], path, 1, "MAC algorithm")[0].content)
+        hash_name = HASH_OIDS.get(hash_oid)
+        if hash_name is None:
+            raise UnsupportedEncryption(hash_oid)
+        iterations = der.decode_int(mac[2].content) if len(mac) > 2 else 1
+        if not 0 < iterations <= MAX_ITERATIONS:
+            raise ApkError(path, f"PKCS#12 MAC iteration count {iterations} is out of range")
+        key = p12_kdf(secret, mac[1].content, 3, iterations, hashlib.new(hash_name).digest_size,
+                      hash_name)
+        if not hmac.compare_digest(hmac.new(key, content, hash_name).digest(),
+                                   digest_info[1].content):
+            raise ApkError(path, "keystore password is wrong (PKCS#12 MAC does not match)")
+    out = []
+    for info in der.parse_single(content, path, "AuthenticatedSafe").children(path):
+        parts = _kids(info, path, 2, "ContentInfo")
+        kind = der.decode_oid(parts[0].content)
+        inner = _kids(parts[1], path, 1, "content")[0]
+        if kind == OID_DATA:
+            out += _bags(inner.content, path)
+        elif kind == OID_ENCRYPTED_DATA:
+            enc = _kids(_kids(inner, path, 2, "EncryptedData")[1], path, 3, "EncryptedContentInfo")
+            octets = enc[2].content if not enc[2].constructed else b"".join(
+                c.content for c in enc[2].children(path))
+            plain = _pbes2_decrypt(enc[1], octets, secret, path)
+            out += _bags(plain, path)
+    return out

@@ -1,0 +1,269 @@
+"""JAR signing (v1): META-INF/MANIFEST.MF, the signers' .SF files and their PKCS#7 blocks.
+
+What is checked, following apksig's V1SchemeVerifier:
+
+* each signature block (``META-INF/<name>.RSA|.DSA|.EC``) is SignedData whose SignerInfo names a
+  certificate in the bag by issuer + serial and signs the ``.SF`` (directly or through signed
+  attributes whose messageDigest is the ``.SF``'s digest); before API 24 only the first
+  SignerInfo counts, from API 24 the first one that verifies;
+* the ``.SF`` covers MANIFEST.MF (whole-file digest, or main-attributes + per-section digests),
+  with the digest algorithm Android would pick on each SDK version in range;
+* ``X-Android-APK-Signed`` (stripping protection) names no scheme that is missing;
+* with full verification, every ZIP entry's content digest matches MANIFEST.MF
+  (``entry_digests_to_check`` hands them to the single streaming pass).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+
+from . import algorithms
+from .bytereader import FileSource
+from .certs import Certificate
+from .errors import ApkError
+from .pkcs7 import OID_DATA, parse_signed_data
+from .zipfile_index import ZipEntry, read_entry
+
+MANIFEST = "META-INF/MANIFEST.MF"
+MAX_META_FILE = 16 << 20
+MAX_SIGNERS = 10
+SIG_BLOCK_EXTS = (".RSA", ".DSA", ".EC")
+# Digest attribute prefixes, strongest first (Android's JarVerifier order); "SHA1" spelled both ways.
+DIGESTS = (("SHA-512", "sha512"), ("SHA-384", "sha384"), ("SHA-256", "sha256"),
+           ("SHA1", "sha1"), ("SHA-1", "sha1"))
+SCHEME_NAMES = {2: "v2", 3: "v3"}
+TITLES = {"v2": "APK Signature Scheme v2", "v3": "APK Signature Scheme v3"}
+
+
+@dataclass(frozen=True)
+class Section:
+    """A manifest section: its attributes and its raw bytes (what .SF sections digest)."""
+
+    name: str | None
+    attrs: dict[str, str]
+    raw: bytes
+
+
+def parse_manifest(data: bytes, path: str, what: str) -> tuple[Section, list[Section]]:
+    """Split a JAR manifest into its main section and named sections. Raises ApkError."""
+    lines: list[tuple[bytes, int]] = []  # (line without EOL, end offset including EOL)
+    pos = 0
+    n = len(data)
+    while pos < n:
+        end = pos
+        while end < n and data[end] not in (0x0A, 0x0D):
+            end += 1
+        eol = end
+        if end < n and data[end] == 0x0D:
+            end += 1
+        if end < n and data[end] == 0x0A and (end == eol or data[end - 1] == 0x0D):
+            end += 1
+        if end == eol:  # last line without EOL
+            end = n
+        lines.append((data[pos:eol], end))
+        pos = end
+    sections: list[Section] = []
+    start = 0
+    attrs: dict[str, str] = {}
+    last_key: str | None = None
+    for i, (line, end) in enumerate(lines):
+        if line.startswith(b" ") and last_key is not None:
+            attrs[last_key] += line[1:].decode("utf-8", errors="replace")
+        elif line:
+            key, sep, value = line.partition(b": ")
+            if not sep:
+                raise ApkError(path, f"Malformed {what}: line {i + 1} is not 'Name: value'")
+            last_key = key.decode("utf-8", errors="replace")
+            attrs.setdefault(last_key, value.decode("utf-8", errors="replace"))
+        if not line or i == len(lines) - 1:
+            if attrs or not sections:
+                sections.append(Section(attrs.get("Name"), attrs, data[start:end]))
+            attrs, last_key, start = {}, None, end
+    if not sections:
+        sections.append(Section(None, {}, b""))
+    main, named = sections[0], sections[1:]
+    for idx, sec in enumerate(named):
+        if sec.name is None:
+            raise ApkError(path, f"Malformed {what}: invidual section #{idx + 1} does not have a name")
+    return main, named
+
+
+def _digests_to_check(attrs: dict[str, str], suffix: str, min_sdk: int,
+                      max_sdk: int) -> list[tuple[str, bytes]]:
+    """The (hash, expected) pairs Android checks for some SDK in range: SHA-1 only before
+    API 18, the strongest one present from API 18."""
+    present = []
+    for prefix, algo in DIGESTS:
+        value = attrs.get(f"{prefix}{suffix}")
+        if value is not None:
+            try:
+                present.append((algo, base64.b64decode(value, validate=False)))
+            except ValueError:
+                present.append((algo, b""))
+    chosen: list[tuple[str, bytes]] = []
+    if min_sdk < 18:
+        chosen += [p for p in present if p[0] == "sha1"][:1]
+    if max_sdk >= 18 and present:
+        if present[0] not in chosen:
+            chosen.append(present[0])
+    return chosen
+
+
+@dataclass(frozen=True)
+class JarSigner:
+    """One v1 signer: its name, certificate, the problems found, the entries its .SF names."""
+
+    name: str
+    certificate: Certificate | None = None
+    errors: tuple[str, ...] = ()
+    sf_sections: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class JarResult:
+    """All v1 signers, errors not tied to a signer, and the entry digests left to check."""
+
+    signers: tuple[JarSigner, ...]
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    entry_digests: dict[str, tuple[tuple[str, bytes], ...]] = field(default_factory=dict)
+
+    @property
+    def all_errors(self) -> list[str]:
+        return list(self.errors) + [f"JAR signer {s.name}: {e}" for s in self.signers
+                                    for e in s.errors]
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.signers) and not self.all_errors
+
+
+def _check_block(src: FileSource, block: bytes, sf: bytes, block_name: str, sf_name: str,
+                 min_sdk: int) -> Certificate | str:
+    """The certificate whose SignerInfo signs ``sf``, or the reason there is none."""
+    sd = parse_signed_data(block, f"{src.path}!{block_name}")
+    infos = sd.signer_infos if min_sdk >= 24 else sd.signer_infos[:1]
+    if not infos:
+        return f"JAR signature {block_name} has no SignerInfo"
+    last_problem = ""
+    for info in infos:
+        cert = sd.certificate_for(info)
+        if cert is None:
+            last_problem = (f"JAR signature {block_name}: no certificate in the PKCS#7 matches "
+                            "the SignerInfo's issuer and serial number")
+            continue
+        signed = sf
+        if info.signed_attrs is not None:
+            if info.content_type not in (None, OID_DATA) or info.message_digest is None or \
+                    hashlib.new(info.digest, sf).digest() != info.message_digest:
+                last_problem = f"JAR signature {block_name} did not verify against {sf_name}"
+                continue
+            signed = info.signed_attrs
+        try:
+            key = algorithms.load_public_key(cert.spki)
+        except algorithms.BadPublicKey as exc:
+            last_problem = f"JAR signature {block_name}: unusable public key: {exc}"
+            continue
+        if algorithms.verify_signature(key, info.key_kind, info.digest, False, info.signature, signed):
+            return cert
+        last_problem = f"JAR signature {block_name} did not verify against {sf_name}"
+    return last_problem
+
+
+def _check_signer(src: FileSource, name: str, block_entry: ZipEntry, sf_entry: ZipEntry,
+                  manifest: bytes, main: Section, sections: dict[str | None, Section],
+                  found: set[str], supported: set[str], min_sdk: int, max_sdk: int) -> JarSigner:
+    """Verify one signer: its PKCS#7 over the .SF, stripping protection, the .SF over the
+    manifest."""
+    sf_name = sf_entry.name
+    sf = read_entry(src, sf_entry, MAX_META_FILE, "signature file")
+    block = read_entry(src, block_entry, MAX_META_FILE, "signature block")
+    try:
+        outcome = _check_block(src, block, sf, block_entry.name, sf_name, min_sdk)
+    except ApkError as exc:
+        outcome = f"Malformed JAR signature {block_entry.name}: {exc.what}"
+    if isinstance(outcome, str):
+        return JarSigner(name, errors=(outcome,))
+    errors: list[str] = []
+    sf_main, sf_named = parse_manifest(sf, src.path, sf_name)
+    applied = sf_main.attrs.get("X-Android-APK-Signed")
+    for token in (applied or "").split(","):
+        token = token.strip()
+        scheme = SCHEME_NAMES.get(int(token)) if token.isdigit() else None
+        if scheme and scheme in supported and scheme not in found:
+            errors.append(f"JAR signature {sf_name} indicates the APK is signed using "
+                          f"{TITLES[scheme]} but no such signature was found. Signature stripped?")
+    whole = _digests_to_check(sf_main.attrs, "-Digest-Manifest", min_sdk, max_sdk)
+    if not whole or any(hashlib.new(a, manifest).digest() != d for a, d in whole):
+        for algo, expected in _digests_to_check(sf_main.attrs, "-Digest-Manifest-Main-Attributes",
+                                                min_sdk, max_sdk):
+            if hashlib.new(algo, main.raw).digest() != expected:
+                errors.append(f"{algo.upper()} digest of {MANIFEST} main section does not match "
+                              f"the digest specified in {sf_name}")
+        for sec in sf_named:
+            target = sections.get(sec.name)
+            if target is None:
+                errors.append(f"{sf_name} names {sec.name!r}, absent from {MANIFEST}")
+                continue
+            checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk)
+            if not checks:
+                errors.append(f"{sf_name} section {sec.name!r} has no usable digest")
+            for algo, expected in checks:
+                if hashlib.new(algo, target.raw).digest() != expected:
+                    errors.append(f"{algo.upper()} digest of {MANIFEST} section for {sec.name} "
+                                  f"does not match the digest in {sf_name}")
+    return JarSigner(name, outcome, tuple(errors),
+                     frozenset(s.name for s in sf_named if s.name))
+
+
+def verify_v1(src: FileSource, entries: list[ZipEntry], found: set[str], supported: set[str],
+              min_sdk: int, max_sdk: int) -> JarResult:
+    """Verify the JAR signature of an APK/AAB; entry digests are returned, not checked here."""
+    by_name = {e.name: e for e in entries}
+    manifest_entry = by_name.get(MANIFEST)
+    if manifest_entry is None:
+        return JarResult((), (f"Missing {MANIFEST}",))
+    blocks = sorted(e.name for e in entries if e.name.startswith("META-INF/")
+                    and "/" not in e.name[9:] and e.name.upper().endswith(SIG_BLOCK_EXTS))
+    pairs = []
+    for block_name in blocks:
+        base = block_name[: block_name.rfind(".")]
+        sf_entry = by_name.get(base + ".SF")
+        if sf_entry is not None:
+            pairs.append((base[9:], by_name[block_name], sf_entry))
+    if not pairs:
+        return JarResult((), ("No JAR signatures",))
+    if len(pairs) > MAX_SIGNERS:
+        return JarResult((), (f"APK Signature Scheme v1 only supports a maximum of {MAX_SIGNERS} "
+                              f"signers, found {len(pairs)}",))
+    manifest = read_entry(src, manifest_entry, MAX_META_FILE, "JAR manifest")
+    main, named = parse_manifest(manifest, src.path, MANIFEST)
+    sections: dict[str | None, Section] = {s.name: s for s in named}
+    signers = tuple(_check_signer(src, name, block_entry, sf_entry, manifest, main, sections,
+                                  found, supported, min_sdk, max_sdk)
+                    for name, block_entry, sf_entry in pairs)
+    result = JarResult(signers)
+    if result.all_errors:
+        return result
+    # Entries every signer must cover, with the manifest digests to check in the streaming pass.
+    signature_files = {MANIFEST} | {b.name for _, b, _ in pairs} | {sf.name for _, _, sf in pairs}
+    entry_digests: dict[str, tuple[tuple[str, bytes], ...]] = {}
+    for entry in entries:
+        if entry.name.endswith("/") or entry.name in signature_files or (
+                entry.name.startswith("META-INF/") and "/" not in entry.name[9:]
+                and entry.name.upper().endswith((".SF", ".RSA", ".DSA", ".EC"))):
+            continue
+        sec = sections.get(entry.name)
+        if sec is None:
+            return JarResult(signers, (f"{entry.name} entry not protected by signature",))
+        unsigned_by = [s.name for s in signers if entry.name not in s.sf_sections]
+        if unsigned_by:
+            return JarResult(signers, (f"{entry.name} entry not signed by JAR signer(s) "
+                                       f"{', '.join(unsigned_by)}",))
+        checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk)
+        if not checks:
+            return JarResult(signers, (f"No digest for {entry.name} in {MANIFEST}",))
+        entry_digests[entry.name] = tuple(checks)
+    return JarResult(signers, entry_digests=entry_digests)

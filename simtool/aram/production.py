@@ -1,0 +1,76 @@
+"""Production-line mode of ``aram apply --watch``: for each card inserted, apply and verify the
+rules, append ICCID and outcome to a CSV audit log, wait for removal, continue.
+
+The loop is driven through two callables so the card handling stays in one place: ``wait``
+(block until a card is present / absent) and ``process`` (apply to the card now present,
+returning (iccid, result, detail)). Every card gets exactly one CSV row, failures included.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+CSV_FIELDS = ("time_utc", "reader", "iccid", "result", "added", "deleted", "detail")
+
+
+@dataclass(frozen=True)
+class CardOutcome:
+    """One line of the audit log."""
+
+    iccid: str | None
+    result: str  # "applied", "unchanged" or "failed"
+    added: int = 0
+    deleted: int = 0
+    detail: str = ""
+
+
+def append_audit(path: Path, reader: str, outcome: CardOutcome) -> None:
+    """Append one CSV row (header first when the file is new), flushed to disk."""
+    new = not path.exists() or path.stat().st_size == 0
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    if new:
+        writer.writerow(CSV_FIELDS)
+    writer.writerow((
+        datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), reader, outcome.iccid or "",
+        outcome.result, outcome.added, outcome.deleted, outcome.detail,
+    ))
+    with open(path, "a", encoding="utf-8", newline="") as fh:
+        fh.write(buf.getvalue())
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def watch(
+    *,
+    wait: Callable[[bool, float | None], bool],
+    process: Callable[[], CardOutcome],
+    log_path: Path,
+    reader: str,
+    count: int | None,
+    idle_timeout: float | None,
+    on_outcome: Callable[[CardOutcome], None],
+) -> list[CardOutcome]:
+    """Serve cards until ``count`` were handled, no card came within ``idle_timeout``, or the
+    operator pressed Ctrl-C (a card interrupted mid-write gets no row: re-run it)."""
+    outcomes: list[CardOutcome] = []
+    try:
+        while count is None or len(outcomes) < count:
+            if not wait(True, idle_timeout):
+                break
+            outcome = process()
+            append_audit(log_path, reader, outcome)
+            outcomes.append(outcome)
+            on_outcome(outcome)
+            if count is not None and len(outcomes) >= count:
+                break
+            wait(False, None)
+    except KeyboardInterrupt:
+        pass
+    return outcomes

@@ -1,0 +1,194 @@
+"""Rules as plain dicts, and the JSON / TOML rule files of ``aram apply`` and ``aram export``.
+
+One rule is an object with the keys of ``simtool aram list --json``::
+
+    hash     "E468…" (hex; null/false = no C1)            -- required
+    aid      "FFFFFFFFFFFF" (default) | "" (4F 00) | null/false (no AID-REF-DO)
+    aid_implicit  true -> C0 present (default false)
+    package  "com.example.app" | null                     (default null)
+    apdu     "always" | "never" | ["HHHHHHHHMMMMMMMM", …] | null   (default null)
+    nfc      true | false | null (absent; in TOML leave the key out)  (default null)
+    perm     "0000000000000001" (default) | null/false (no DB)
+    extra_ref / extra_ar  hex of objects simtool does not model (round-trip only)
+
+A file is ``{"rules": [...]}`` (JSON, or TOML ``[[rules]]`` tables; TOML has no null, so
+``false`` stands for absent). Extra keys such as ``android`` in list output are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .errors import RuleFileError
+from .rules import CARRIER_PRIVILEGE_AID, DEFAULT_PERM, AccessRule, ApduFilter
+from .tlv import TlvError, parse_tlvs
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+_KNOWN = {"hash", "aid", "aid_implicit", "package", "apdu", "nfc", "perm", "extra_ref", "extra_ar", "ar_do",
+          "android", "android_reason", "index"}
+
+
+def _hex(value: Any, key: str, where: str, sizes: tuple[int, ...] | None = None) -> bytes:
+    if not isinstance(value, str):
+        raise RuleFileError(f"{where}: {key} must be a hex string, got {type(value).__name__}")
+    try:
+        raw = bytes.fromhex(value.replace(" ", "").replace(":", ""))
+    except ValueError:
+        raise RuleFileError(f"{where}: {key} {value!r} is not hex") from None
+    if sizes is not None and len(raw) not in sizes:
+        raise RuleFileError(f"{where}: {key} is {len(raw)} bytes, expected {' or '.join(map(str, sizes))}")
+    return raw
+
+
+def _absent(value: Any) -> bool:
+    return value is None or value is False
+
+
+def parse_hash(text: str, where: str = "--hash") -> bytes:
+    """A certificate hash given as hex (colons allowed): SHA-1 (20 B) or SHA-256 (32 B)."""
+    return _hex(text, "hash", where, (20, 32))
+
+
+def parse_apdu(value: Any, where: str) -> bool | tuple[ApduFilter, ...] | None:
+    """"always" / "never" / list of 8-byte header+mask hex strings / null."""
+    if _absent(value):
+        return None
+    if value == "always":
+        return True
+    if value == "never":
+        return False
+    if isinstance(value, list) and value:
+        filters = []
+        for item in value:
+            raw = _hex(item, "apdu filter", where, (8,))
+            filters.append(ApduFilter(raw[:4], raw[4:]))
+        return tuple(filters)
+    raise RuleFileError(f"{where}: apdu must be \"always\", \"never\", a list of filters or null")
+
+
+def rule_from_dict(d: Any, where: str) -> AccessRule:
+    """Build an AccessRule from one rule object; raises RuleFileError naming ``where``."""
+    if not isinstance(d, dict):
+        raise RuleFileError(f"{where}: a rule must be an object/table")
+    unknown = set(d) - _KNOWN
+    if unknown:
+        raise RuleFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    if "hash" not in d:
+        raise RuleFileError(f"{where}: missing hash (use null for a rule without C1)")
+    aid = d.get("aid", CARRIER_PRIVILEGE_AID.hex().upper())
+    perm = d.get("perm", DEFAULT_PERM.hex())
+    package = d.get("package")
+    if not _absent(package) and (not isinstance(package, str) or not package.isascii() or not package):
+        raise RuleFileError(f"{where}: package must be a non-empty ASCII string")
+    nfc = d.get("nfc")
+    if nfc is not None and not isinstance(nfc, bool):
+        raise RuleFileError(f"{where}: nfc must be true, false or null")
+    try:
+        extra_ref = parse_tlvs(_hex(d["extra_ref"], "extra_ref", where)) if d.get("extra_ref") else ()
+        extra_ar = parse_tlvs(_hex(d["extra_ar"], "extra_ar", where)) if d.get("extra_ar") else ()
+    except TlvError as exc:
+        raise RuleFileError(f"{where}: {exc}") from None
+    aid_bytes = None if _absent(aid) else _hex(aid, "aid", where)
+    if aid_bytes is not None and len(aid_bytes) > 16:
+        raise RuleFileError(f"{where}: aid is {len(aid_bytes)} bytes (at most 16)")
+    return AccessRule(
+        hash=None if _absent(d["hash"]) else _hex(d["hash"], "hash", where),
+        aid=aid_bytes,
+        aid_implicit=bool(d.get("aid_implicit", False)),
+        package=None if _absent(package) else package,
+        apdu=parse_apdu(d.get("apdu"), where),
+        nfc=nfc,
+        perm=None if _absent(perm) else _hex(perm, "perm", where, (8,)),
+        has_ar_do=d.get("ar_do", True) is not False,
+        extra_ref=tuple(extra_ref),
+        extra_ar=tuple(extra_ar),
+    )
+
+
+def rule_to_dict(rule: AccessRule) -> dict[str, Any]:
+    """The JSON form of a rule (``aram list --json`` and export): None for absent objects."""
+    apdu: Any
+    if rule.apdu is True:
+        apdu = "always"
+    elif rule.apdu is False:
+        apdu = "never"
+    elif rule.apdu is None:
+        apdu = None
+    else:
+        apdu = [(f.header + f.mask).hex().upper() for f in rule.apdu]
+    out: dict[str, Any] = {
+        "aid": None if rule.aid is None else rule.aid.hex().upper(),
+        "aid_implicit": rule.aid_implicit,
+        "hash": None if rule.hash is None else rule.hash.hex().upper(),
+        "package": rule.package,
+        "apdu": apdu,
+        "nfc": rule.nfc,
+        "perm": None if rule.perm is None else rule.perm.hex().upper(),
+    }
+    if not rule.has_ar_do:
+        out["ar_do"] = False
+    if rule.extra_ref:
+        out["extra_ref"] = b"".join(t.encode() for t in rule.extra_ref).hex().upper()
+    if rule.extra_ar:
+        out["extra_ar"] = b"".join(t.encode() for t in rule.extra_ar).hex().upper()
+    return out
+
+
+def load_rules(path: Path) -> tuple[AccessRule, ...]:
+    """Read a JSON (``.json``) or TOML (anything else that parses as TOML) rule file."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise RuleFileError(f"{path}: {size} bytes is more than a rule file needs (limit {MAX_FILE_BYTES})")
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleFileError(f"{path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise RuleFileError(f"{path}: not UTF-8 text") from None
+    doc: Any
+    suffix = path.suffix.lower()
+    as_json = suffix == ".json" or (suffix != ".toml" and text.lstrip().startswith("{"))
+    if as_json:
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RuleFileError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    else:
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            kind = "TOML" if suffix == ".toml" else "TOML (name the file .json for JSON)"
+            raise RuleFileError(f"{path}: invalid {kind}: {exc}") from None
+    items = doc.get("rules", []) if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        raise RuleFileError(f"{path}: expected a list of rules under \"rules\"")
+    return tuple(rule_from_dict(item, f"{path}: rule {i + 1}") for i, item in enumerate(items))
+
+
+def _toml_value(value: Any) -> str:
+    if value is None or value is False:
+        return "false"
+    if value is True:
+        return "true"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value)  # a JSON string literal is a valid TOML basic string
+
+
+def dump_rules(rules: tuple[AccessRule, ...] | list[AccessRule], fmt: str) -> str:
+    """Rule file text in ``fmt`` ("json" or "toml") that ``load_rules`` reads back identically."""
+    dicts = [rule_to_dict(r) for r in rules]
+    if fmt == "json":
+        return json.dumps({"rules": dicts}, indent=2) + "\n"
+    lines = ["# simtool aram rules (false = data object absent)"]
+    for d in dicts:
+        lines.append("")
+        lines.append("[[rules]]")
+        for key, value in d.items():
+            if key in ("package", "apdu", "nfc") and value is None:
+                continue
+            lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,156 @@
+"""ARA-M application session (GP SEAC v1.1): read all rules, store, delete, refresh tag, config.
+
+GET DATA ``80 CA FF 40 00`` starts the FF40 answer; ``80 CA FF 60 00`` continues it until the
+announced length has arrived. An answer that ends early, overruns, arrives in a response
+longer than 256 bytes, or does not parse is a DamagedAnswerError: never guessed into rules.
+STORE DATA ``80 E2 90 00`` carries one F0 (store), F1 (delete) or F2 (refresh tag) object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..card.protocol import Apdu, CardProtocol, channel_cla
+from ..card.statuswords import ApduError, error_for
+from ..card.uicc import ARA_M_AID
+from .android import RuleSetVerdict, check_answer
+from .errors import AramNotFoundError, DamagedAnswerError
+from .rules import TAG_ALL_REF_AR_DO, AccessRule, parse_all_ref_ar_do
+from .tlv import TlvError, encode_tlv, read_header
+
+MAX_RESPONSE = 256  # a short-APDU response never carries more
+MAX_CONTINUATIONS = 260  # FF60 rounds before we give up (64 KiB at 256 bytes each)
+
+CONFIG_QUERY = bytes.fromhex("E405E603000001")  # Device-Config-DO: device interface version 0.0.1
+
+
+def get_data(cla: int, tag: int, data: bytes = b"") -> Apdu:
+    """GET DATA for ``tag`` (FF40 all, FF60 next, DF20 refresh tag, DF21 config)."""
+    return Apdu(cla, 0xCA, tag >> 8, tag & 0xFF, data, le=0)
+
+
+@dataclass(frozen=True)
+class RuleList:
+    """What GET DATA all returned: the rules, the raw FF40 bytes, the status word and
+    Android's verdict on exactly those bytes."""
+
+    rules: tuple[AccessRule, ...]
+    raw: bytes | None
+    sw: int
+    android: RuleSetVerdict
+
+
+def store_data(cla: int, payload: bytes) -> Apdu:
+    """STORE DATA, last block, BER-TLV content (P1 0x90), one object."""
+    return Apdu(cla, 0xE2, 0x90, 0x00, payload)
+
+
+def store_apdu(rule: AccessRule, cla: int = 0x80) -> Apdu:
+    """STORE DATA [Command-Store-REF-AR-DO] for ``rule``."""
+    return store_data(cla, encode_tlv(0xF0, rule.encoded()))
+
+
+def delete_apdu(rule: AccessRule | None, cla: int = 0x80) -> Apdu:
+    """STORE DATA [Command-Delete] of exactly ``rule`` (its REF-AR-DO), or of all rules (F1 00)."""
+    return store_data(cla, encode_tlv(0xF1, rule.encoded() if rule is not None else b""))
+
+
+class AramSession:
+    """One ARA-M application on one card, on the basic channel or logical ``channel`` (1–19)."""
+
+    def __init__(self, proto: CardProtocol, channel: int = 0) -> None:
+        self.proto = proto
+        self.channel = channel
+        self.cla = channel_cla(0x80, channel)
+
+    def select(self) -> None:
+        """SELECT the ARA-M; raises AramNotFoundError when the card has none."""
+        resp = self.proto.send(Apdu(channel_cla(0x00, self.channel), 0xA4, 0x04, 0x00, ARA_M_AID, 0x00))
+        if resp.sw != 0x9000:
+            raise AramNotFoundError(resp.sw)
+
+    def read_rules(self) -> RuleList:
+        """GET DATA all rules with FF60 continuation; raises DamagedAnswerError / ApduError."""
+        first = self.proto.send(get_data(self.cla, 0xFF40))
+        if first.sw == 0x6A88:
+            return RuleList((), None, first.sw, check_answer(None, first.sw))
+        if first.sw != 0x9000:
+            raise error_for(first.sw, "GET DATA FF40", first.data)
+        data = first.data
+        if len(data) > MAX_RESPONSE:
+            raise DamagedAnswerError(f"one response of {len(data)} bytes (at most {MAX_RESPONSE})", None, len(data))
+        try:
+            tag, length, body = read_header(data, 0, what="FF40 answer")
+        except TlvError as exc:
+            raise DamagedAnswerError(exc.problem, None, len(data)) from None
+        if tag != TAG_ALL_REF_AR_DO:
+            raise DamagedAnswerError(f"answer starts with tag {tag:X}, not FF40", length, len(data) - body)
+        total = body + length
+        rounds = 0
+        while len(data) < total:
+            rounds += 1
+            if rounds > MAX_CONTINUATIONS:
+                raise DamagedAnswerError("too many FF60 continuations", length, len(data) - body)
+            nxt = self.proto.send(get_data(self.cla, 0xFF60))
+            if nxt.sw == 0x6A88 or (nxt.sw == 0x9000 and not nxt.data):
+                raise DamagedAnswerError(f"card stopped early (FF60 answered {nxt.sw:04X})", length, len(data) - body)
+            if nxt.sw != 0x9000:
+                raise error_for(nxt.sw, "GET DATA FF60", nxt.data)
+            if len(nxt.data) > MAX_RESPONSE:
+                raise DamagedAnswerError(
+                    f"one response of {len(nxt.data)} bytes (at most {MAX_RESPONSE})", length, len(data) - body
+                )
+            data += nxt.data
+        if len(data) > total:
+            raise DamagedAnswerError(f"{len(data) - total} bytes more than announced", length, len(data) - body)
+        try:
+            rules = parse_all_ref_ar_do(data)
+        except TlvError as exc:
+            raise DamagedAnswerError(f"malformed content: {exc.problem} at byte {exc.offset}", length, length) from None
+        return RuleList(rules, data, 0x9000, check_answer(data))
+
+    def send_store(self, apdu: Apdu) -> int:
+        """Send one STORE DATA (a write: not sent in dry runs); returns 9000/6381/6382.
+
+        Raises the status word's ApduError otherwise.
+        """
+        resp = self.proto.send(apdu, write=True)
+        if resp.sw not in (0x9000, 0x6381, 0x6382):
+            raise error_for(resp.sw, "STORE DATA", resp.data)
+        return resp.sw
+
+    def store(self, rule: AccessRule) -> int:
+        """Store one rule (F0); see send_store."""
+        return self.send_store(store_apdu(rule, self.cla))
+
+    def delete(self, rule: AccessRule | None) -> bool:
+        """Delete exactly ``rule`` (None: all rules). False when the card says it is not there."""
+        try:
+            self.send_store(delete_apdu(rule, self.cla))
+        except ApduError as err:
+            if err.sw == 0x6A88:
+                return False
+            raise
+        return True
+
+    def update_refresh_tag(self) -> int:
+        """Ask the ARA-M for a new refresh tag (F2) so devices reload the rules; returns the SW."""
+        return self.proto.send(store_data(self.cla, encode_tlv(0xF2, b"")), write=True).sw
+
+    def refresh_tag(self) -> bytes | None:
+        """The 8-byte refresh tag (DF20), or None when the card does not offer it."""
+        resp = self.proto.send(get_data(self.cla, 0xDF20))
+        if resp.sw != 0x9000:
+            return None
+        try:
+            tag, length, body = read_header(resp.data, 0, what="DF20 answer")
+        except TlvError:
+            return None
+        if tag != 0xDF20 or len(resp.data) != body + length:
+            return None
+        return resp.data[body:]
+
+    def config(self) -> bytes | None:
+        """The DF21 configuration answer (ARA-M version), or None when unsupported."""
+        resp = self.proto.send(get_data(self.cla, 0xDF21, CONFIG_QUERY))
+        return resp.data if resp.sw == 0x9000 else None

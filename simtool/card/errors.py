@@ -1,0 +1,97 @@
+"""Errors of the card layers; each carries the reader/command/status word it is about.
+
+Exit statuses (documented in docs/simtool-aram.md): 3 no reader/card, 4 card removed,
+5 the card refused a command, 9 ADM refused.
+"""
+
+from __future__ import annotations
+
+from ..errors import SimtoolError
+
+
+class CardError(SimtoolError):
+    """Base of every card-layer error."""
+
+    exit_code = 5
+
+
+class PcscUnavailableError(CardError):
+    """The PC/SC service could not be reached (pcscd not running, or no permission)."""
+
+    exit_code = 3
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"PC/SC service not available: {detail} (is pcscd running?)")
+        self.detail = detail
+
+
+class NoReaderError(CardError):
+    """No reader is attached, or none matches the selector."""
+
+    exit_code = 3
+
+    def __init__(self, selector: str | None, readers: tuple[str, ...]) -> None:
+        if not readers:
+            msg = "no smart card reader found"
+        else:
+            msg = f"no reader matches {selector!r}; readers: " + ", ".join(
+                f"{i}: {r}" for i, r in enumerate(readers)
+            )
+        super().__init__(msg)
+        self.selector = selector
+        self.readers = readers
+
+
+class NoCardError(CardError):
+    """The chosen reader holds no card (or the card does not answer)."""
+
+    exit_code = 3
+
+    def __init__(self, reader: str, detail: str = "") -> None:
+        super().__init__(f"no card in reader {reader!r}" + (f": {detail}" if detail else ""))
+        self.reader = reader
+
+
+class CardRemovedError(CardError):
+    """The card went away in the middle of a command; nothing after ``apdu`` was sent."""
+
+    exit_code = 4
+
+    def __init__(self, reader: str, apdu: str = "") -> None:
+        where = f" while sending {apdu}" if apdu else ""
+        super().__init__(f"card removed from reader {reader!r}{where}")
+        self.reader = reader
+        self.apdu = apdu
+
+
+class ReaderBusyError(CardError):
+    """Another program holds the card (exclusive connection refused)."""
+
+    exit_code = 3
+
+    def __init__(self, reader: str) -> None:
+        super().__init__(f"reader {reader!r} is in use by another program (try --shared)")
+        self.reader = reader
+
+
+class TransportError(CardError):
+    """Any other PC/SC failure, with the library's message."""
+
+    def __init__(self, reader: str, detail: str) -> None:
+        super().__init__(f"PC/SC error on reader {reader!r}: {detail}")
+        self.reader = reader
+        self.detail = detail
+
+
+class ApduTooLongError(CardError):
+    """Command data that does not fit a short APDU (at most 255 bytes)."""
+
+    exit_code = 2
+
+    def __init__(self, what: str, length: int) -> None:
+        super().__init__(
+            f"{what} is {length} bytes; a short APDU carries at most 255 (shorten the rule: "
+            "fewer APDU filters or a shorter package name)"
+        )
+        self.what = what
+        self.length = length

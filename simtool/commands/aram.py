@@ -1,0 +1,435 @@
+"""``simtool aram …``: list, add, delete, apply (and --watch), export and check ARA-M rules.
+
+Thin commands: options are parsed here, the work is in ``simtool.aram`` and ``simtool.card``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..aram.check import CertSet, cert_sets_from_apk, check_grants
+from ..aram.errors import VerificationError
+from ..aram.plan import ApplyResult, Plan, apply_plan, describe, make_plan
+from ..aram.production import CardOutcome, watch as watch_cards
+from ..aram.rulefile import dump_rules, load_rules, parse_apdu, parse_hash, rule_from_dict, rule_to_dict
+from ..aram.rules import CARRIER_PRIVILEGE_AID, AccessRule
+from ..aram.session import AramSession, RuleList
+from ..card import transport
+from ..card.uicc import read_iccid
+from ..errors import SimtoolError, UsageError
+from ..fileio import atomic_write_text
+from .cardopts import (
+    adm_options, apdu_listing, card_options, echo_apdus, emit, maybe_verify_adm, open_card, read_adm_key,
+)
+
+
+@click.group("aram")
+def aram_group() -> None:
+    """ARA-M access rules (carrier privileges) on the SIM."""
+
+
+def rule_rows(rules: RuleList) -> list[dict[str, Any]]:
+    """List rows: the rule's fields plus Android's verdict on it."""
+    rows = []
+    for i, rule in enumerate(rules.rules):
+        row: dict[str, Any] = {"index": i + 1, **rule_to_dict(rule)}
+        if rules.android.error:
+            row["android"], row["android_reason"] = False, rules.android.error
+        else:
+            v = rules.android.rules[i]
+            row["android"], row["android_reason"] = v.honoured, v.reason
+        rows.append(row)
+    return rows
+
+
+def _read(proto: Any, logical: bool = False) -> tuple[AramSession, RuleList]:
+    """Select the ARA-M and read every rule; with ``logical`` on a fresh logical channel, as
+    Android does (the channel is closed again afterwards)."""
+    if not logical:
+        session = AramSession(proto)
+        session.select()
+        return session, session.read_rules()
+    channel = proto.open_channel()
+    try:
+        session = AramSession(proto, channel)
+        session.select()
+        return session, session.read_rules()
+    finally:
+        proto.close_channel(channel)
+
+
+_LOGICAL = click.option("--logical-channel", is_flag=True,
+                        help="Read on a logical channel (MANAGE CHANNEL), as Android does.")
+
+
+@aram_group.command("list")
+@_LOGICAL
+@card_options
+def list_cmd(logical_channel: bool, reader: str | None, shared: bool, as_json: bool, trace: bool,
+             dry_run: bool) -> None:
+    """Every rule on the card and whether Android honours it as a carrier privilege."""
+    with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
+        _, rules = _read(proto, logical_channel)
+        rows = rule_rows(rules)
+        payload: Any = rows
+        if dry_run:
+            payload = {"rules": rows, "apdus": apdu_listing(proto)}
+
+        def text() -> None:
+            if rules.android.error:
+                click.echo(f"warning: {rules.android.error}", err=True)
+            if not rows:
+                click.echo("no rules on the card")
+            for row, rule in zip(rows, rules.rules):
+                mark = "android: yes" if row["android"] else "android: NO"
+                extra = []
+                if rule.apdu is not None:
+                    extra.append(f"apdu {row['apdu'] if isinstance(row['apdu'], str) else 'filters'}")
+                if rule.perm is not None:
+                    extra.append(f"perm {row['perm']}")
+                click.echo(f"{row['index']:>3}. {describe(rule)} {' '.join(extra)}")
+                click.echo(f"     {mark} — {row['android_reason']}")
+            if dry_run:
+                echo_apdus(proto)
+
+        emit(as_json, payload, text)
+
+
+def _plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "add": [rule_to_dict(r) for r in plan.add],
+        "delete": [rule_to_dict(r) for r in plan.delete],
+        "keep": [rule_to_dict(r) for r in plan.keep],
+        "delete_all": plan.delete_all,
+    }
+
+
+def _echo_plan(plan: Plan) -> None:
+    for label, rules in (("keep", plan.keep), ("delete", plan.delete), ("add", plan.add)):
+        for r in rules:
+            click.echo(f"{label:<7}{describe(r)}")
+    if plan.delete_all:
+        click.echo("(deletes with one DELETE ALL command)")
+    if plan.empty:
+        click.echo("nothing to change")
+
+
+def _run_plan(proto: Any, session: AramSession, plan: Plan, *, force: bool, as_json: bool,
+              dry_run: bool, extra: dict[str, Any] | None = None) -> ApplyResult:
+    """Apply ``plan``, then print the plan and outcome (JSON or text)."""
+    bar_needed = plan.changes > 5 and sys.stderr.isatty() and not as_json
+    if bar_needed:
+        with click.progressbar(length=plan.changes, label="writing", file=sys.stderr) as bar:
+            result = apply_plan(session, plan, force=force, progress=bar.update)
+    else:
+        result = apply_plan(session, plan, force=force)
+    payload: dict[str, Any] = {
+        "plan": _plan_json(plan),
+        "written": result.written,
+        "verified": result.verified,
+        "refresh_tag": result.refresh_tag.hex().upper() if result.refresh_tag else None,
+        "apdus_sent": proto.apdu_count,
+        "notes": result.notes,
+        "dry_run": dry_run,
+        **(extra or {}),
+    }
+    if dry_run:
+        payload["apdus"] = apdu_listing(proto)
+
+    def text() -> None:
+        _echo_plan(plan)
+        for note in result.notes:
+            click.echo(f"note: {note}", err=True)
+        if dry_run:
+            echo_apdus(proto)
+        elif not plan.empty:
+            click.echo(f"written and verified: {result.written} change(s); "
+                       f"refresh tag {payload['refresh_tag'] or '(not offered by the card)'}")
+            click.echo("Android reads the rules when the card is inserted: re-insert it or reboot the phone.",
+                       err=True)
+
+    emit(as_json, payload, text)
+    return result
+
+
+def _rule_from_options(o: dict[str, Any]) -> AccessRule:
+    """Build the rule of ``aram add`` from its options (pySim names included)."""
+    if bool(o["hash_"]) == bool(o["apk"]):
+        raise UsageError("give exactly one of --hash/--device-app-id or --apk")
+    if o["hash_"]:
+        hash_ = parse_hash(o["hash_"])
+    else:
+        hash_ = _apk_hashes(Path(o["apk"]))[0]
+    forms = [o["aid"] is not None, o["aid_empty"], o["aid_implicit"], o["no_aid"]]
+    if sum(forms) > 1:
+        raise UsageError("give at most one of --aid, --aid-empty, --aid-implicit, --no-aid")
+    if o["aid"] is not None:
+        aid: bytes | None = _hex_option("--aid", o["aid"])
+    elif o["aid_empty"]:
+        aid = b""
+    elif o["aid_implicit"] or o["no_aid"]:
+        aid = None
+    else:
+        aid = CARRIER_PRIVILEGE_AID
+    apdu_choices = [o["apdu"] is not None, o["apdu_always"], o["apdu_never"], o["apdu_filter"] is not None]
+    if sum(apdu_choices) > 1:
+        raise UsageError("give at most one of --apdu, --apdu-always, --apdu-never, --apdu-filter")
+    apdu: Any = None
+    if o["apdu"] == "always" or o["apdu_always"]:
+        apdu = True
+    elif o["apdu"] == "never" or o["apdu_never"]:
+        apdu = False
+    elif o["apdu_filter"]:
+        text = o["apdu_filter"]
+        apdu = parse_apdu([text[i:i + 16] for i in range(0, len(text), 16)], "--apdu-filter")
+    nfc = True if o["nfc_always"] else False if o["nfc_never"] else None
+    d = {
+        "hash": hash_.hex(), "aid": None if aid is None else aid.hex(), "aid_implicit": o["aid_implicit"],
+        "package": o["package"], "perm": o["perm"] if o["perm"] is not None else "0000000000000001",
+        "nfc": nfc,
+    }
+    return replace(rule_from_dict(d, "options"), apdu=apdu)
+
+
+def _hex_option(option: str, value: str) -> bytes:
+    """Bytes of a hex option value; raises UsageError naming the option."""
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not hex") from None
+
+
+def _apk_report(path: Path) -> Any:
+    try:
+        from ..apk import inspect_apk  # provided by the apk branch
+    except ImportError:
+        raise UsageError("--apk needs simtool's APK reader (simtool.apk), which this build lacks; use --hash") from None
+    return inspect_apk(path)
+
+
+def _apk_hashes(path: Path) -> list[bytes]:
+    report = _apk_report(path)
+    if not report.recommended_sha1:
+        why = "; ".join(report.errors) or "no signing certificate"
+        raise UsageError(f"{path}: no certificate hash to store ({why})")
+    return [bytes.fromhex(report.recommended_sha1)]
+
+
+_ADD_OPTIONS = [
+    click.option("--hash", "--device-app-id", "hash_", metavar="HEX", help="Certificate hash: SHA-1 (40 hex) or SHA-256 (64 hex)."),
+    click.option("--apk", type=click.Path(exists=True, dir_okay=False), help="Take the hash from this APK (recommended SHA-1)."),
+    click.option("--package", "--pkg-ref", "package", help="Limit the rule to this Android package."),
+    click.option("--aid", metavar="HEX", default=None, help="AID-REF-DO value (default FFFFFFFFFFFF, Android's form)."),
+    click.option("--aid-empty", is_flag=True, help="Empty AID-REF-DO (4F 00). Android skips it. (pySim's --aid-empty writes C0: use --aid-implicit for that.)"),
+    click.option("--aid-implicit", is_flag=True, help="Implicit AID (C0 00). Android skips it."),
+    click.option("--no-aid", is_flag=True, help="No AID object: REF-DO starts with the hash (Android accepts)."),
+    click.option("--perm", "--android-permissions", "perm", metavar="HEX", default=None, help="PERM-AR-DO, 8 bytes (default 0000000000000001)."),
+    click.option("--apdu", type=click.Choice(["always", "never"]), default=None, help="APDU-AR-DO."),
+    click.option("--apdu-always", is_flag=True, help="Same as --apdu always (pySim name)."),
+    click.option("--apdu-never", is_flag=True, help="Same as --apdu never (pySim name)."),
+    click.option("--apdu-filter", metavar="HEX", default=None, help="APDU filters: n x (4-byte header + 4-byte mask)."),
+    click.option("--nfc-always", is_flag=True, help="NFC-AR-DO always."),
+    click.option("--nfc-never", is_flag=True, help="NFC-AR-DO never."),
+    click.option("--force", is_flag=True, help="Store even when Android would ignore the rule or drop all rules."),
+]
+
+
+def _with(options: list) -> Any:
+    def deco(fn: Any) -> Any:
+        for opt in reversed(options):
+            fn = opt(fn)
+        return fn
+    return deco
+
+
+@aram_group.command("add")
+@_with(_ADD_OPTIONS)
+@adm_options
+@card_options
+def add_cmd(**o: Any) -> None:
+    """Store one rule (not twice; refused when Android would not honour it, unless --force)."""
+    rule = _rule_from_options(o)
+    key = read_adm_key(o["adm"], o["adm_file"])
+    with open_card(o["reader"], o["shared"], dry_run=o["dry_run"], trace=o["trace"]) as proto:
+        maybe_verify_adm(proto, key)
+        session, current = _read(proto)
+        plan = make_plan(current.rules, [rule], prune=False)
+        if plan.empty:
+            emit(o["as_json"], {"plan": _plan_json(plan), "written": 0, "already_present": True},
+                 lambda: click.echo(f"already on the card: {describe(rule)}"))
+            return
+        _run_plan(proto, session, plan, force=o["force"], as_json=o["as_json"], dry_run=o["dry_run"])
+
+
+@aram_group.command("delete")
+@click.option("--hash", "--device-app-id", "hash_", metavar="HEX", help="Delete rules with this hash.")
+@click.option("--package", "--pkg-ref", "package", help="Delete rules for this package.")
+@click.option("--aid", metavar="HEX", default=None, help="Delete rules with this AID (\"\" = empty AID-REF-DO).")
+@click.option("--all", "all_", is_flag=True, help="Delete every rule.")
+@adm_options
+@card_options
+def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bool, adm: bool,
+               adm_file: Path | None, reader: str | None, shared: bool, as_json: bool, trace: bool,
+               dry_run: bool) -> None:
+    """Delete the rules matching every criterion given, or all rules."""
+    if all_ == any(x is not None for x in (hash_, package, aid)):
+        raise UsageError("give --all, or at least one of --hash, --package, --aid (not both)")
+    want_hash = parse_hash(hash_) if hash_ else None
+    want_aid = None if aid is None else _hex_option("--aid", aid)
+
+    def hit(r: AccessRule) -> bool:
+        return all_ or (
+            (want_hash is None or r.hash == want_hash)
+            and (package is None or r.package == package)
+            and (want_aid is None or r.aid == want_aid)
+        )
+
+    key = read_adm_key(adm, adm_file)
+    with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
+        maybe_verify_adm(proto, key)
+        session, current = _read(proto)
+        gone = tuple(r for r in current.rules if hit(r))
+        kept = tuple(r for r in current.rules if not hit(r))
+        plan = Plan(keep=kept, add=(), delete=gone, delete_all=all_ or (not kept and len(gone) >= 2), expected=kept)
+        if plan.empty:
+            emit(as_json, {"plan": _plan_json(plan), "written": 0},
+                 lambda: click.echo("no matching rule on the card"))
+            return
+        _run_plan(proto, session, plan, force=True, as_json=as_json, dry_run=dry_run)
+
+
+def _apply_once(proto: Any, rules_file: Path, desired: tuple[AccessRule, ...], *, prune: bool, force: bool,
+                adm_key: bytes | None, as_json: bool, dry_run: bool) -> ApplyResult:
+    maybe_verify_adm(proto, adm_key)
+    session, current = _read(proto)
+    plan = make_plan(current.rules, desired, prune=prune)
+    return _run_plan(proto, session, plan, force=force, as_json=as_json, dry_run=dry_run,
+                     extra={"file": str(rules_file)})
+
+
+@aram_group.command("apply")
+@click.argument("rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--prune", is_flag=True, help="Also delete rules the file does not list.")
+@click.option("--force", is_flag=True, help="Apply even when Android would ignore a rule or drop all rules.")
+@click.option("--watch", is_flag=True, help="Production line: apply to every card inserted, log to --log.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("aram-audit.csv"),
+              show_default=True, help="CSV audit log for --watch (ICCID, result).")
+@click.option("--count", type=click.IntRange(min=1), default=None, help="With --watch: stop after this many cards.")
+@click.option("--idle-timeout", type=float, default=None, help="With --watch: stop when no card comes for this many seconds.")
+@adm_options
+@card_options
+def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path: Path, count: int | None,
+              idle_timeout: float | None, adm: bool, adm_file: Path | None, reader: str | None, shared: bool,
+              as_json: bool, trace: bool, dry_run: bool) -> int | None:
+    """Make the card hold the rules in RULES_FILE (JSON or TOML); verified by reading back."""
+    desired = load_rules(rules_file)
+    key = read_adm_key(adm, adm_file)  # once, also for a whole production run
+    if not watch:
+        with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
+            _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
+                        as_json=as_json, dry_run=dry_run)
+        return None
+    chosen = transport.pick_reader(transport.list_readers(), reader)
+
+    def process() -> CardOutcome:
+        iccid = None
+        try:
+            with open_card(chosen, shared, dry_run=dry_run, trace=trace) as proto:
+                iccid = read_iccid(proto)
+                result = _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
+                                     as_json=as_json, dry_run=dry_run)
+        except SimtoolError as err:
+            return CardOutcome(iccid, "failed", detail=str(err))
+        plan = result.plan
+        return CardOutcome(iccid, "unchanged" if plan.empty else "applied", len(plan.add),
+                           len(plan.delete), "; ".join(result.notes))
+
+    def report(outcome: CardOutcome) -> None:
+        click.echo(f"card {outcome.iccid or '(no ICCID)'}: {outcome.result}"
+                   + (f" — {outcome.detail}" if outcome.detail else ""), err=True)
+
+    click.echo(f"watching {chosen!r}: insert cards (Ctrl-C to stop); log: {log_path}", err=True)
+    outcomes = watch_cards(
+        wait=lambda present, timeout: transport.wait_for_card(chosen, present=present, timeout=timeout),
+        process=process, log_path=log_path, reader=chosen, count=count, idle_timeout=idle_timeout,
+        on_outcome=report,
+    )
+    failed = sum(o.result == "failed" for o in outcomes)
+    click.echo(f"{len(outcomes)} card(s), {failed} failed", err=True)
+    return 7 if failed else None
+
+
+@aram_group.command("export")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["json", "toml"]), default=None,
+              help="File format (default: from the file name, else JSON).")
+@click.option("--force", is_flag=True, help="Export even when Android would drop the whole rule set.")
+@card_options
+def export_cmd(output: Path, fmt: str | None, force: bool, reader: str | None, shared: bool, as_json: bool,
+               trace: bool, dry_run: bool) -> None:
+    """Write the card's rules to OUTPUT ("-" for stdout) in the format `apply` reads; verified."""
+    fmt = fmt or ("toml" if output.suffix.lower() == ".toml" else "json")
+    with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
+        _, current = _read(proto)
+    text = dump_rules(current.rules, fmt)
+    if str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    atomic_write_text(output, text)
+    back = load_rules(output)
+    if [r.identity for r in back] != [r.identity for r in current.rules]:
+        raise VerificationError(f"{output}: re-reading the export does not give the card's rules back")
+    emit(as_json, {"file": str(output), "rules": len(back), "format": fmt, "verified": True},
+         lambda: click.echo(f"{len(back)} rule(s) written to {output} ({fmt}, verified)", err=True))
+
+
+@aram_group.command("check")
+@click.option("--apk", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The app to check.")
+@click.option("--hash", "hash_", metavar="HEX", help="Certificate hash to check (SHA-1 or SHA-256).")
+@click.option("--package", help="The app's package name (rules limited to a package need it).")
+@_LOGICAL
+@card_options
+def check_cmd(apk: Path | None, hash_: str | None, package: str | None, logical_channel: bool,
+              reader: str | None, shared: bool, as_json: bool, trace: bool, dry_run: bool) -> int | None:
+    """Does this card grant the app carrier privileges on Android? For each SDK range: which rule, or why not."""
+    if bool(apk) == bool(hash_):
+        raise UsageError("give exactly one of --apk or --hash")
+    if hash_:
+        cert_sets: tuple[CertSet, ...] = (CertSet(None, None, frozenset({parse_hash(hash_)})),)
+    else:
+        report = _apk_report(apk)
+        package = package or getattr(report, "package", None)
+        cert_sets = cert_sets_from_apk(report)
+        if not cert_sets:
+            why = "; ".join(report.errors) or "no signing certificates found"
+            raise UsageError(f"{apk}: {why}")
+    with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
+        _, current = _read(proto, logical_channel)
+    grants = check_grants(current, cert_sets, package)
+    rows = [
+        {"min_sdk": g.certs.min_sdk, "max_sdk": g.certs.max_sdk, "granted": g.granted,
+         "rule_index": None if g.rule_index is None else g.rule_index + 1, "rule": g.rule,
+         "reasons": list(g.reasons), "certificates": list(g.certs.subjects)}
+        for g in grants
+    ]
+
+    def text() -> None:
+        for row in rows:
+            lo = row["min_sdk"] if row["min_sdk"] is not None else "any"
+            hi = row["max_sdk"] if row["max_sdk"] is not None else "any"
+            scope = f"SDK {lo}..{hi}" if apk else "hash"
+            if row["granted"]:
+                click.echo(f"{scope}: GRANTED by rule {row['rule_index']} ({row['rule']})")
+            else:
+                click.echo(f"{scope}: not granted")
+                for reason in row["reasons"]:
+                    click.echo(f"  - {reason}")
+
+    emit(as_json, {"package": package, "results": rows}, text)
+    return None if all(g.granted for g in grants) else 8
+

@@ -1,0 +1,152 @@
+"""``simtool digest``: print the signing-certificate digests of APKs, AABs, certificates and
+keystores, and the hash to put on a SIM. Thin: options -> ``simtool.apk.inspect_apk`` -> print.
+
+Exit status: 0 when every input verified, 1 when any did not (or could not be read), 2 for
+usage errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..apk import ApkError, ApkReport, CertDigests, Signer, inspect_apk, to_json
+from ..errors import SimtoolError
+from ..secrets import SecretSource, read_secret
+
+PASSWORD_ENV = "SIMTOOL_KEYSTORE_PASSWORD"
+PROGRESS_MIN_BYTES = 64 << 20
+
+
+def _labels(report: ApkReport) -> list[tuple[str, Signer]]:
+    """apksigner's per-signer label: ``Signer #n`` or, with v3.1, the SDK-range form."""
+    out = []
+    for i, s in enumerate(report.signers):
+        if report.schemes.get("v3.1"):
+            dev = " (dev release=true)" if s.dev_release else ""
+            label = f"Signer (minSdkVersion={s.min_sdk}{dev}, maxSdkVersion={s.max_sdk})"
+        else:
+            label = f"Signer #{i + 1}"
+        out.append((label, s))
+    return out
+
+
+def _cert_lines(label: str, c: CertDigests) -> list[str]:
+    """apksigner's four ``--print-certs`` lines for one certificate."""
+    return [f"{label} certificate DN: {c.subject}",
+            f"{label} certificate SHA-256 digest: {c.sha256}",
+            f"{label} certificate SHA-1 digest: {c.sha1}",
+            f"{label} certificate MD5 digest: {c.md5}"]
+
+
+def render_text(report: ApkReport) -> str:
+    """apksigner ``verify --verbose --print-certs`` lines, then our own ``simtool:`` lines."""
+    lines: list[str] = []
+    if len(report.schemes):
+        lines.append("Verifies" if report.verified else "DOES NOT VERIFY")
+        titles = {"v1": "v1 scheme (JAR signing)", "v2": "v2 scheme (APK Signature Scheme v2)",
+                  "v3": "v3 scheme (APK Signature Scheme v3)",
+                  "v3.1": "v3.1 scheme (APK Signature Scheme v3.1)",
+                  "v4": "v4 scheme (APK Signature Scheme v4)"}
+        for key, title in titles.items():
+            lines.append(f"Verified using {title}: {str(report.schemes.get(key, False)).lower()}")
+        lines.append(f"Verified for SourceStamp: {str(report.schemes.get('stamp', False)).lower()}")
+        if report.verified:
+            # apksigner counts the v3.1 signers as one (the newest), then lists each range.
+            count = 1 if report.schemes.get("v3.1") else len(report.signers)
+            lines.append(f"Number of signers: {count}")
+    for label, s in _labels(report):
+        if s.name and not report.schemes:
+            lines.append(f"{label} alias: {s.name}")
+        lines += _cert_lines(label, s.certificate)
+    if report.source_stamp is not None:
+        lines += _cert_lines("Source Stamp Signer", report.source_stamp)
+    for i, node in enumerate(report.lineage):
+        c = node.certificate
+        lines += [f"simtool: Lineage #{i + 1} certificate DN: {c.subject}",
+                  f"simtool: Lineage #{i + 1} certificate SHA-256 digest: {c.sha256}",
+                  f"simtool: Lineage #{i + 1} certificate SHA-1 digest: {c.sha1}"]
+    if report.verified:
+        if report.recommended_sha1:
+            lines.append(f"simtool: SIM hash (matches on SDK {report.carrier_certificates[0].min_sdk}"
+                         f"-{report.carrier_certificates[-1].max_sdk}): SHA-1 "
+                         f"{report.recommended_sha1} ({report.recommended_subject})")
+            lines.append(f"simtool: SIM hash SHA-256 alternative: {report.recommended_sha256}")
+        else:
+            lines.append("simtool: no single certificate matches on every SDK version; per range:")
+            for rng in report.carrier_certificates:
+                hashes = ", ".join(c.sha1 for c in rng.certificates) or "(none)"
+                lines.append(f"simtool:   SDK {rng.min_sdk}-{rng.max_sdk}: SHA-1 any of {hashes}")
+    for w in report.warnings:
+        lines.append(f"WARNING: {w}")
+    for e in report.errors:
+        lines.append(f"ERROR: {e}")
+    return "\n".join(lines)
+
+
+@click.command("digest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input, in a list.")
+@click.option("--verify", "full_verify", is_flag=True,
+              help="Also check the whole file's content digests and v1 entry digests.")
+@click.option("--min-sdk-version", "min_sdk", type=click.IntRange(min=0), default=None,
+              help="Lowest Android API level to verify for (default: the APK's minSdkVersion).")
+@click.option("--max-sdk-version", "max_sdk", type=click.IntRange(min=0), default=None,
+              help="Highest Android API level to verify for (default: no limit).")
+@click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=f"File whose first line is the keystore password (else ${PASSWORD_ENV}, "
+              "else a prompt).")
+def digest(paths: tuple[Path, ...], as_json: bool, full_verify: bool, min_sdk: int | None,
+           max_sdk: int | None, password_file: Path | None) -> int:
+    """Print the signing-certificate digests of APKs, AABs, certificates and keystores."""
+    if min_sdk is not None and max_sdk is not None and min_sdk > max_sdk:
+        raise click.BadParameter(f"--min-sdk-version {min_sdk} > --max-sdk-version {max_sdk}")
+    source = SecretSource("keystore password", PASSWORD_ENV, password_file, "Keystore password")
+    cached: list[str] = []
+
+    def password() -> str:
+        if not cached:
+            cached.append(read_secret(source) or "")
+        return cached[0]
+
+    results: list[dict] = []
+    all_ok = True
+    for n, path in enumerate(paths):
+        try:
+            size = path.stat().st_size if path.exists() else 0
+            show = sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES and full_verify
+            if show:
+                with click.progressbar(length=size, label=f"verifying {path.name}",
+                                       file=sys.stderr) as bar:
+                    report = inspect_apk(path, min_sdk=min_sdk, max_sdk=max_sdk,
+                                         full_verify=full_verify, password=password,
+                                         progress=bar.update)
+            else:
+                report = inspect_apk(path, min_sdk=min_sdk, max_sdk=max_sdk,
+                                     full_verify=full_verify, password=password)
+        except SimtoolError as err:  # ApkError, or a keystore password that cannot be read
+            all_ok = False
+            message = str(err) if isinstance(err, ApkError) else f"{path}: {err}"
+            click.echo(f"simtool: error: {message}", err=True)
+            if as_json:
+                results.append({"path": str(path), "kind": None, "verified": False, "schemes": {},
+                                "signers": [], "lineage": [], "recommended_sha1": None,
+                                "errors": [err.what if isinstance(err, ApkError) else str(err)]})
+            continue
+        all_ok &= report.verified
+        if as_json:
+            results.append(to_json(report))
+        else:
+            if len(paths) > 1:
+                click.echo(("\n" if n else "") + f"== {path}")
+            click.echo(render_text(report))
+        if not report.verified:
+            click.echo(f"simtool: error: {path}: does not verify: "
+                       f"{report.errors[0] if report.errors else 'unknown reason'}", err=True)
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    return 0 if all_ok else 1
+

@@ -1,0 +1,24 @@
+"""A scripted CardConnection for unit tests of pure protocol logic (the real stack is tested
+end to end in test_aram_e2e.py): it answers each expected command with a canned response."""
+
+from __future__ import annotations
+
+
+class ScriptedConnection:
+    reader = "scripted"
+    atr = bytes.fromhex("3B00")
+    protocol = "T=0"
+
+    def __init__(self, script: list[tuple[str, str]]) -> None:
+        self.script = [(bytes.fromhex(c), bytes.fromhex(r)) for c, r in script]
+        self.sent: list[bytes] = []
+
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        self.sent.append(apdu)
+        assert self.script, f"unexpected APDU {apdu.hex().upper()}"
+        want, resp = self.script.pop(0)
+        assert apdu == want, f"sent {apdu.hex().upper()}, script expected {want.hex().upper()}"
+        return resp[:-2], int.from_bytes(resp[-2:], "big")
+
+    def close(self) -> None:
+        pass

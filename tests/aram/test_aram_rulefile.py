@@ -1,0 +1,67 @@
+"""Rule files: JSON and TOML round trips of every field, and errors naming the file and rule."""
+
+import json
+
+import pytest
+
+from simtool.aram.errors import RuleFileError
+from simtool.aram.rulefile import dump_rules, load_rules, rule_from_dict, rule_to_dict
+from simtool.aram.rules import AccessRule, ApduFilter
+from simtool.aram.tlv import Tlv
+
+H = bytes(range(20))
+RULES = (
+    AccessRule(H, apdu=True),
+    AccessRule(bytes(32), aid=b"", package="com.example.app", nfc=False, perm=None),
+    AccessRule(H, aid=None, aid_implicit=True, apdu=(ApduFilter(b"\x80\xca\x00\x00", b"\xff\xff\x00\x00"),),
+               nfc=True, extra_ar=(Tlv(0xDD, b"\x01"),)),
+    AccessRule(None, aid=bytes.fromhex("A0000001510001"), has_ar_do=False, perm=None),
+)
+
+
+@pytest.mark.parametrize("fmt", ["json", "toml"])
+def test_round_trip(tmp_path, fmt):
+    path = tmp_path / f"rules.{fmt}"
+    path.write_text(dump_rules(RULES, fmt))
+    assert load_rules(path) == RULES
+
+
+def test_defaults_are_the_android_form():
+    rule = rule_from_dict({"hash": "00" * 20}, "x")
+    assert rule.aid == bytes.fromhex("FFFFFFFFFFFF") and rule.perm == bytes.fromhex("0000000000000001")
+    assert rule.apdu is None and rule.package is None
+
+
+def test_list_json_is_a_valid_rule_file(tmp_path):
+    rows = [{"index": 1, "android": True, "android_reason": "honoured", **rule_to_dict(r)} for r in RULES]
+    path = tmp_path / "list.json"
+    path.write_text(json.dumps(rows))
+    assert load_rules(path) == RULES
+
+
+@pytest.mark.parametrize("text,problem", [
+    ('{"rules": [{"aid": "FFFFFFFFFFFF"}]}', "rule 1: missing hash"),
+    ('{"rules": [{"hash": "zz"}]}', "rule 1: hash 'zz' is not hex"),
+    ('{"rules": [{"hash": "00", "perm": "01"}]}', "perm is 1 bytes, expected 8"),
+    ('{"rules": [{"hash": "00", "colour": 1}]}', "unknown key"),
+    ('{"rules": [{"hash": "00", "apdu": "sometimes"}]}', "apdu must be"),
+    ('{"rules": [{"hash": "00", "nfc": "yes"}]}', "nfc must be"),
+    ('{"rules": [{"hash": "00", "package": "caf\\u00e9"}]}', "ASCII"),
+    ('{"rules": {}}', "expected a list"),
+    ('{"rules": [', "invalid JSON at line 1"),
+])
+def test_errors_name_file_and_rule(tmp_path, text, problem):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(RuleFileError, match=problem) as info:
+        load_rules(path)
+    assert str(path) in str(info.value) and info.value.exit_code == 2
+
+
+def test_bad_toml_and_missing_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[rules]\nhash = 1")
+    with pytest.raises(RuleFileError, match="invalid TOML"):
+        load_rules(bad)
+    with pytest.raises(RuleFileError, match="No such file"):
+        load_rules(tmp_path / "missing.toml")
