@@ -36,6 +36,10 @@ KEY_SPECS: dict[str, list[str]] = {
     "RSA": ["-keyalg", "RSA", "-keysize", "2048"],
     "EC": ["-keyalg", "EC", "-groupname", "secp256r1"],
     "DSA": ["-keyalg", "DSA", "-keysize", "2048"],
+    # bigger keys: apksigner signs these with SHA-512 (algorithms 0x0104 / 0x0202) and the
+    # v2/v3 content digest becomes CHUNKED_SHA512
+    "RSA-4096": ["-keyalg", "RSA", "-keysize", "4096"],
+    "EC-P384": ["-keyalg", "EC", "-groupname", "secp384r1"],
 }
 
 
