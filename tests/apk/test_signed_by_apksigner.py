@@ -37,8 +37,8 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "apksig-golden"
 UNSIGNED = CORPUS / "golden-aligned-in.apk"
 
 pytestmark = pytest.mark.skipif(
-    bool(rig.tools_available()),
-    reason=f"Debian tools missing: {rig.tools_available()} (scripts/setup installs them)")
+    bool(rig.missing_tools()),
+    reason=f"Debian tools missing: {rig.missing_tools()} (scripts/setup installs them)")
 
 KEYS = {  # alias -> (algorithm, distinguished name)
     "rsa": ("RSA", "CN=carrierkit RSA, OU=tests, O=carrierkit, C=GB"),
