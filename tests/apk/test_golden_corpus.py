@@ -50,7 +50,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from tests.rig.apksigner import (CertDigests, Verification, lineage_certs, parse_verify_output,
-                                tools_available)
+                                missing_tools)
 from tests.rig.digest_cli import (assert_one_line_error, normalise_scheme, printed_schemes,
                                   run_digest, run_digest_batch, signer_certs, verified_schemes)
 
@@ -359,7 +359,7 @@ LINEAGE_FILES = ["golden-aligned-v1v2v3-lineage-out.apk", "golden-aligned-v2v3-l
                  "golden-aligned-v3-lineage-out.apk", "v1v2v3-with-rsa-2048-lineage-3-signers.apk"]
 
 
-@pytest.mark.skipif(bool(tools_available()), reason="needs Debian's apksigner")
+@pytest.mark.skipif(bool(missing_tools()), reason="needs Debian's apksigner")
 def test_lineage_matches_apksigner_lineage_command(tmp_path: Path) -> None:
     """The rotation lineage of every corpus APK that has one (v3.0 block) equals what
     ``apksigner lineage --in APK --print-certs`` (Debian 31.0.2) reads from it, oldest first,

@@ -1,6 +1,7 @@
 """``simtool digest --json`` against Debian's apksigner on APKs the test signs itself.
 
-Fresh keys come from ``keytool`` (RSA 2048, EC P-256, DSA 2048, PKCS#12, passwords in files);
+Fresh keys come from ``keytool`` (RSA 2048 and 4096, EC P-256 and P-384, DSA 2048; PKCS#12,
+passwords in files; the big keys make apksigner use SHA-512 and CHUNKED_SHA512 digests);
 ``apksigner sign`` / ``rotate`` make v1-only, v2-only, v3-only, v1+v2+v3, rotation A→B and
 A→B→C, two- and three-signer APKs from the corpus's unsigned ``golden-aligned-in.apk``. For
 each APK and each SDK range (default from the manifest, ``--min-sdk-version 24/28``,
@@ -36,13 +37,15 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "apksig-golden"
 UNSIGNED = CORPUS / "golden-aligned-in.apk"
 
 pytestmark = pytest.mark.skipif(
-    bool(rig.tools_available()),
-    reason=f"Debian tools missing: {rig.tools_available()} (scripts/setup installs them)")
+    bool(rig.missing_tools()),
+    reason=f"Debian tools missing: {rig.missing_tools()} (scripts/setup installs them)")
 
 KEYS = {  # alias -> (algorithm, distinguished name)
     "rsa": ("RSA", "CN=carrierkit RSA, OU=tests, O=carrierkit, C=GB"),
     "ec": ("EC", "CN=carrierkit EC, O=carrierkit, C=GB"),
     "dsa": ("DSA", "CN=carrierkit DSA, O=carrierkit, C=GB"),
+    "rsa4096": ("RSA-4096", "CN=carrierkit RSA 4096, O=carrierkit"),
+    "p384": ("EC-P384", "CN=carrierkit EC P-384, O=carrierkit"),
     "rot-a": ("RSA", "CN=rotation A, O=carrierkit"),
     "rot-b": ("EC", "CN=rotation B, O=carrierkit"),
     "rot-c": ("RSA", "CN=rotation C, O=carrierkit"),
@@ -74,6 +77,10 @@ VARIANTS = [
     Variant("all-rsa", ("rsa",), True, True, True),
     Variant("all-ec", ("ec",), True, True, True, checks=((None, None), (24, None), (28, None))),
     Variant("all-dsa", ("dsa",), True, True, True),
+    Variant("all-rsa-4096", ("rsa4096",), True, True, True, min_sdk=24,
+            checks=((None, None), (28, None))),
+    Variant("all-ec-p384", ("p384",), True, True, True, min_sdk=24,
+            checks=((None, None), (28, None))),
     Variant("all-rsa-signed-min-sdk-24", ("rsa",), True, True, True, min_sdk=24,
             checks=((None, None), (24, None), (28, None))),
     Variant("v2v3-ec-signed-min-sdk-28", ("ec",), False, True, True, min_sdk=28,
