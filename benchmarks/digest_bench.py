@@ -231,7 +231,7 @@ def main() -> int:
     ap.add_argument("--profile", action="store_true", help="cProfile simtool digest --verify")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the APKs in benchmarks/out/")
     args = ap.parse_args()
-    missing = rig.tools_available()
+    missing = rig.missing_tools()
     if missing:
         print(f"digest_bench: missing Debian tools {missing}; run scripts/setup", file=sys.stderr)
         return 2

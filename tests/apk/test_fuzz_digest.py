@@ -349,7 +349,7 @@ def test_bad_input_library(bad_files: dict[str, Path], name: str) -> None:
     _call_library(bad_files[name])
 
 
-@pytest.mark.skipif(bool(rig.tools_available()), reason="needs Debian's apksigner")
+@pytest.mark.skipif(bool(rig.missing_tools()), reason="needs Debian's apksigner")
 def test_pkcs7_case_is_rejected_by_apksigner_too(bad_files: dict[str, Path]) -> None:
     """Ground truth for the hand-made PKCS#7 case: apksigner rejects it as well."""
     assert not rig.verify(bad_files["pkcs7-no-matching-cert.apk"]).verifies

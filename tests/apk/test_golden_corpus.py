@@ -50,7 +50,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from tests.rig.apksigner import (CertDigests, Verification, lineage_certs, parse_verify_output,
-                                tools_available)
+                                missing_tools)
 from tests.rig.digest_cli import (assert_one_line_error, normalise_scheme, printed_schemes,
                                   run_digest, run_digest_batch, signer_certs, verified_schemes)
 
@@ -290,6 +290,29 @@ def test_default_mode_names_the_same_signers(tmp_path: Path) -> None:
     assert len(cases) >= 20
 
 
+#: Files whose flaw only --verify can see (it hashes the file's bytes); without --verify we
+#: check signatures over the signed data only, as the issue specifies for the default mode.
+SEEN_ONLY_WITH_VERIFY = {
+    "v1-sha1-sha256-manifest-and-sf-with-sha1-wrong-in-manifest.apk":
+        "the wrong value is MANIFEST.MF's SHA-1 of resources.arsc: only hashing the entry finds it",
+}
+
+
+def test_default_mode_rejects_what_aosp_rejects(tmp_path: Path) -> None:
+    """Without --verify, every APK that AOSP apksigner rejects by default is also unverified,
+    except the listed ones whose flaw lies in bytes only --verify hashes."""
+    cases = [inv for inv in INVOCATIONS if inv.name == "default" and not deliberate(inv)
+             and not (inv.aosp.verifies and inv.aosp.exit_code == 0)]
+    apks = []
+    for inv in cases:
+        apks.append(tmp_path / inv.file)
+        shutil.copyfile(CORPUS / inv.file, apks[-1])
+    reports = run_digest_batch(apks)
+    verified = {inv.file for inv, apk in zip(cases, apks) if reports[apk]["verified"]}
+    assert verified == set(SEEN_ONLY_WITH_VERIFY)
+    assert len(cases) >= 30
+
+
 def test_debian_differences_listed_exactly() -> None:
     """DEBIAN_DIFFERS (and the docs table) names exactly the invocations where the two apksigner
     builds give a different exit code, verdict or signer set."""
@@ -359,7 +382,7 @@ LINEAGE_FILES = ["golden-aligned-v1v2v3-lineage-out.apk", "golden-aligned-v2v3-l
                  "golden-aligned-v3-lineage-out.apk", "v1v2v3-with-rsa-2048-lineage-3-signers.apk"]
 
 
-@pytest.mark.skipif(bool(tools_available()), reason="needs Debian's apksigner")
+@pytest.mark.skipif(bool(missing_tools()), reason="needs Debian's apksigner")
 def test_lineage_matches_apksigner_lineage_command(tmp_path: Path) -> None:
     """The rotation lineage of every corpus APK that has one (v3.0 block) equals what
     ``apksigner lineage --in APK --print-certs`` (Debian 31.0.2) reads from it, oldest first,

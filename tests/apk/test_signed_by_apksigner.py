@@ -1,6 +1,7 @@
 """``simtool digest --json`` against Debian's apksigner on APKs the test signs itself.
 
-Fresh keys come from ``keytool`` (RSA 2048, EC P-256, DSA 2048, PKCS#12, passwords in files);
+Fresh keys come from ``keytool`` (RSA 2048 and 4096, EC P-256 and P-384, DSA 2048; PKCS#12,
+passwords in files; the big keys make apksigner use SHA-512 and CHUNKED_SHA512 digests);
 ``apksigner sign`` / ``rotate`` make v1-only, v2-only, v3-only, v1+v2+v3, rotation A→B and
 A→B→C, two- and three-signer APKs from the corpus's unsigned ``golden-aligned-in.apk``. For
 each APK and each SDK range (default from the manifest, ``--min-sdk-version 24/28``,
@@ -10,6 +11,10 @@ also checked against the DER that ``keytool -exportcert`` gives, and the lineage
 ``apksigner lineage --print-certs``.
 
 All JVM work happens once per session in two worker threads (about 25 s on 2 cores).
+
+v4: two APKs are also signed with ``--v4-signing-enabled``; apksigner verifies them with
+``--v4-signature-file``, we find ``APK.idsig`` beside the APK. One deliberate difference: a
+tampered ``.idsig`` (Debian's 31.0.2 still says "Verifies"; we reject it, as AOSP main does).
 
 v3.1: Debian's apksigner 31.0.2 cannot sign with v3.1 (it has no
 ``--rotation-min-sdk-version``), so the v3.1 case uses the corpus APK that AOSP's tests made
@@ -36,13 +41,15 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "apksig-golden"
 UNSIGNED = CORPUS / "golden-aligned-in.apk"
 
 pytestmark = pytest.mark.skipif(
-    bool(rig.tools_available()),
-    reason=f"Debian tools missing: {rig.tools_available()} (scripts/setup installs them)")
+    bool(rig.missing_tools()),
+    reason=f"Debian tools missing: {rig.missing_tools()} (scripts/setup installs them)")
 
 KEYS = {  # alias -> (algorithm, distinguished name)
     "rsa": ("RSA", "CN=carrierkit RSA, OU=tests, O=carrierkit, C=GB"),
     "ec": ("EC", "CN=carrierkit EC, O=carrierkit, C=GB"),
     "dsa": ("DSA", "CN=carrierkit DSA, O=carrierkit, C=GB"),
+    "rsa4096": ("RSA-4096", "CN=carrierkit RSA 4096, O=carrierkit"),
+    "p384": ("EC-P384", "CN=carrierkit EC P-384, O=carrierkit"),
     "rot-a": ("RSA", "CN=rotation A, O=carrierkit"),
     "rot-b": ("EC", "CN=rotation B, O=carrierkit"),
     "rot-c": ("RSA", "CN=rotation C, O=carrierkit"),
@@ -62,6 +69,7 @@ class Variant:
     min_sdk: int | None = None
     lineage: tuple[str, ...] = ()
     checks: tuple[tuple[int | None, int | None], ...] = ((None, None), (24, None))
+    v4: bool = False  # apksigner also writes APK.idsig beside the APK
 
 
 VARIANTS = [
@@ -74,10 +82,16 @@ VARIANTS = [
     Variant("all-rsa", ("rsa",), True, True, True),
     Variant("all-ec", ("ec",), True, True, True, checks=((None, None), (24, None), (28, None))),
     Variant("all-dsa", ("dsa",), True, True, True),
+    Variant("all-rsa-4096", ("rsa4096",), True, True, True, min_sdk=24,
+            checks=((None, None), (28, None))),
+    Variant("all-ec-p384", ("p384",), True, True, True, min_sdk=24,
+            checks=((None, None), (28, None))),
     Variant("all-rsa-signed-min-sdk-24", ("rsa",), True, True, True, min_sdk=24,
             checks=((None, None), (24, None), (28, None))),
     Variant("v2v3-ec-signed-min-sdk-28", ("ec",), False, True, True, min_sdk=28,
             checks=((None, None), (28, None))),
+    Variant("all-ec-v4", ("ec",), True, True, True, v4=True),
+    Variant("v2-v4-rsa", ("rsa",), False, True, False, min_sdk=24, v4=True, checks=((24, None),)),
     Variant("rotation-a-b", ("rot-a", "rot-b"), True, True, True, lineage=("rot-a", "rot-b"),
             checks=((None, None), (24, None), (28, None), (None, 23))),
     Variant("rotation-a-b-c", ("rot-a", "rot-c"), True, True, True,
@@ -124,14 +138,15 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> Signed:
 
         def sign(v: Variant) -> Path:
             return rig.sign(UNSIGNED, work / f"{v.name}.apk", [keys[k] for k in v.keys],
-                            v1=v.v1, v2=v.v2, v3=v.v3, min_sdk=v.min_sdk,
+                            v1=v.v1, v2=v.v2, v3=v.v3, v4=v.v4, min_sdk=v.min_sdk,
                             lineage=lineages[v.lineage] if v.lineage else None)
 
         apks = dict(zip([v.name for v in VARIANTS], pool.map(sign, VARIANTS)))
 
         def verify(case: tuple[Variant, int | None, int | None]) -> rig.Verification:
             v, lo, hi = case
-            return rig.verify(apks[v.name], min_sdk=lo, max_sdk=hi)
+            idsig = apks[v.name].with_name(apks[v.name].name + ".idsig") if v.v4 else None
+            return rig.verify(apks[v.name], min_sdk=lo, max_sdk=hi, v4_signature_file=idsig)
 
         verdicts = dict(zip(map(_case_id, CASES), pool.map(verify, CASES)))
     return Signed(keys, apks, lineages, verdicts)
@@ -315,3 +330,31 @@ def test_debian_apksigner_cannot_sign_v31() -> None:
     proc = subprocess.run([rig.APKSIGNER, "sign", "--help"], capture_output=True, text=True, timeout=120)
     assert "--lineage" in proc.stdout + proc.stderr
     assert "rotation-min-sdk-version" not in proc.stdout + proc.stderr
+
+
+def test_tampered_idsig_rejected_as_aosp_main_does(signed: Signed, tmp_path: Path) -> None:
+    """A v4 signature whose signed root hash was altered.
+
+    Deliberate difference from Debian's apksigner 31.0.2, which still says "Verifies" (only
+    "v4 scheme: false"). We follow AOSP main: ``ApkVerifier.verify`` merges the v4 result and
+    returns DOES NOT VERIFY when it has errors (V4_SIG_DID_NOT_VERIFY)."""
+    import struct
+
+    src = signed.apks["all-ec-v4"]
+    apk = tmp_path / src.name
+    shutil.copyfile(src, apk)
+    idsig = bytearray(src.with_name(src.name + ".idsig").read_bytes())
+    # version u32, hashing_info length u32, then: algorithm u32, log2 block size u8, salt
+    # (u32 length + bytes), root hash (u32 length + bytes): flip the root hash's first byte.
+    salt_len = struct.unpack_from("<I", idsig, 13)[0]
+    idsig[17 + salt_len + 4] ^= 0x01
+    apk.with_name(apk.name + ".idsig").write_bytes(bytes(idsig))
+
+    debian = rig.verify(apk, v4_signature_file=apk.with_name(apk.name + ".idsig"))
+    assert debian.verifies and debian.schemes.get("v4") is False
+
+    run = run_digest([apk])
+    assert run.exit_code != 0 and "Traceback" not in run.stderr
+    report = run.only()
+    assert report["verified"] is False
+    assert any("v4" in e for e in report["errors"]), report["errors"]

@@ -6,8 +6,8 @@ Passwords never appear in argv: each keystore gets a 0600 password file beside i
 tools read it (``keytool -storepass:file``, ``apksigner --ks-pass file:``).
 
 Debian's apksigner predates APK Signature Scheme v3.1: it has no ``--rotation-min-sdk-version``
-(so it cannot make a v3.1 APK) and, verifying one, it skips the v3.1 block (id 0x1b93ad61) and
-reports only the v3.0 signer. Tests on v3.1 APKs therefore compare with the AOSP-main output
+(so it cannot make a v3.1 APK) and, verifying one, it skips the v3.1 block (id 0x1b93ad61),
+says "v3 scheme: false" and prints only the original key (the v1/v2 signer). Tests on v3.1 APKs therefore compare with the AOSP-main output
 recorded in ``tests/corpus/apksig-golden/manifest.json`` and assert Debian's older answer as a
 documented difference.
 
@@ -29,13 +29,14 @@ APKSIGNER = "apksigner"
 KEYTOOL = "keytool"
 ZIPALIGN = "zipalign"
 
-#: The SDK level apksigner prints as "maxSdkVersion=2147483647" (Integer.MAX_VALUE).
-SDK_MAX = 2**31 - 1
-
 KEY_SPECS: dict[str, list[str]] = {
     "RSA": ["-keyalg", "RSA", "-keysize", "2048"],
     "EC": ["-keyalg", "EC", "-groupname", "secp256r1"],
     "DSA": ["-keyalg", "DSA", "-keysize", "2048"],
+    # bigger keys: apksigner signs these with SHA-512 (algorithms 0x0104 / 0x0202) and the
+    # v2/v3 content digest becomes CHUNKED_SHA512
+    "RSA-4096": ["-keyalg", "RSA", "-keysize", "4096"],
+    "EC-P384": ["-keyalg", "EC", "-groupname", "secp384r1"],
 }
 
 
@@ -49,8 +50,8 @@ class RigError(RuntimeError):
         self.stderr = stderr
 
 
-def tools_available() -> list[str]:
-    """Names of the Debian tools this rig needs that are missing from PATH."""
+def missing_tools() -> list[str]:
+    """Names of the Debian tools this rig needs that are missing from PATH (empty: all there)."""
     return [t for t in (APKSIGNER, KEYTOOL, ZIPALIGN) if shutil.which(t) is None]
 
 
