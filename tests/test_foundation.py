@@ -94,3 +94,39 @@ def test_atomic_write_failure_keeps_old_file(tmp_path):
     target = target / "keep"
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["state.txt"]
+
+
+# Every outside tool the suite drives, and the Debian package scripts/setup installs it from.
+# A missing one would turn integration tests into skips; here it is a failure instead.
+REQUIRED_TOOLS = {
+    "apksigner": "apksigner",
+    "zipalign": "zipalign",
+    "keytool": "openjdk-17-jre-headless",
+    "pcscd": "pcscd",
+    "knotd": "knot",
+    "knotc": "knot",
+    "kdig": "knot-dnsutils",
+    "nft": "nftables",
+    "iptables-restore": "iptables",
+    "ip6tables-restore": "iptables",
+    "ipset": "ipset",
+    "ip": "iproute2",
+    "unshare": "util-linux",
+    "nsenter": "util-linux",
+}
+
+
+@pytest.mark.parametrize("tool", sorted(REQUIRED_TOOLS))
+def test_setup_installed_tool(tool):
+    import shutil
+
+    path = shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+    assert path, f"{tool} missing: scripts/setup must install Debian package {REQUIRED_TOOLS[tool]}"
+
+
+def test_setup_installed_vpcd_driver():
+    from pathlib import Path
+
+    assert Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so").exists(), (
+        "vpcd driver missing: scripts/setup must install Debian package vsmartcard-vpcd"
+    )

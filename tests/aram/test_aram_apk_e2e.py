@@ -19,7 +19,7 @@ UNSIGNED = Path(__file__).resolve().parents[1] / "corpus" / "apksig-golden" / "g
 
 @pytest.fixture(scope="module")
 def apks(tmp_path_factory):
-    missing = signer.tools_available()
+    missing = signer.missing_tools()
     if missing:
         pytest.fail(f"Debian signing tools missing: {', '.join(missing)} (scripts/setup installs them)")
     work = tmp_path_factory.mktemp("aram-apks")
