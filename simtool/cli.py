@@ -10,6 +10,7 @@ import sys
 import click
 
 from . import __version__
+from .clirun import run_group
 from .errors import SimtoolError
 
 
@@ -35,23 +36,7 @@ _register()
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI; a SimtoolError becomes ``simtool: error: …`` and its exit code."""
-    try:
-        rv = cli.main(args=argv, prog_name="simtool", standalone_mode=False)
-    except SimtoolError as err:
-        click.echo(f"simtool: error: {err}", err=True)
-        return err.exit_code
-    except click.exceptions.Abort:
-        click.echo("simtool: aborted", err=True)
-        return 130
-    except click.ClickException as err:
-        err.show()
-        return err.exit_code
-    except click.exceptions.Exit as err:
-        return err.exit_code
-    except BrokenPipeError:
-        return 1
-    # A command returns None (success) or its exit status; ctx.exit(n) arrives here as n.
-    return rv if isinstance(rv, int) else 0
+    return run_group(cli, "simtool", SimtoolError, argv)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 import click
+from simtool.clirun import run_group
 
 from . import __version__
 from .errors import WifiqError
@@ -40,23 +41,7 @@ _register()
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI; a WifiqError becomes ``wifiq: error: …`` and its exit code."""
-    try:
-        rv = cli.main(args=argv, prog_name="wifiq", standalone_mode=False)
-    except WifiqError as err:
-        click.echo(f"wifiq: error: {err}", err=True)
-        return err.exit_code
-    except click.exceptions.Abort:
-        click.echo("wifiq: aborted", err=True)
-        return 130
-    except click.ClickException as err:
-        err.show()
-        return err.exit_code
-    except click.exceptions.Exit as err:
-        return err.exit_code
-    except BrokenPipeError:
-        return 1
-    # A command returns None (success) or its exit status; ctx.exit(n) arrives here as n.
-    return rv if isinstance(rv, int) else 0
+    return run_group(cli, "wifiq", WifiqError, argv)
 
 
 if __name__ == "__main__":
