@@ -9,6 +9,7 @@ Example (every key optional; command-line options win over the file)::
     mccs = []                     # e.g. ["505"]
     plmns = ["530-01"]            # MCC-MNC
     kinds = ["epdg", "sos"]       # name forms (wifiq names --help)
+    tac = 0x1b1a                  # for the tac* kinds (and lac = … for lac*)
     overrides = []                # extra overrides files
 
     [resolve]
@@ -38,6 +39,7 @@ from typing import Any
 
 from .errors import WifiqError
 from .holddown import HoldDown, parse_duration
+from .names import LAC_MAX, TAC_5GS_MAX, check_kind_names
 from .plmn import Plmn, parse_plmn
 from .resolve.lookup import ResolverAddress, parse_resolver
 
@@ -64,6 +66,8 @@ class Selection:
     plmns: tuple[Plmn, ...] = ()
     kinds: tuple[str, ...] = ()
     overrides: tuple[Path, ...] = ()
+    tac: int | None = None
+    lac: int | None = None
 
     @property
     def empty(self) -> bool:
@@ -97,7 +101,7 @@ class Config:
 
 _KNOWN = {
     "": {"selection", "resolve", "holddown", "state", "outputs"},
-    "selection": {"countries", "mccs", "plmns", "kinds", "overrides"},
+    "selection": {"countries", "mccs", "plmns", "kinds", "overrides", "tac", "lac"},
     "resolve": {"resolvers", "samples", "timeout", "retries", "concurrency"},
     "holddown": {"refreshes", "age"},
     "outputs": {"target", "path", "delta", "dscp"},
@@ -129,7 +133,10 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             plmns=tuple(parse_plmn(p) for p in _strings(sel, "plmns", path, "selection")),
             kinds=_strings(sel, "kinds", path, "selection"),
             overrides=tuple(base / p for p in _strings(sel, "overrides", path, "selection")),
+            tac=_code(sel, "tac", TAC_5GS_MAX, path),
+            lac=_code(sel, "lac", LAC_MAX, path),
         )
+        check_kind_names(selection.kinds)  # TAC/LAC may still come from the command line
         resolvers = tuple(parse_resolver(r) for r in _strings(res, "resolvers", path, "resolve"))
         holddown = HoldDown(
             refreshes=_int(hold, "refreshes", 3, path, "holddown", minimum=1),
@@ -201,6 +208,13 @@ def _strings(table: dict[str, Any], key: str, path: Path, section: str) -> tuple
     return tuple(value)
 
 
+def _code(table: dict[str, Any], key: str, maximum: int, path: Path) -> int | None:
+    """An optional TAC/LAC (the name kinds check it again against their own range)."""
+    if key not in table:
+        return None
+    return _int(table, key, 0, path, "selection", minimum=0, maximum=maximum)
+
+
 def _int(
     table: dict[str, Any],
     key: str,
@@ -211,6 +225,7 @@ def _int(
     minimum: int,
     maximum: int = 1_000_000,
 ) -> int:
+    """``table[key]`` checked to be an integer in range (``default`` when absent)."""
     value = table.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
         raise ConfigError(path, f"{section}.{key}", f"must be an integer {minimum}-{maximum}")

@@ -148,6 +148,13 @@ def names_for(
     return tuple(out)
 
 
+def check_kind_names(kinds: Sequence[str]) -> None:
+    """Raise :class:`UnknownKindError` for the first kind :data:`KINDS` does not list."""
+    for kind in kinds:
+        if kind not in _FORMS:
+            raise UnknownKindError(kind)
+
+
 def check_kinds(kinds: Sequence[str], *, tac: int | None = None, lac: int | None = None) -> None:
     """Raise what :func:`names_for` would for these kinds, without a PLMN (for early CLI checks)."""
     names_for(Plmn("001", "01"), kinds, tac=tac, lac=lac)

@@ -38,20 +38,20 @@ class Written:
     paths: tuple[Path, ...]
 
 
-def check_outputs(outputs: Sequence[Output]) -> None:
+def check_outputs(outputs: Sequence[Output], config_path: Path) -> None:
     """Before any lookup: every target exists and a multi-file target's path is a directory.
-    Raises ConfigError naming the output (exit status 2)."""
+    Raises ConfigError naming the config file and the output (exit status 2)."""
     for index, output in enumerate(outputs):
         try:
             info = get_renderer(output.target).info
         except WifiqError as exc:
-            raise ConfigError(output.path, f"outputs[{index}].target", str(exc)) from None
+            raise ConfigError(config_path, f"outputs[{index}].target", str(exc)) from None
         if info.files and not output.path.is_dir():
             raise ConfigError(
-                output.path,
+                config_path,
                 f"outputs[{index}].path",
                 f"{info.name} writes several files ({', '.join(info.files)}): "
-                "give an existing directory",
+                f"give an existing directory, not {output.path}",
             )
 
 

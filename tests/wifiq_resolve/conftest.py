@@ -28,6 +28,9 @@ BASE_RECORDS = [
     "sos.epdg.epc.mnc001.mcc505 IN CNAME epdg.epc.mnc001.mcc505",
     "epdg.epc.mnc002.mcc505 IN CNAME epdg.example.net.",
     "sos.epdg.epc.mnc002.mcc505 IN A 203.0.113.21",
+    # 505-01's tracking-area (TAC 0x1b1a) and location-area (LAC 0x002a) ePDG names.
+    "tac-lb1a.tac-hb1b.tac.epdg.epc.mnc001.mcc505 IN A 203.0.113.30",
+    "lac002a.epdg.epc.mnc001.mcc505 IN AAAA 2001:db8::2a",
 ] + [f"epdg.epc.mnc009.mcc505 IN AAAA 2001:db8:9::{i:x}" for i in range(1, 81)]
 # 505-09: 80 AAAA records, more than the 1232 bytes of a UDP answer: truncated, asked over TCP.
 EXAMPLE_NET = ["epdg IN A 198.51.100.20", "epdg IN AAAA 2001:db8::20"]

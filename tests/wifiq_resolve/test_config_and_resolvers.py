@@ -27,13 +27,14 @@ def test_full_config(tmp_path: Path):
     path = tmp_path / "wifiq.toml"
     path.write_text(
         'state = "state.sqlite"\n[selection]\ncountries = ["au"]\nplmns = ["530-01"]\nkinds = ["epdg"]\n'
-        '[resolve]\nresolvers = ["127.0.0.1:5300", "[::1]:5300"]\nsamples = 3\ntimeout = 0.5\n'
+        'tac = 0x1b1a\n[resolve]\nresolvers = ["127.0.0.1:5300", "[::1]:5300"]\nsamples = 3\ntimeout = 0.5\n'
         'retries = 1\nconcurrency = 64\n[holddown]\nrefreshes = 4\nage = "2d"\n'
         '[[outputs]]\ntarget = "nftables"\npath = "out/wifiq.nft"\ndscp = 46\n'
     )
     config = load_config(path)
     assert config.selection.countries == ("AU",)
     assert config.selection.plmns == (Plmn("530", "01"),)
+    assert (config.selection.tac, config.selection.lac) == (0x1B1A, None)
     assert [str(r) for r in config.resolvers] == ["127.0.0.1:5300", "[::1]:5300"]
     assert (config.samples, config.timeout, config.retries, config.concurrency) == (3, 0.5, 1, 64)
     assert (config.holddown.refreshes, config.holddown.age) == (4, 172800)
@@ -49,6 +50,9 @@ def test_full_config(tmp_path: Path):
         ("[holddown]\nrefreshes = 1\nage = 'soon'\n", "bad duration"),
         ("[selection]\nplmns = ['5050']\n", "5050"),
         ("[selection]\ncolour = 1\n", "unknown key 'colour'"),
+        ("[selection]\nkinds = ['epgd']\n", "unknown name kind 'epgd'"),
+        ("[selection]\ntac = '0x1b1a'\n", "selection.tac"),
+        ("[selection]\nlac = 65536\n", "selection.lac"),
         ("[[outputs]]\ntarget = 'nftables'\n", "outputs[0]"),
         ("[[outputs]]\ntarget = 'x'\npath = 'y'\ndscp = 64\n", "outputs[0].dscp"),
         ("not toml = = 1", "not valid TOML"),

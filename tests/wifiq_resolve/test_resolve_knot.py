@@ -129,3 +129,22 @@ def test_progress_bar_only_on_a_terminal(wifiq, knot):
 def test_history_without_state_is_a_clear_error(wifiq):
     run = wifiq("history", "--plmn", "505-01", "--state", str(wifiq.home / "none.sqlite"))
     assert run.code == 2 and "run wifiq refresh first" in run.err
+
+
+def test_tac_and_lac_kinds_resolve_with_their_codes(wifiq, knot):
+    run = wifiq("resolve", "--plmn", "505-01", "--kind", "tac", "--kind", "lac",
+                "--tac", "0x1b1a", "--lac", "42", "--resolver", knot.address, "--json")
+    assert run.code == 0, run.err
+    names = {n["kind"]: n for n in operator(run.json, "505-01")["names"]}
+    assert names["tac"]["name"] == "tac-lb1a.tac-hb1b.tac.epdg.epc.mnc001.mcc505.pub.3gppnetwork.org"
+    assert names["tac"]["addresses"] == ["203.0.113.30"]
+    assert names["lac"]["name"] == "lac002a.epdg.epc.mnc001.mcc505.pub.3gppnetwork.org"
+    assert names["lac"]["addresses"] == ["2001:db8::2a"]
+
+
+def test_tac_kind_without_a_tac_is_a_usage_error(wifiq, silent):
+    run = wifiq("resolve", "--plmn", "505-01", "--kind", "tac", "--resolver", silent.address)
+    assert run.code == 2 and run.err.strip() == "wifiq: error: name kind 'tac' needs a TAC (--tac N)"
+    run = wifiq("resolve", "--plmn", "505-01", "--kind", "lac", "--lac", "0x10000",
+                "--resolver", silent.address)
+    assert run.code == 2 and "LAC 65536 is out of range" in run.err

@@ -17,7 +17,7 @@ from ..names import DEFAULT_KINDS, KINDS, check_kinds, group_by_fqdn
 from ..operators import load_operators
 from ..plmn import Plmn
 from ..selection import PUBLISHED, names_for_selection, published_sources
-from .options import CodeType, selection_options
+from .options import location_options, selection_options
 
 TEXT_PLMNS = 4  # PLMNs shown per line in text output; --json lists them all
 
@@ -28,8 +28,7 @@ TEXT_PLMNS = 4  # PLMNs shown per line in text output; --json lists them all
 @click.option("--kind", "kinds", multiple=True, metavar="KIND",
               help=f"Name form (repeatable; default {', '.join(DEFAULT_KINDS)}): "
                    f"{', '.join(KINDS)}.")
-@click.option("--tac", type=CodeType(), help="Tracking area code for tac* kinds (0x.. for hex).")
-@click.option("--lac", type=CodeType(), help="Location area code for lac* kinds.")
+@location_options
 @click.option("--published/--no-published", default=True,
               help="Also list names operators publish (overrides files). Default: on.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")

@@ -43,6 +43,14 @@ class CodeType(click.ParamType):
                              "(decimal, or hex with 0x)") from None
 
 
+def location_options(func: F) -> F:
+    """``--tac`` and ``--lac``: the codes the ``tac*`` and ``lac*`` name kinds need."""
+    func = click.option("--lac", type=CodeType(),
+                        help="Location area code for lac* kinds (0x.. for hex).")(func)
+    return click.option("--tac", type=CodeType(),
+                        help="Tracking area code for tac* kinds (0x.. for hex).")(func)
+
+
 def selection_options(func: F) -> F:
     """``--country``, ``--mcc``, ``--plmn`` (each repeatable) and ``--overrides FILE``."""
     options = [

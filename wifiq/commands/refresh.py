@@ -37,7 +37,7 @@ from .resolve_options import (
               help="Seconds to wait for another refresh of the same state to finish.")
 def refresh(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[str, ...],
             plmns: tuple[Plmn, ...], overrides_files: tuple[Path, ...], kinds: tuple[str, ...],
-            resolvers: tuple[str, ...], samples: int | None, timeout: float | None,
+            tac: int | None, lac: int | None, resolvers: tuple[str, ...], samples: int | None, timeout: float | None,
             retries: int | None, concurrency: int | None, as_json: bool,
             state_path: Path | None, wait: float) -> int:
     """Resolve the selection, keep the history, and report added/removed/failed addresses.
@@ -48,9 +48,10 @@ def refresh(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[st
     """
     config, options = settings(
         config_path=config_path, countries=countries, mccs=mccs, plmns=plmns,
-        overrides_files=overrides_files, kinds=kinds, resolvers=resolvers, samples=samples,
+        overrides_files=overrides_files, kinds=kinds, tac=tac, lac=lac, resolvers=resolvers, samples=samples,
         timeout=timeout, retries=retries, concurrency=concurrency)
-    check_outputs(config.outputs)
+    if config_path is not None:  # outputs come only from a config file
+        check_outputs(config.outputs, config_path)
     db, targets = selected_targets(config.selection)
     path = state_path or config.state or default_state_path()
     total = lookup_count(len({t.fqdn for t in targets}), options)

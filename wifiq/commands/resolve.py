@@ -34,7 +34,7 @@ from .resolve_options import (
               help="Print only the distinct addresses found, one per line.")
 def resolve(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[str, ...],
             plmns: tuple[Plmn, ...], overrides_files: tuple[Path, ...], kinds: tuple[str, ...],
-            resolvers: tuple[str, ...], samples: int | None, timeout: float | None,
+            tac: int | None, lac: int | None, resolvers: tuple[str, ...], samples: int | None, timeout: float | None,
             retries: int | None, concurrency: int | None, as_json: bool, as_list: bool) -> int:
     """Resolve the ePDG names (A and AAAA) of the selected operators, once.
 
@@ -42,7 +42,7 @@ def resolve(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[st
     """
     config, options = settings(
         config_path=config_path, countries=countries, mccs=mccs, plmns=plmns,
-        overrides_files=overrides_files, kinds=kinds, resolvers=resolvers, samples=samples,
+        overrides_files=overrides_files, kinds=kinds, tac=tac, lac=lac, resolvers=resolvers, samples=samples,
         timeout=timeout, retries=retries, concurrency=concurrency)
     db, targets = selected_targets(config.selection)
     fqdns = list(dict.fromkeys(t.fqdn for t in targets))

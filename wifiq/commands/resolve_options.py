@@ -18,7 +18,7 @@ from ..operators import OperatorDb, load_operators
 from ..plmn import Plmn
 from ..resolve import ResolveOptions, RetryPolicy, parse_resolver, system_resolvers
 from ..selection import names_for_selection
-from .options import selection_options
+from .options import location_options, selection_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +28,7 @@ PROGRESS_THRESHOLD = 200
 
 def resolve_options(func: F) -> F:
     """Selection (``--country``, ``--mcc``, ``--plmn``, ``--overrides``), ``--kind``,
+    ``--tac``, ``--lac``,
     ``--config``, ``--resolver``, ``--samples``, ``--timeout``, ``--retries``,
     ``--concurrency`` and ``--json``."""
     options = [
@@ -49,7 +50,7 @@ def resolve_options(func: F) -> F:
     ]
     for option in reversed(options):
         func = option(func)
-    return selection_options(func)
+    return location_options(selection_options(func))
 
 
 def settings(
@@ -60,6 +61,8 @@ def settings(
     plmns: tuple[Plmn, ...],
     overrides_files: tuple[Path, ...],
     kinds: tuple[str, ...],
+    tac: int | None,
+    lac: int | None,
     resolvers: tuple[str, ...],
     samples: int | None,
     timeout: float | None,
@@ -71,11 +74,16 @@ def settings(
     config = load_config(config_path) if config_path else Config()
     selection = config.selection
     if countries or mccs or plmns:
-        selection = Selection(tuple(c.upper() for c in countries), mccs, plmns,
-                              selection.kinds, selection.overrides)
-    selection = replace(selection, kinds=kinds or selection.kinds,
-                        overrides=selection.overrides + overrides_files)
-    check_kinds(selection.kinds or ("epdg",))
+        selection = replace(selection, countries=tuple(c.upper() for c in countries),
+                            mccs=mccs, plmns=plmns)
+    selection = replace(
+        selection,
+        kinds=kinds or selection.kinds,
+        overrides=selection.overrides + overrides_files,
+        tac=selection.tac if tac is None else tac,
+        lac=selection.lac if lac is None else lac,
+    )
+    check_kinds(selection.kinds or DEFAULT_KINDS, tac=selection.tac, lac=selection.lac)
     config = replace(
         config,
         selection=selection,
@@ -115,5 +123,6 @@ def selected_targets(selection: Selection) -> tuple[OperatorDb, list[EpdgName]]:
     UnknownCountryError, UnknownKindError, OperatorDataError."""
     db = load_operators(overrides_files=selection.overrides)
     plmns = db.select(country=selection.countries, mcc=selection.mccs, plmn=selection.plmns)
-    names = names_for_selection(db, plmns, selection.kinds or DEFAULT_KINDS)
+    names = names_for_selection(db, plmns, selection.kinds or DEFAULT_KINDS,
+                                tac=selection.tac, lac=selection.lac)
     return db, [EpdgName(n.plmn, n.kind, n.fqdn.rstrip(".").lower()) for n in names]

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ..errors import WifiqError
+from .db import StateError
 
 _POLL = 0.1
 
@@ -33,7 +34,8 @@ class StateBusyError(WifiqError):
 
 
 class RefreshLock:
-    """Context manager holding the exclusive lock of a state file; raises StateBusyError."""
+    """Context manager holding the exclusive lock of a state file; raises StateBusyError, or
+    StateError when the lock file cannot be created."""
 
     def __init__(self, state_path: Path, wait: float) -> None:
         self.path = Path(f"{state_path}.lock")
@@ -42,8 +44,12 @@ class RefreshLock:
         self._fd: int | None = None
 
     def __enter__(self) -> "RefreshLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a parent that is a file, a read-only place, …
+            raise StateError(self.state_path, f"cannot create {self.path}: "
+                             f"{exc.strerror or exc}") from None
         deadline = time.monotonic() + self.wait
         while True:
             try:
