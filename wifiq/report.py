@@ -3,7 +3,12 @@
 
 Document shape: ``{"status", "refreshed_at" (ISO 8601 UTC), "wifiq_version", "operators": [
 {"plmn", "brand", "operator", "active", "added", "removed": [{"address", "reason"}],
-"failed": [{"name", "reason"}], "unchanged", "kept", "names": [...]}]}``.
+"failed": [{"name", "reason"}], "unchanged", "kept", "ranges": [{"range", "source"}],
+"names": [...]}]}``.
+
+``ranges`` are the CIDR blocks an overrides file says the operator publishes for its ePDGs.
+They are not resolved, so they are not in ``active`` (which holds what DNS answered, under
+the hold-down) and ``wifiq render`` does not read them: see docs/wifiq-operators.md.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from .operators import OperatorDb
 from .plmn import Plmn
 from .resolve.lookup import Lookup, sort_addresses
 from .resolve.summary import NameSummary
+from .selection import published_ranges
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class OperatorReport:
     unchanged: int
     kept: tuple[str, ...]
     details: tuple[dict[str, Any], ...]
+    ranges: tuple[tuple[str, str], ...] = ()
+    """(CIDR, source) of the ranges the operator publishes (overrides files), not resolved."""
 
     @property
     def news(self) -> bool:
@@ -53,6 +61,7 @@ class OperatorReport:
             "failed": [{"name": n, "reason": r} for n, r in self.failed],
             "unchanged": self.unchanged,
             "kept": list(self.kept),
+            "ranges": [{"range": r, "source": src} for r, src in self.ranges],
             "names": list(self.details),
         }
 
@@ -108,6 +117,7 @@ def operator_reports(
                 unchanged=len(old & new),
                 kept=kept,
                 details=details,
+                ranges=published_ranges(db, plmn),
             )
         )
     return reports
@@ -173,4 +183,5 @@ def format_resolved(reports: Sequence[OperatorReport]) -> list[str]:
             addresses = " ".join(detail["addresses"]) or "-"
             words = " ".join(f"{t}:{o}" for t, o in detail.get("outcome", {}).items())
             lines.append(f"  {detail['kind']:<9} {detail['name']}  {addresses}  [{words}]")
+        lines.extend(f"  {'range':<9} {cidr}  (published, not resolved)" for cidr, _ in r.ranges)
     return lines

@@ -46,3 +46,12 @@ def published_sources(db: OperatorDb, plmns: Iterable[Plmn]) -> dict[str, str]:
             for fqdn in override.names:
                 sources.setdefault(fqdn, override.source)
     return sources
+
+
+def published_ranges(db: OperatorDb, plmn: Plmn) -> tuple[tuple[str, str], ...]:
+    """(CIDR, source) of every range the overrides publish for ``plmn``, first source kept."""
+    ranges: dict[str, str] = {}
+    for override in db.overrides_for(plmn):
+        for cidr in override.ranges:
+            ranges.setdefault(cidr, override.source)
+    return tuple(ranges.items())

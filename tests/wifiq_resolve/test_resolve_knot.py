@@ -148,3 +148,20 @@ def test_tac_kind_without_a_tac_is_a_usage_error(wifiq, silent):
     run = wifiq("resolve", "--plmn", "505-01", "--kind", "lac", "--lac", "0x10000",
                 "--resolver", silent.address)
     assert run.code == 2 and "LAC 65536 is out of range" in run.err
+
+
+def test_published_ranges_are_reported_beside_not_inside_active(wifiq, knot, tmp_path):
+    overrides = tmp_path / "ours.toml"
+    overrides.write_text('[[operator]]\nplmns = ["505-01"]\nranges = ["192.0.2.0/25"]\n'
+                         'source = "our own test"\n')
+    run = wifiq("resolve", "--plmn", "505-01", "--plmn", "310-260", "--overrides", str(overrides),
+                "--resolver", knot.address, "--json")
+    assert run.code == 0, run.err
+    telstra = operator(run.json, "505-01")
+    assert telstra["ranges"] == [{"range": "192.0.2.0/25", "source": "our own test"}]
+    assert telstra["active"] == ["203.0.113.10", "2001:db8::10"]  # resolved addresses only
+    tmobile = operator(run.json, "310-260")
+    assert [r["range"] for r in tmobile["ranges"]] == ["208.54.0.0/17"]  # embedded overrides
+    assert "MCNC" in tmobile["ranges"][0]["source"] and tmobile["active"] == []
+    text = wifiq("resolve", "--plmn", "310-260", "--resolver", knot.address)
+    assert "  range     208.54.0.0/17  (published, not resolved)" in text.out.splitlines()
