@@ -21,12 +21,16 @@ import asyncio
 import os
 import platform
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import dns.message
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,6 +39,13 @@ from tests.rig.knot import KnotServer, zone  # noqa: E402
 from wifiq.names import names_for  # noqa: E402
 from wifiq.operators import load_operators  # noqa: E402
 from wifiq.resolve import ResolveOptions, parse_resolver, resolve  # noqa: E402
+from wifiq.resolve.wire import (  # noqa: E402
+    TYPE_A,
+    TYPE_AAAA,
+    encode_query,
+    parse_response,
+    response_from_message,
+)
 
 PARENT = "pub.3gppnetwork.org"
 KDIG = "kdig"
@@ -122,6 +133,35 @@ class DelayRelay:
         down.close()
 
 
+def raw_answers(port: int, names: list[str]) -> list[bytes]:
+    """knot's UDP answers to A and AAAA of ``names``, asked one by one (for the decode test)."""
+    answers = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(2)
+        sock.connect(("127.0.0.1", port))
+        for qid, (name, qtype) in enumerate((n, t) for n in names for t in (TYPE_A, TYPE_AAAA)):
+            sock.send(encode_query(qid, name, qtype))
+            answers.append(sock.recv(65535))
+    return answers
+
+
+def decode_costs(answers: list[bytes], rounds: int = 5) -> tuple[float, float]:
+    """Best-of-``rounds`` µs per answer: wifiq's wire decoder, and dnspython's parser giving the
+    same Response (``Message.from_wire`` + :func:`response_from_message`) — why wire.py exists."""
+    def best(decode: Callable[[bytes], object]) -> float:
+        times = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for wire in answers:
+                decode(wire)
+            times.append(time.perf_counter() - start)
+        return min(times) / len(answers) * 1e6
+
+    ours = best(parse_response)
+    theirs = best(lambda wire: response_from_message(dns.message.from_wire(wire)))
+    return ours, theirs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=300, help="lookups for the one-per-process loop")
@@ -180,6 +220,8 @@ def main() -> None:
                 delayed = resolve(names, slow)
                 relay_s = time.perf_counter() - start
             relay_ok = sum(1 for lk in delayed if lk.outcome.definitive)
+            answers = raw_answers(knot.port, names[:1000])
+            ours_us, dnspython_us = decode_costs(answers)
         finally:
             knot.stop()
 
@@ -201,6 +243,10 @@ def main() -> None:
     print(f"ratio wifiq library / kdig {KDIG_CHUNK} names per process: "
           f"{lib_qps / (questions / chunked_s):.2f}")
     print(f"ratio wifiq library / one kdig per lookup: {lib_qps / loop_qps:.0f}x")
+    print(f"decode one answer ({len(answers)} of knot's answers, best of 5): wire.py "
+          f"{ours_us:.1f} us, dnspython from_wire {dnspython_us:.1f} us "
+          f"({dnspython_us / ours_us:.1f}x); per query at kdig's one-process rate: "
+          f"{1e6 / kdig_qps:.0f} us")
     verdict = "PASS" if relay_s < 10 and relay_ok == questions else "FAIL"
     print(f"world through a {args.delay * 1000:.0f} ms relay: {relay_s:.2f} s, answered "
           f"{relay_ok}/{questions} ({verdict}: target < 10 s)")

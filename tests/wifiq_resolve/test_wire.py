@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dns.message
+import dns.rcode
 import dns.rrset
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -87,3 +88,33 @@ def test_encoded_query_is_read_by_dnspython():
     assert msg.edns == 0 and msg.payload == 1232
     with pytest.raises(WireError):
         encode_query(1, "a" * 64 + ".example", 1)
+
+
+def test_extended_rcode_from_the_opt_record_is_not_noerror():
+    # BADVERS (16) lives half in the header (0) and half in the OPT record's TTL: reading the
+    # header alone would take it for NOERROR with no answer, i.e. NODATA (found by fuzzing).
+    query = dns.message.make_query("epdg.epc.mnc001.mcc505.pub.3gppnetwork.org", "A", use_edns=0)
+    msg = dns.message.make_response(query)
+    msg.set_rcode(dns.rcode.BADVERS)
+    wire = msg.to_wire()
+    assert wire[3] & 0x0F == 0
+    assert parse_response(wire).rcode == 16 == response_from_message(dns.message.from_wire(wire)).rcode
+
+
+def test_ttl_with_the_top_bit_set_is_zero():
+    msg = dns.message.make_response(dns.message.make_query("a.example", "A"))
+    msg.answer.append(dns.rrset.from_text("a.example.", 300, "IN", "A", "192.0.2.1"))
+    wire = bytearray(msg.to_wire())
+    ttl_at = wire.rindex(bytes.fromhex("0001 0001 0000012c")) + 4
+    wire[ttl_at:ttl_at + 4] = (0x80000001).to_bytes(4, "big")  # RFC 2181 §8
+    assert parse_response(bytes(wire)).answer[0].ttl == 0
+    assert response_from_message(dns.message.from_wire(bytes(wire))).answer[0].ttl == 0
+
+
+def test_label_bytes_are_escaped_as_dnspython_escapes_them():
+    msg = dns.message.make_response(dns.message.make_query("a.example", "A"))
+    msg.answer.append(dns.rrset.from_text(r"a\.b\016\255\"x.example.", 300, "IN", "A", "192.0.2.1"))
+    wire = msg.to_wire()
+    owner = parse_response(wire).answer[0].owner
+    assert owner == r"a\.b\016\255\"x.example"
+    assert owner == response_from_message(dns.message.from_wire(wire)).answer[0].owner

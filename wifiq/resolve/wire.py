@@ -3,8 +3,10 @@
 dnspython's full ``Message.from_wire`` costs ~200 µs an answer here, more than the whole budget
 of a query at kdig's rate, so the driver encodes its queries and decodes answers with this
 module; TCP answers and tests go through dnspython and :func:`response_from_message`, and the
-tests check both paths agree. Layout (RFC 1035 §4.1): a 12-byte header (ID, flags, four counts),
-then question, answer, authority and additional sections; names are labels or 2-byte pointers.
+tests check both paths agree (also on knot's real answers, mutated). Layout (RFC 1035 §4.1): a
+12-byte header (ID, flags, four counts), then question, answer, authority and additional
+sections; names are labels or 2-byte pointers. Of the additional section only an EDNS OPT
+record's extended RCODE is read.
 
 Every read checks the length first; a pointer may only point backwards and at most 64 are
 followed; anything malformed raises :class:`WireError` with the offset.
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 import dns.flags
 import dns.message
+import dns.name
 import dns.rdatatype
 import dns.rrset
 
@@ -26,6 +29,7 @@ CLASS_IN = 1
 RCODE_NOERROR, RCODE_SERVFAIL, RCODE_NXDOMAIN, RCODE_REFUSED = 0, 2, 3, 5
 _FLAG_QR, _FLAG_AA, _FLAG_TC, _FLAG_RD = 0x8000, 0x0400, 0x0200, 0x0100
 _MAX_POINTERS = 64
+_MAX_TTL = 0x7FFFFFFF
 _HEADER = struct.Struct("!HHHHHH")
 #: Bytes of the EDNS0 OPT record that ends every query of :func:`encode_query`.
 OPT_RECORD_SIZE = 11
@@ -88,6 +92,20 @@ def encode_query(qid: int, qname: str, qtype: int, *, payload: int = 1232) -> by
     return header + encode_name(qname) + struct.pack("!HH", qtype, CLASS_IN) + opt
 
 
+#: Label bytes printed as they are; any other byte takes the slow path of :func:`_escape`.
+_PLAIN = b"abcdefghijklmnopqrstuvwxyz0123456789-_*"
+_SPECIAL = b'"().;\\@$'
+
+
+def _escape(label: bytes) -> str:
+    """A label's text as dnspython writes it (RFC 1035 §5.1): ``\\.`` for special characters,
+    ``\\DDD`` for bytes that are not printable ASCII — so both decoders name things alike."""
+    return "".join(
+        "\\" + chr(b) if b in _SPECIAL else chr(b) if 0x20 < b < 0x7F else f"\\{b:03d}"
+        for b in label
+    )
+
+
 def _read_name(wire: bytes, offset: int) -> tuple[str, int]:
     """Decode the name at ``offset``; return it and the offset after it (pointers followed)."""
     labels: list[str] = []
@@ -120,8 +138,8 @@ def _read_name(wire: bytes, offset: int) -> tuple[str, int]:
         total += size + 1
         if total > 255:
             raise WireError(offset, "a name of at most 255 bytes")
-        label = wire[offset : offset + size].lower().decode("ascii", "backslashreplace")
-        labels.append(label.replace(".", "\\."))
+        raw = wire[offset : offset + size].lower()
+        labels.append(_escape(raw) if raw.translate(None, _PLAIN) else raw.decode("ascii"))
         offset += size
     return ".".join(labels), (end if end >= 0 else offset)
 
@@ -138,6 +156,8 @@ def _read_records(wire: bytes, offset: int, count: int) -> tuple[tuple[Record, .
         if end > len(wire):
             raise WireError(offset, f"{rdlength} bytes of record data")
         if rdclass == CLASS_IN:
+            if ttl > _MAX_TTL:  # RFC 2181 §8: a TTL with the top bit set means 0
+                ttl = 0
             records.append(Record(owner, rdtype, ttl, _read_data(wire, offset, end, rdtype)))
         offset = end
     return tuple(records), offset
@@ -167,14 +187,33 @@ def _read_data(wire: bytes, offset: int, end: int, rdtype: int) -> str:
     return ""
 
 
+def _extended_rcode_bits(wire: bytes, offset: int, count: int) -> int:
+    """The upper RCODE bits an EDNS OPT record of the additional section carries (RFC 6891
+    §6.1.3: the top byte of its TTL), shifted into place; 0 without an OPT record. Only the
+    record headers are read (their data is skipped), but every one must be complete."""
+    bits = 0
+    for _ in range(count):
+        _, offset = _read_name(wire, offset)
+        if offset + 10 > len(wire):
+            raise WireError(offset, "a record's type, class, TTL and length")
+        rdtype, _, ttl, rdlength = _RR.unpack_from(wire, offset)
+        offset += 10 + rdlength
+        if offset > len(wire):
+            raise WireError(offset - rdlength, f"{rdlength} bytes of record data")
+        if rdtype == TYPE_OPT:
+            bits = (ttl >> 24) << 4
+    return bits
+
+
 def parse_response(wire: bytes) -> Response:
-    """Decode an answer's header, question, answer and authority sections (additional ignored).
+    """Decode an answer's header, question, answer and authority sections, and the extended
+    RCODE of an EDNS OPT record in the additional section (so BADVERS is never NOERROR).
 
     Raises WireError when the bytes are not a well-formed DNS response with one question.
     """
     if len(wire) < 12:
         raise WireError(len(wire), "a 12-byte header")
-    qid, flags, qdcount, ancount, nscount, _ = _HEADER.unpack_from(wire)
+    qid, flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(wire)
     if not flags & _FLAG_QR:
         raise WireError(2, "the QR flag of a response")
     if qdcount != 1:
@@ -185,9 +224,10 @@ def parse_response(wire: bytes) -> Response:
     qtype = struct.unpack_from("!H", wire, offset)[0]
     answer, offset = _read_records(wire, offset + 4, ancount)
     authority, offset = _read_records(wire, offset, nscount)
+    rcode = (flags & 0x0F) | _extended_rcode_bits(wire, offset, arcount)
     return Response(
         qid=qid,
-        rcode=flags & 0x0F,
+        rcode=rcode,
         authoritative=bool(flags & _FLAG_AA),
         truncated=bool(flags & _FLAG_TC),
         qname=qname,
@@ -200,17 +240,20 @@ def parse_response(wire: bytes) -> Response:
 def response_from_message(message: dns.message.Message) -> Response:
     """The same :class:`Response` from a dnspython message (TCP answers, made-up test answers)."""
 
+    def text(name: dns.name.Name) -> str:  # as parse_response: lower case, root is ""
+        return name.to_text(omit_final_dot=True).lower() if name.labels != (b"",) else ""
+
     def records(section: list[dns.rrset.RRset]) -> tuple[Record, ...]:
         out = []
         for rrset in section:
             if rrset.rdclass != CLASS_IN:
                 continue
-            owner = rrset.name.to_text(omit_final_dot=True).lower()
+            owner = text(rrset.name)
             for rdata in rrset:
                 if rrset.rdtype in (TYPE_A, TYPE_AAAA):
                     data = ipaddress.ip_address(rdata.address).compressed
                 elif rrset.rdtype == TYPE_CNAME:
-                    data = rdata.target.to_text(omit_final_dot=True).lower()
+                    data = text(rdata.target)
                 elif rrset.rdtype == TYPE_SOA:
                     data = str(rdata.minimum)
                 else:
@@ -224,7 +267,7 @@ def response_from_message(message: dns.message.Message) -> Response:
         rcode=message.rcode(),
         authoritative=bool(message.flags & dns.flags.AA),
         truncated=bool(message.flags & dns.flags.TC),
-        qname=question.name.to_text(omit_final_dot=True).lower() if question is not None else "",
+        qname=text(question.name) if question is not None else "",
         qtype=int(question.rdtype) if question is not None else 0,
         answer=records(message.answer),
         authority=records(message.authority),
