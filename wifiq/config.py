@@ -97,6 +97,8 @@ class Config:
     holddown: HoldDown = field(default_factory=HoldDown)
     state: Path | None = None
     outputs: tuple[Output, ...] = ()
+    source: Path | None = None
+    """The config file this came from (None: defaults and the command line only)."""
 
 
 _KNOWN = {
@@ -184,6 +186,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         holddown=holddown,
         state=base / state if state else None,
         outputs=tuple(outputs),
+        source=path,
     )
 
 

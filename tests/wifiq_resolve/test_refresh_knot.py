@@ -173,3 +173,14 @@ def test_bad_output_target_is_refused_before_any_lookup(wifiq, knot):
     run = wifiq("refresh", "--config", config)
     assert run.code == 2 and "outputs[0].target" in run.err and "no-such-gear" in run.err
     assert not wifiq.state.exists()  # nothing was resolved or stored
+
+
+def test_history_finds_the_state_through_the_config_file(wifiq, knot):
+    config = write_config(wifiq, knot)
+    assert wifiq("refresh", "--config", config).code == 3
+    shown = wifiq("history", "--plmn", "505-01", "--config", config, "--json")
+    assert shown.code == 0, shown.err
+    assert "203.0.113.10" in shown.out
+    # without --config or --state it looks in the (empty) user data dir: a clear error
+    missing = wifiq("history", "--plmn", "505-01")
+    assert missing.code == 2 and "no state file at" in missing.err

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from ..config import load_config
 from ..errors import UsageError
 from ..holddown import format_time
 from ..plmn import Plmn
@@ -24,11 +25,15 @@ from .options import PlmnType
 @click.option("--plmn", "plmns", multiple=True, type=PlmnType(), required=True,
               help="PLMN as MCC-MNC, e.g. 505-01 (repeatable).")
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="State file (SQLite). [the user data dir]")
+              help="State file (SQLite). [config 'state', else the user data dir]")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The refresh's TOML config file: its 'state' is read.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def history(plmns: tuple[Plmn, ...], state_path: Path | None, as_json: bool) -> None:
+def history(plmns: tuple[Plmn, ...], state_path: Path | None, config_path: Path | None,
+            as_json: bool) -> None:
     """Show the selected operators' ePDG addresses over time."""
-    path = state_path or default_state_path()
+    configured = load_config(config_path).state if config_path else None
+    path = state_path or configured or default_state_path()
     if not path.exists():
         raise UsageError(f"no state file at {path}: run wifiq refresh first (or give --state)")
     out: list[dict[str, Any]] = []

@@ -16,17 +16,12 @@ from pathlib import Path
 import click
 
 from ..outputs import OutputError, check_outputs, write_outputs
-from ..plmn import Plmn
+from ..config import Config
 from ..refresh import run_refresh
+from ..resolve import ResolveOptions
 from ..report import document, format_news
 from ..store import RefreshLock, StateStore, default_state_path
-from .resolve_options import (
-    lookup_count,
-    progress_bar,
-    resolve_options,
-    selected_targets,
-    settings,
-)
+from .resolve_options import lookup_count, progress_bar, resolve_options, selected_targets
 
 
 @click.command("refresh")
@@ -35,23 +30,16 @@ from .resolve_options import (
               help="State file (SQLite). [config 'state', else the user data dir]")
 @click.option("--wait", type=click.FloatRange(0, 86400), default=60.0, show_default=True,
               help="Seconds to wait for another refresh of the same state to finish.")
-def refresh(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[str, ...],
-            plmns: tuple[Plmn, ...], overrides_files: tuple[Path, ...], kinds: tuple[str, ...],
-            tac: int | None, lac: int | None, resolvers: tuple[str, ...], samples: int | None, timeout: float | None,
-            retries: int | None, concurrency: int | None, as_json: bool,
-            state_path: Path | None, wait: float) -> int:
+def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: Path | None,
+            wait: float) -> int:
     """Resolve the selection, keep the history, and report added/removed/failed addresses.
 
     Prints nothing when nothing changed and nothing failed (cron mails only news).
     Exit status: 0 unchanged, 3 changed, 4 some lookups failed (last good kept),
     1 fatal (all lookups failed, state busy or unusable, output failed), 2 bad input.
     """
-    config, options = settings(
-        config_path=config_path, countries=countries, mccs=mccs, plmns=plmns,
-        overrides_files=overrides_files, kinds=kinds, tac=tac, lac=lac, resolvers=resolvers, samples=samples,
-        timeout=timeout, retries=retries, concurrency=concurrency)
-    if config_path is not None:  # outputs come only from a config file
-        check_outputs(config.outputs, config_path)
+    if config.source is not None:  # outputs come only from a config file
+        check_outputs(config.outputs, config.source)
     db, targets = selected_targets(config.selection)
     path = state_path or config.state or default_state_path()
     total = lookup_count(len({t.fqdn for t in targets}), options)

@@ -10,40 +10,27 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import click
 
-from ..plmn import Plmn
+from ..config import Config
 from ..refresh import EXIT_FATAL, EXIT_PARTIAL
 from ..report import document, format_resolved, lookup_status, operator_reports
+from ..resolve import ResolveOptions
 from ..resolve import resolve as resolve_names
 from ..resolve import sort_addresses, summarize
-from .resolve_options import (
-    lookup_count,
-    progress_bar,
-    resolve_options,
-    selected_targets,
-    settings,
-)
+from .resolve_options import lookup_count, progress_bar, resolve_options, selected_targets
 
 
 @click.command("resolve")
 @resolve_options
 @click.option("--list", "as_list", is_flag=True,
               help="Print only the distinct addresses found, one per line.")
-def resolve(config_path: Path | None, countries: tuple[str, ...], mccs: tuple[str, ...],
-            plmns: tuple[Plmn, ...], overrides_files: tuple[Path, ...], kinds: tuple[str, ...],
-            tac: int | None, lac: int | None, resolvers: tuple[str, ...], samples: int | None, timeout: float | None,
-            retries: int | None, concurrency: int | None, as_json: bool, as_list: bool) -> int:
+def resolve(config: Config, options: ResolveOptions, as_json: bool, as_list: bool) -> int:
     """Resolve the ePDG names (A and AAAA) of the selected operators, once.
 
     Exit status: 0 every lookup answered, 4 some failed, 1 all failed, 2 bad input.
     """
-    config, options = settings(
-        config_path=config_path, countries=countries, mccs=mccs, plmns=plmns,
-        overrides_files=overrides_files, kinds=kinds, tac=tac, lac=lac, resolvers=resolvers, samples=samples,
-        timeout=timeout, retries=retries, concurrency=concurrency)
     db, targets = selected_targets(config.selection)
     fqdns = list(dict.fromkeys(t.fqdn for t in targets))
     started = time.time()

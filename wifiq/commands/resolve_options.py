@@ -4,6 +4,7 @@ resolvers and how hard to ask; merged with the config file (the command line win
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -26,16 +27,32 @@ F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_THRESHOLD = 200
 
 
+#: The parameters :func:`resolve_options` adds and turns into ``config`` and ``options``.
+_SETTINGS = ("config_path", "countries", "mccs", "plmns", "overrides_files", "kinds", "tac",
+             "lac", "resolvers", "samples", "timeout", "retries", "concurrency")
+
+
 def resolve_options(func: F) -> F:
     """Selection (``--country``, ``--mcc``, ``--plmn``, ``--overrides``), ``--kind``,
-    ``--tac``, ``--lac``,
-    ``--config``, ``--resolver``, ``--samples``, ``--timeout``, ``--retries``,
-    ``--concurrency`` and ``--json``."""
-    options = [
+    ``--tac``, ``--lac``, ``--config``, ``--resolver``, ``--samples``, ``--timeout``,
+    ``--retries``, ``--concurrency`` and ``--json``.
+
+    The command receives them merged with the config file (:func:`settings`) as
+    ``config: Config`` and ``options: ResolveOptions``, plus ``as_json``.
+    """
+
+    @functools.wraps(func)
+    def command(**kwargs: Any) -> Any:
+        config, options = settings(**{key: kwargs.pop(key) for key in _SETTINGS})
+        return func(config=config, options=options, **kwargs)
+
+    what = [
         click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="TOML config file (selection, resolvers, hold-down, outputs)."),
         click.option("--kind", "kinds", multiple=True, metavar="KIND",
                      help=f"Name form (repeatable; default epdg and sos): {', '.join(KINDS)}."),
+    ]
+    how = [
         click.option("--resolver", "resolvers", multiple=True, metavar="IP[:PORT]",
                      help="DNS server to ask (repeatable; [IPv6]:PORT; default: the system's)."),
         click.option("--samples", type=click.IntRange(1, 100),
@@ -48,9 +65,13 @@ def resolve_options(func: F) -> F:
                      help="Lookups in flight at once. [256]"),
         click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts."),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return location_options(selection_options(func))
+    decorated: Any = command
+    for option in reversed(how):
+        decorated = option(decorated)
+    decorated = location_options(decorated)
+    for option in reversed(what):
+        decorated = option(decorated)
+    return selection_options(decorated)  # type: ignore[no-any-return]
 
 
 def settings(
