@@ -17,7 +17,6 @@ Prints queries/second, the ratios and peak memory (max RSS). Usage:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
 import resource
@@ -25,7 +24,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.rig.knot import KnotServer, zone  # noqa: E402
+from tests.rig.relay import DelayRelay  # noqa: E402
 from wifiq.names import names_for  # noqa: E402
 from wifiq.operators import load_operators  # noqa: E402
 from wifiq.resolve import ResolveOptions, parse_resolver, resolve  # noqa: E402
@@ -84,53 +83,6 @@ def run_measured(cmd: list[str]) -> tuple[float, int, bytes]:
     if proc.returncode not in (0, 4):
         raise RuntimeError(f"{cmd[0]} exited {proc.returncode}")
     return elapsed, usage.ru_maxrss, out
-
-
-class DelayRelay:
-    """A UDP relay on loopback that forwards queries to ``upstream`` and each answer back
-    ``delay`` seconds after it arrives (runs its own event loop in a thread)."""
-
-    def __init__(self, upstream: tuple[str, int], delay: float) -> None:
-        self.upstream, self.delay = upstream, delay
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.port = 0
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> "DelayRelay":
-        self.thread.start()
-        self.ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        relay = self
-        pending: dict[bytes, tuple[str, int]] = {}
-
-        class Up(asyncio.DatagramProtocol):
-            def datagram_received(self, data: bytes, addr: object) -> None:
-                client = pending.pop(data[:2] + data[12:60], None)
-                if client is not None:
-                    relay.loop.call_later(relay.delay, down.sendto, data, client)
-
-        class Down(asyncio.DatagramProtocol):
-            def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-                pending[data[:2] + data[12:60]] = addr
-                up.sendto(data)
-
-        up, _ = self.loop.run_until_complete(
-            self.loop.create_datagram_endpoint(Up, remote_addr=self.upstream))
-        down, _ = self.loop.run_until_complete(
-            self.loop.create_datagram_endpoint(Down, local_addr=("127.0.0.1", 0)))
-        self.port = down.get_extra_info("sockname")[1]
-        self.ready.set()
-        self.loop.run_forever()
-        up.close()
-        down.close()
 
 
 def raw_answers(port: int, names: list[str]) -> list[bytes]:

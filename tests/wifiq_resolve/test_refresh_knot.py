@@ -184,3 +184,13 @@ def test_history_finds_the_state_through_the_config_file(wifiq, knot):
     # without --config or --state it looks in the (empty) user data dir: a clear error
     missing = wifiq("history", "--plmn", "505-01")
     assert missing.code == 2 and "no state file at" in missing.err
+
+
+def test_state_lives_in_the_user_data_dir_by_default(wifiq, knot):
+    run = wifiq("refresh", *TELSTRA, "--resolver", knot.address)
+    assert run.code == 3, run.err
+    default = wifiq.home / "data" / "wifiq" / "state.sqlite"  # $XDG_DATA_HOME/wifiq (platformdirs)
+    assert default.is_file() and not wifiq.state.exists()
+    with sqlite3.connect(default) as db:
+        assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+    assert wifiq("history", *TELSTRA).code == 0  # history finds it there too

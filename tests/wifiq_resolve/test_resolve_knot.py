@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from tests.rig.relay import DelayRelay
+
 from .conftest import operator
 
 SEL = ["--plmn", "505-01", "--plmn", "505-02", "--plmn", "505-03", "--plmn", "999-01"]
@@ -165,3 +167,18 @@ def test_published_ranges_are_reported_beside_not_inside_active(wifiq, knot, tmp
     assert "MCNC" in tmobile["ranges"][0]["source"] and tmobile["active"] == []
     text = wifiq("resolve", "--plmn", "310-260", "--resolver", knot.address)
     assert "  range     208.54.0.0/17  (published, not resolved)" in text.out.splitlines()
+
+
+def test_concurrency_bounds_the_queries_in_flight(wifiq, knot):
+    knot_at = ("127.0.0.1", int(knot.address.rsplit(":", 1)[1]))
+    three = ["--plmn", "505-01", "--plmn", "505-02", "--plmn", "505-03"]  # 12 questions, + CNAMEs
+    with DelayRelay(knot_at, 0.1) as relay:
+        run = wifiq("resolve", *three, "--resolver", relay.address, "--concurrency", "2",
+                    "--timeout", "2", "--json")
+        assert run.code == 0, run.err
+        assert relay.max_in_flight == 2
+    with DelayRelay(knot_at, 0.1) as relay:
+        assert wifiq("resolve", *three, "--resolver", relay.address, "--timeout", "2").code == 0
+        assert relay.max_in_flight > 2  # the default (256) lets them all go at once
+    assert operator(run.json, "505-02")["active"] == ["198.51.100.20", "203.0.113.21",
+                                                      "2001:db8::20"]
