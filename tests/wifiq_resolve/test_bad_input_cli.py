@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,17 @@ def test_state_that_is_not_sqlite_is_left_alone(wifiq, silent):
     assert wifiq.state.read_bytes() == b"\x00garbage" * 200
     history = wifiq("history", "--plmn", "505-01", "--state", str(wifiq.state))
     assert history.code == 1 and "file is not a database" in _last_line(history.err)
+
+
+def test_someone_elses_sqlite_database_is_refused_untouched(wifiq, silent):
+    with sqlite3.connect(wifiq.state) as db:
+        db.execute("CREATE TABLE bookmarks (url TEXT)")
+        db.execute("INSERT INTO bookmarks VALUES ('https://example.net/')")
+    before = wifiq.state.read_bytes()
+    run = wifiq.refresh("--plmn", "505-01", "--resolver", silent.address)
+    assert run.code == 1 and "Traceback" not in run.err
+    assert _last_line(run.err) == (f"wifiq: error: state file {wifiq.state}: an SQLite database "
+                                   "but not a wifiq state file (it has other tables: bookmarks)")
+    assert wifiq.state.read_bytes() == before
+    with sqlite3.connect(wifiq.state) as db:
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["bookmarks"]

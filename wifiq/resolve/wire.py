@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import dns.flags
 import dns.message
 import dns.name
-import dns.rdatatype
 import dns.rrset
 
 TYPE_A, TYPE_NS, TYPE_CNAME, TYPE_SOA, TYPE_AAAA, TYPE_OPT = 1, 2, 5, 6, 28, 41
@@ -272,8 +271,3 @@ def response_from_message(message: dns.message.Message) -> Response:
         answer=records(message.answer),
         authority=records(message.authority),
     )
-
-
-def rdtype_code(rdtype: str) -> int:
-    """The numeric type of ``A`` or ``AAAA`` (or any type name dnspython knows)."""
-    return int(dns.rdatatype.from_text(rdtype))

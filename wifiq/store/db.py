@@ -118,13 +118,23 @@ class HistoryEvent:
 
 
 class StateStore:
-    """An open state file. Use as a context manager; every write is one transaction."""
+    """An open state file. Use as a context manager; every write is one transaction.
+
+    Opening creates the file (and its directory) if needed; raises StateError for a file that
+    is not SQLite, an SQLite database that is not a wifiq state file (left untouched), or a
+    schema this version does not read.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            tables = {row[0] for row in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables and "meta" not in tables:  # someone else's database: leave it alone
+                raise StateError(self.path, "an SQLite database but not a wifiq state file "
+                                 f"(it has other tables: {', '.join(sorted(tables)[:3])})")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
@@ -141,9 +151,19 @@ class StateStore:
                 )
             self._db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
+            self._db_close_quietly()
             raise StateError(self.path, str(exc)) from None
         except OSError as exc:
+            self._db_close_quietly()
             raise StateError(self.path, exc.strerror or str(exc)) from None
+        except StateError:
+            self._db_close_quietly()
+            raise
+
+    def _db_close_quietly(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()  # an open transaction is rolled back: nothing was written
 
     def __enter__(self) -> "StateStore":
         return self
