@@ -39,20 +39,26 @@ class Written:
 
 
 def check_outputs(outputs: Sequence[Output], config_path: Path) -> None:
-    """Before any lookup: every target exists and a multi-file target's path is a directory.
+    """Before any lookup: every target exists, a multi-file target's path is a directory and a
+    single-file target's path is a file in an existing directory.
     Raises ConfigError naming the config file and the output (exit status 2)."""
     for index, output in enumerate(outputs):
         try:
             info = get_renderer(output.target).info
         except WifiqError as exc:
             raise ConfigError(config_path, f"outputs[{index}].target", str(exc)) from None
+        where = f"outputs[{index}].path"
         if info.files and not output.path.is_dir():
             raise ConfigError(
                 config_path,
-                f"outputs[{index}].path",
+                where,
                 f"{info.name} writes several files ({', '.join(info.files)}): "
                 f"give an existing directory, not {output.path}",
             )
+        if not info.files and output.path.is_dir():
+            raise ConfigError(config_path, where, f"{output.path} is a directory: give a file")
+        if not info.files and not output.path.parent.is_dir():
+            raise ConfigError(config_path, where, f"no directory {output.path.parent}")
 
 
 def previous_reports(reports: Sequence[OperatorReport]) -> list[dict[str, object]]:

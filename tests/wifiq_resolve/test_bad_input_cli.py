@@ -29,6 +29,8 @@ def _last_line(err: str) -> str:
         (("resolve", *SEL, "--kind", "epgd"), 2, "unknown name kind 'epgd'"),
         (("resolve", *SEL, "--kind", "tac", "--tac", "zz"), 2, "invalid --tac 'zz'"),
         (("refresh", *SEL, "--wait", "-1"), 2, "'--wait': -1.0 is not in the range"),
+        (("resolve", *SEL, "--timeout", "nan"), 2, "'--timeout': 'nan' is not a number of seconds"),
+        (("refresh", *SEL, "--wait", "nan"), 2, "'--wait': 'nan' is not a number of seconds"),
     ],
 )
 def test_bad_command_line(wifiq, silent, args, code, expected):
@@ -45,6 +47,11 @@ def test_bad_command_line(wifiq, silent, args, code, expected):
         ("[resolve\n", "not valid TOML"),
         ("[selection]\nplmns = ['505-01']\n[[outputs]]\ntarget = 'nftabels'\npath = 'x.nft'\n",
          "outputs[0].target: unknown render target 'nftabels'"),
+        ("[[outputs]]\ntarget = 'nftables'\npath = 'no-such-dir/x.nft'\n",
+         "outputs[0].path: no directory "),
+        ("[[outputs]]\ntarget = 'nftables'\npath = '.'\n", "outputs[0].path: "),
+        ("[[outputs]]\ntarget = 'iptables'\npath = 'x.rules'\n",
+         "outputs[0].path: iptables writes several files"),
     ],
 )
 def test_bad_config_file(wifiq, silent, tmp_path: Path, text, expected):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,6 +42,20 @@ class CodeType(click.ParamType):
             option = param.opts[0] if param is not None and param.opts else "value"
             raise UsageError(f"invalid {option} {value!r}: expected a number "
                              "(decimal, or hex with 0x)") from None
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds in a closed range; NaN (which every comparison lets through) and
+    infinities are refused like any value outside it."""
+
+    name = "SECONDS"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return number
 
 
 def location_options(func: F) -> F:

@@ -21,6 +21,7 @@ from ..refresh import run_refresh
 from ..resolve import ResolveOptions
 from ..report import document, format_news
 from ..store import RefreshLock, StateStore, default_state_path
+from .options import Seconds
 from .resolve_options import lookup_count, progress_bar, resolve_options, selected_targets
 
 
@@ -28,7 +29,7 @@ from .resolve_options import lookup_count, progress_bar, resolve_options, select
 @resolve_options
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
               help="State file (SQLite). [config 'state', else the user data dir]")
-@click.option("--wait", type=click.FloatRange(0, 86400), default=60.0, show_default=True,
+@click.option("--wait", type=Seconds(0, 86400), default=60.0, show_default=True,
               help="Seconds to wait for another refresh of the same state to finish.")
 def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: Path | None,
             wait: float) -> int:

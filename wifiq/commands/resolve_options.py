@@ -19,7 +19,7 @@ from ..operators import OperatorDb, load_operators
 from ..plmn import Plmn
 from ..resolve import ResolveOptions, RetryPolicy, parse_resolver, system_resolvers
 from ..selection import names_for_selection
-from .options import location_options, selection_options
+from .options import Seconds, location_options, selection_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,7 +57,7 @@ def resolve_options(func: F) -> F:
                      help="DNS server to ask (repeatable; [IPv6]:PORT; default: the system's)."),
         click.option("--samples", type=click.IntRange(1, 100),
                      help="Ask every question N times per resolver; the union is kept. [1]"),
-        click.option("--timeout", type=click.FloatRange(0.01, 60),
+        click.option("--timeout", type=Seconds(0.01, 60),
                      help="Seconds to wait for each answer. [2]"),
         click.option("--retries", type=click.IntRange(0, 10),
                      help="Retries after a timeout or SERVFAIL, with backoff. [2]"),
