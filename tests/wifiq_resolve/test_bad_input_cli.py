@@ -21,6 +21,7 @@ def _last_line(err: str) -> str:
     "args, code, expected",
     [
         (("resolve", "--plmn", "5050-1"), 2, "invalid PLMN '5050-1'"),
+        (("resolve", "--timeout", "0.2"), 2, "select operators with --plmn, --country or --mcc"),
         (("resolve", "--country", "ZZ"), 2, "unknown country code 'ZZ'"),
         (("resolve", "--mcc", "50"), 2, "invalid MCC '50'"),
         (("resolve", *SEL, "--resolver", "1.2.3.4:99999"), 2, "bad resolver '1.2.3.4:99999'"),

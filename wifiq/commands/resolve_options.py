@@ -15,7 +15,7 @@ import click
 
 from ..config import Config, Selection, load_config
 from ..names import DEFAULT_KINDS, KINDS, EpdgName, check_kinds
-from ..operators import OperatorDb, load_operators
+from ..operators import NothingSelectedError, OperatorDb, load_operators
 from ..plmn import Plmn
 from ..resolve import ResolveOptions, RetryPolicy, parse_resolver, system_resolvers
 from ..selection import names_for_selection
@@ -142,6 +142,9 @@ def selected_targets(selection: Selection) -> tuple[OperatorDb, list[EpdgName]]:
     """The operator data and every name to look up for ``selection`` (published names
     included; FQDNs in lower case without the final dot). Raises NothingSelectedError,
     UnknownCountryError, UnknownKindError, OperatorDataError."""
+    if selection.empty:
+        raise NothingSelectedError("select operators with --plmn, --country or --mcc, or in the "
+                                   "[selection] table of a --config file")
     db = load_operators(overrides_files=selection.overrides)
     plmns = db.select(country=selection.countries, mcc=selection.mccs, plmn=selection.plmns)
     names = names_for_selection(db, plmns, selection.kinds or DEFAULT_KINDS,
