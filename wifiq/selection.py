@@ -6,10 +6,11 @@ so ``wifiq names``, ``resolve`` and ``refresh`` build the same list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .names import DEFAULT_KINDS, EpdgName, names_for
 from .operators import OperatorDb
+from .operators.model import Override
 from .plmn import Plmn
 
 PUBLISHED = "published"
@@ -40,18 +41,20 @@ def names_for_selection(
 
 def published_sources(db: OperatorDb, plmns: Iterable[Plmn]) -> dict[str, str]:
     """FQDN → the source of the first override that publishes it, for these PLMNs."""
-    sources: dict[str, str] = {}
-    for plmn in plmns:
-        for override in db.overrides_for(plmn):
-            for fqdn in override.names:
-                sources.setdefault(fqdn, override.source)
-    return sources
+    return _first_sources(db, plmns, lambda override: override.names)
 
 
 def published_ranges(db: OperatorDb, plmn: Plmn) -> tuple[tuple[str, str], ...]:
     """(CIDR, source) of every range the overrides publish for ``plmn``, first source kept."""
-    ranges: dict[str, str] = {}
-    for override in db.overrides_for(plmn):
-        for cidr in override.ranges:
-            ranges.setdefault(cidr, override.source)
-    return tuple(ranges.items())
+    return tuple(_first_sources(db, (plmn,), lambda override: override.ranges).items())
+
+
+def _first_sources(
+    db: OperatorDb, plmns: Iterable[Plmn], items: Callable[[Override], Iterable[str]]
+) -> dict[str, str]:
+    sources: dict[str, str] = {}
+    for plmn in plmns:
+        for override in db.overrides_for(plmn):
+            for item in items(override):
+                sources.setdefault(item, override.source)
+    return sources
