@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .base import Renderer, RendererInfo, commented, header_lines
 from .dscp import Dscp
-from .model import UDP_PORTS, Delta, IPAddress, OperatorAddresses, RenderInput
+from .model import IKE_PORT, NATT_PORT, Delta, IPAddress, OperatorAddresses, RenderInput
 from .names import NameRules
 
 POLICY = "WIFIQ-EPDG"
@@ -34,11 +34,14 @@ class ArubaCxRenderer(Renderer):
 
     def entries(self, address: IPAddress) -> list[str]:
         """Match entries for one address (without sequence numbers)."""
-        out = [f"match udp any {address} eq {p}" for p in UDP_PORTS]
-        out.append(f"match esp any {address}")
-        out += [f"match udp {address} eq {p} any" for p in UDP_PORTS]
-        out.append(f"match esp {address} any")
-        return out
+        return [
+            f"match udp any {address} eq {IKE_PORT}",
+            f"match udp any {address} eq {NATT_PORT}",
+            f"match esp any {address}",
+            f"match udp {address} eq {IKE_PORT} any",
+            f"match udp {address} eq {NATT_PORT} any",
+            f"match esp {address} any",
+        ]
 
     def numbered(self, op: OperatorAddresses, version: int) -> list[str]:
         """The class body: entries numbered 10, 20, … in address order (one string per address)."""

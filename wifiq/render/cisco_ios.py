@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .base import Renderer, RendererInfo, commented, header_lines
 from .dscp import Dscp
-from .model import UDP_PORTS, Delta, IPAddress, OperatorAddresses, RenderInput
+from .model import IKE_PORT, NATT_PORT, Delta, IPAddress, OperatorAddresses, RenderInput
 from .names import NameRules, ascii_text
 
 CLASS = "WIFIQ-EPDG"
@@ -36,9 +36,11 @@ class CiscoIosRenderer(Renderer):
         """The six entries for one address: IKE + NAT-T + ESP, to and from it."""
         host = f"host {address}"
         return [
-            *(f"permit udp any {host} eq {p}" for p in UDP_PORTS),
+            f"permit udp any {host} eq {IKE_PORT}",
+            f"permit udp any {host} eq {NATT_PORT}",
             f"permit esp any {host}",
-            *(f"permit udp {host} eq {p} any" for p in UDP_PORTS),
+            f"permit udp {host} eq {IKE_PORT} any",
+            f"permit udp {host} eq {NATT_PORT} any",
             f"permit esp {host} any",
         ]
 
@@ -51,7 +53,7 @@ class CiscoIosRenderer(Renderer):
     def acl_block(self, op: OperatorAddresses, version: int) -> list[str]:
         """A complete ACL for one operator and family (remark + entries + ``!``)."""
         out = [self.acl_header(op, version), f" remark wifiq {ascii_text(op.label)[:90]}"]
-        out += ["\n".join(f" {ace}" for ace in self.aces(address)) for address in op.family(version)]
+        out += [" " + "\n ".join(self.aces(address)) for address in op.family(version)]
         return out + ["!"]
 
     def matches(self, op: OperatorAddresses) -> list[str]:

@@ -8,34 +8,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from ipaddress import IPv4Address, IPv6Address
 
 IPAddress = IPv4Address | IPv6Address
 
 
-class _TextIPv4Address(IPv4Address):
-    """An IPv4Address that keeps its text: renderers print each address many times."""
+class _KeepsText:
+    """Mixin: an address that keeps its text, for ``str()`` and f-strings alike (renderers print
+    each address many times; ``str()`` of IPv6 and ``format()`` of both are slow in CPython)."""
 
-    __slots__ = ("_text",)
+    __slots__ = ()
     _text: str
 
     def __str__(self) -> str:
         return self._text
 
+    def __format__(self, spec: str) -> str:
+        return self._text if not spec else super().__format__(spec)
 
-class _TextIPv6Address(IPv6Address):
-    """An IPv6Address that keeps its (compressed) text; ``str()`` of IPv6 is slow in CPython."""
 
+class _TextIPv4Address(_KeepsText, IPv4Address):
     __slots__ = ("_text",)
-    _text: str
-
-    def __str__(self) -> str:
-        return self._text
 
 
+class _TextIPv6Address(_KeepsText, IPv6Address):
+    __slots__ = ("_text",)
+
+
+@lru_cache(maxsize=65536)
 def parse_address(text: str) -> IPAddress:
-    """Parse one IPv4/IPv6 address (raises ValueError); its text is computed once."""
+    """Parse one IPv4/IPv6 address (raises ValueError); its text is computed once, and an
+    address listed by several operators (MVNOs share their host's ePDGs) is parsed once."""
     address: IPAddress
     if ":" in text:
         address = _TextIPv6Address(text)
