@@ -132,3 +132,19 @@ def test_delta_per_operator_and_union(current: RenderInput, following: RenderInp
     assert ip_address("192.0.2.40") in next(c for c in delta.operators if c.current.plmn == "310-026").removed
     assert set(delta.added) == {ip_address(a) for a in ("203.0.113.12", "203.0.113.50", "2001:db8:2::12", "2001:db8:2::50")}
     assert compute_delta(current, current).empty
+
+
+def test_family_change_kinds(current: RenderInput, following: RenderInput) -> None:
+    """Per-family kinds that per-operator delta renderers branch on."""
+    changes = {c.current.plmn: c for c in compute_delta(current, following).operators}
+    kinds = {(plmn, v): c.family(v).kind for plmn, c in changes.items() for v in (4, 6)}
+    assert kinds == {
+        ("234-15", 4): "added", ("234-15", 6): "added",
+        ("310-260", 4): "removed", ("310-260", 6): "removed",
+        ("310-026", 4): "removed", ("310-026", 6): "same",   # its IPv4 left, its IPv6 stayed
+        ("505-01", 4): "changed", ("505-01", 6): "changed",
+    }
+    telstra6 = changes["505-01"].family(6)
+    assert telstra6.added == (ip_address("2001:db8:2::12"),) and telstra6.removed == ()
+    assert telstra6.before == (ip_address("2001:db8:2::10"),)
+    assert telstra6.after == (ip_address("2001:db8:2::10"), ip_address("2001:db8:2::12"))

@@ -89,16 +89,15 @@ class ArubaCxRenderer(Renderer):
         drop: list[str] = []
         for item in change.operators:
             for version in (4, 6):
-                before = item.before.family(version) if item.before else ()
-                after = item.after.family(version) if item.after else ()
+                fam = item.family(version)
                 kind = "ip" if version == 4 else "ipv6"
-                if not before and after:
+                if fam.kind == "added":
                     out += self.class_block(item.after, version)  # type: ignore[arg-type]
                     policy.append(self.policy_line(item.after, version, dscp))  # type: ignore[arg-type]
-                elif before and not after:
+                elif fam.kind == "removed":
                     policy.append(f"    no {self.policy_seq(item.before, version)}")  # type: ignore[arg-type]
                     drop.append(f"no class {kind} {self.class_name(item.before, version)}")  # type: ignore[arg-type]
-                elif before != after:
+                elif fam.kind == "changed":
                     out.append(f"class {kind} {self.class_name(item.after, version)}")  # type: ignore[arg-type]
                     out += [f"    no {seq}" for seq in self.sequence_numbers(item.before, version)]  # type: ignore[arg-type]
                     out += self.numbered(item.after, version)  # type: ignore[arg-type]

@@ -64,22 +64,18 @@ class ArubaOsRenderer(Renderer):
         for item in change.operators:
             op = item.current
             for version in (4, 6):
-                before = item.before.family(version) if item.before else ()
-                after = item.after.family(version) if item.after else ()
+                fam = item.family(version)
                 keyword = "netdestination" if version == 4 else "netdestination6"
-                if not before and after:
+                if fam.kind == "added":
                     out += self.destination(op, version)
                     acl += self.acl_lines(op, version, dscp)
-                elif before and not after:
+                elif fam.kind == "removed":
                     acl += ["  no " + line.strip() for line in self.acl_lines(op, version, dscp)]
                     drop.append(f"no {keyword} {self.alias(op, version)}")
-                else:
-                    added = [a for a in item.added if a.version == version]
-                    removed = [a for a in item.removed if a.version == version]
-                    if added or removed:
-                        out.append(f"{keyword} {self.alias(op, version)}")
-                        out += [f"  no host {a}" for a in removed] + [f"  host {a}" for a in added]
-                        out.append("!")
+                elif fam.kind == "changed":
+                    out.append(f"{keyword} {self.alias(op, version)}")
+                    out += [f"  no host {a}" for a in fam.removed] + [f"  host {a}" for a in fam.added]
+                    out.append("!")
         if acl:
             out += [f"ip access-list session {ACL}", *acl, "!"]
         out += drop

@@ -133,6 +133,29 @@ class RenderInput:
 
 
 @dataclass(frozen=True)
+class FamilyChange:
+    """One operator's change within one IP version (what per-operator delta renderers walk).
+
+    ``kind``: ``"added"`` (none of this family before: create its objects), ``"removed"`` (none
+    now: delete them), ``"changed"`` (edit members) or ``"same"`` (nothing to do).
+    """
+
+    version: int
+    before: tuple[IPAddress, ...]
+    after: tuple[IPAddress, ...]
+    added: tuple[IPAddress, ...]
+    removed: tuple[IPAddress, ...]
+
+    @property
+    def kind(self) -> str:
+        if not self.before:
+            return "added" if self.after else "same"
+        if not self.after:
+            return "removed"
+        return "changed" if self.added or self.removed else "same"
+
+
+@dataclass(frozen=True)
 class OperatorChange:
     """How one operator's address set changed between two refreshes.
 
@@ -150,6 +173,16 @@ class OperatorChange:
     def current(self) -> OperatorAddresses:
         """The operator as it is now, or as it was if it is gone."""
         return self.after or self.before  # type: ignore[return-value]
+
+    def family(self, version: int) -> FamilyChange:
+        """This operator's change in one IP version (4 or 6)."""
+        return FamilyChange(
+            version=version,
+            before=self.before.family(version) if self.before else (),
+            after=self.after.family(version) if self.after else (),
+            added=tuple(a for a in self.added if a.version == version),
+            removed=tuple(a for a in self.removed if a.version == version),
+        )
 
 
 @dataclass(frozen=True)
