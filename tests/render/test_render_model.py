@@ -148,3 +148,20 @@ def test_family_change_kinds(current: RenderInput, following: RenderInput) -> No
     assert telstra6.added == (ip_address("2001:db8:2::12"),) and telstra6.removed == ()
     assert telstra6.before == (ip_address("2001:db8:2::10"),)
     assert telstra6.after == (ip_address("2001:db8:2::10"), ip_address("2001:db8:2::12"))
+
+
+@pytest.mark.parametrize(("given", "value"), [("ef", 46), ("AF41", 34), (0, 0), ("cs5", 40), (63, 63)])
+def test_config_output_dscp_by_name_or_number(given: str | int, value: int) -> None:
+    from wifiq.config import parse_config
+
+    config = parse_config({"outputs": [{"target": "nftables", "path": "x.nft", "dscp": given}]}, Path("/etc/wifiq.toml"))
+    assert config.outputs[0].dscp == value
+
+
+@pytest.mark.parametrize("given", [64, -1, "nope", True, 4.6])
+def test_config_output_dscp_refused(given: object) -> None:
+    from wifiq.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError) as err:
+        parse_config({"outputs": [{"target": "nftables", "path": "x.nft", "dscp": given}]}, Path("/etc/wifiq.toml"))
+    assert "outputs[0].dscp" in str(err.value) and "/etc/wifiq.toml" in str(err.value)
