@@ -108,3 +108,36 @@ def test_state_delta_applied_by_nft_equals_next_full(wifiq, knot, tmp_path: Path
 def test_state_and_file_options_do_not_mix(wifiq, argv: list[str], message: str) -> None:  # noqa: F811
     run = wifiq("render", "nftables", "--state", str(wifiq.state), *argv)
     assert run.code == 2 and message in run.err and run.err.count("\n") == 1
+
+
+def test_state_document_per_operator_changes() -> None:
+    """Pure logic: names folded into operators as refresh does; an address that left one name
+    but is still held by another name of the operator is no change for that operator."""
+    from wifiq.holddown import AddressState
+    from wifiq.operators import load_operators
+    from wifiq.render_state import first_refresh, previous_document, state_document
+    from wifiq.store import LatestRefresh, RunRecord
+    from wifiq.store.db import HistoryEvent
+
+    epdg, sos = "epdg.epc.mnc001.mcc505.pub.3gppnetwork.org", "sos.epdg.epc.mnc001.mcc505.pub.3gppnetwork.org"
+    run = RunRecord(2, 1764151200.0, 1764151201.0, "changed", 4, 0, "0.1.0")
+    latest = LatestRefresh(
+        run=run,
+        previous=RunRecord(1, 1764147600.0, 1764147601.0, "changed", 4, 0, "0.1.0"),
+        active=(AddressState(epdg, "203.0.113.12", 4, 1.0, 2.0), AddressState(sos, "203.0.113.10", 4, 1.0, 2.0)),
+        changes=(
+            HistoryEvent(2, run.refreshed_at, epdg, "203.0.113.12", 4, "added", "new"),
+            HistoryEvent(2, run.refreshed_at, epdg, "203.0.113.10", 4, "removed", "gone"),
+            HistoryEvent(2, run.refreshed_at, epdg, "2001:db8::10", 6, "removed", "NXDOMAIN"),
+        ),
+        plmns={epdg: ("505-01",), sos: ("505-01",)},
+    )
+    doc = state_document(latest, load_operators(user_files=False))
+    [telstra] = doc["operators"]
+    assert telstra["brand"] == "Telstra" and doc["refreshed_at"] == "2025-11-26T10:00:00Z"
+    assert telstra["active"] == ["203.0.113.10", "203.0.113.12"]
+    assert telstra["added"] == ["203.0.113.12"]
+    assert telstra["removed"] == [{"address": "2001:db8::10", "reason": "NXDOMAIN"}]  # .10 still on sos
+    before = previous_document(doc, latest.previous.refreshed_at)
+    assert before["operators"][0]["active"] == ["203.0.113.10", "2001:db8::10"]
+    assert before["refreshed_at"] == "2025-11-26T09:00:00Z" and not first_refresh(before)
