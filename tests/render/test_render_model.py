@@ -165,3 +165,27 @@ def test_config_output_dscp_refused(given: object) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config({"outputs": [{"target": "nftables", "path": "x.nft", "dscp": given}]}, Path("/etc/wifiq.toml"))
     assert "outputs[0].dscp" in str(err.value) and "/etc/wifiq.toml" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2001:db8::1", "2001:DB8:0:0:1:0:0:1", "2001:db8:0:0:1::1", "2001:0db8:0000:0000:0000:0000:0000:0001",
+     "2001:db8:0:1:1:1:1:1", "2001:db8::", "::2", "1::", "1:0:0:2:0:0:0:3", "1:0:0:2:0:0:3:4",
+     "::ffff:192.0.2.1", "::192.0.2.1", "64:ff9b::192.0.2.33", "fe80::1%eth0", "::", "FFFF::"],
+)
+def test_fast_ipv6_parse_prints_what_ipaddress_prints(text: str) -> None:
+    from ipaddress import IPv6Address
+
+    from wifiq.render.model import parse_address
+
+    parsed = parse_address(text)
+    assert parsed == IPv6Address(text) and hash(parsed) == hash(IPv6Address(text))
+    assert str(parsed) == f"{parsed}" == str(IPv6Address(text))
+
+
+@pytest.mark.parametrize("text", ["2001:db8::1::2", "2001:db8:12345::1", ":1", "1:2:3:4:5:6:7:8:9", " ::1", "::01.2.3.4", "g::1", ":"])
+def test_fast_ipv6_parse_refuses_what_ipaddress_refuses(text: str) -> None:
+    from wifiq.render.model import parse_address
+
+    with pytest.raises(ValueError):
+        parse_address(text)
