@@ -143,6 +143,15 @@ class RenderInput:
         """
         return self._owners
 
+    @cached_property
+    def _owner_labels(self) -> dict[IPAddress, str]:
+        return {a: ", ".join(op.label for op in ops) for a, ops in self._owners.items()}
+
+    def owner_labels(self, address: IPAddress) -> str:
+        """The labels of every operator listing ``address``, comma-separated (for the comment
+        of a set element: ``310-026, 311-480 Verizon``)."""
+        return self._owner_labels[address]
+
     def addresses(self, version: int | None = None) -> tuple[IPAddress, ...]:
         """All distinct active addresses, sorted; only one IP version if ``version`` is given."""
         return self._by_version[version]
