@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .base import Renderer, RendererInfo, commented, header_lines
 from .dscp import Dscp
-from .model import UDP_PORTS, Delta, OperatorAddresses, RenderInput
+from .model import ESP_PROTOCOL, UDP_PORTS, Delta, OperatorAddresses, RenderInput
 from .names import NameRules
 
 ACL = "WIFIQ-EPDG"
@@ -42,9 +42,9 @@ class ArubaOsRenderer(Renderer):
         fam = "ipv6 " if version == 6 else ""
         name = self.alias(op, version)
         out = [f"  {fam}any alias {name} udp {p} {qos}" for p in UDP_PORTS]
-        out.append(f"  {fam}any alias {name} 50 {qos}")
+        out.append(f"  {fam}any alias {name} {ESP_PROTOCOL} {qos}")
         out += [f"  {fam}alias {name} any udp {p} {qos}" for p in UDP_PORTS]
-        out.append(f"  {fam}alias {name} any 50 {qos}")
+        out.append(f"  {fam}alias {name} any {ESP_PROTOCOL} {qos}")
         return out
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:

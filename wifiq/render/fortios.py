@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .base import Renderer, RendererInfo, commented, header_lines
 from .dscp import Dscp
-from .model import Delta, IPAddress, OperatorAddresses, RenderInput
+from .model import ESP_PROTOCOL, IKE_PORT, NATT_PORT, Delta, IPAddress, OperatorAddresses, RenderInput
 from .names import NameRules, quote_comment
 
 POLICY_ID = 4646
@@ -66,11 +66,11 @@ class FortiosRenderer(Renderer):
             "service custom",
             [
                 f'    edit "{SERVICE_UDP}"',
-                "        set udp-portrange 500 4500",
+                f"        set udp-portrange {IKE_PORT} {NATT_PORT}",
                 "    next",
                 f'    edit "{SERVICE_ESP}"',
                 "        set protocol IP",
-                "        set protocol-number 50",
+                f"        set protocol-number {ESP_PROTOCOL}",
                 "    next",
             ],
         )
