@@ -7,6 +7,10 @@ addresses in 2001:db8::/32. The anchor, measured in the same run, is json.dumps 
 the same document (the cost of merely serialising the data). Peak memory by tracemalloc.
 
     .venv/bin/python benchmarks/render_bench.py [--operators N] [--repeat R]
+
+It also runs one cold process (a fresh interpreter: import wifiq.render, scan the entry points,
+read the input file, render every target once) and times it whole, next to a fresh interpreter
+that only reads the same file with json (the anchor for the cold run).
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ import argparse
 import json
 import os
 import platform
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 from datetime import datetime, timezone
@@ -58,12 +66,54 @@ def timed(fn: Any, repeat: int) -> tuple[float, float, float, Any]:
     return first, best, first_cpu, result
 
 
+_COLD_CHILD = """
+import time
+start = time.perf_counter()
+from wifiq.render import TargetLimitError, load_render_input, render, targets
+imported = time.perf_counter()
+names = list(targets())
+scanned = time.perf_counter()
+current = load_render_input({path!r})
+loaded = time.perf_counter()
+for name in names:
+    try:
+        render(name, current)
+    except TargetLimitError:
+        pass
+done = time.perf_counter()
+print(imported - start, scanned - imported, loaded - scanned, done - loaded)
+"""
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cold_process(doc: dict[str, Any]) -> tuple[float, float, float, list[float]]:
+    """(whole cold wifiq process wall, its CPU, whole cold json-only process wall, wifiq's
+    phases) in seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/world.json"
+        with open(path, "w") as fh:
+            json.dump(doc, fh)
+        start, start_cpu = time.perf_counter(), _children_cpu()
+        out = subprocess.run([sys.executable, "-c", _COLD_CHILD.format(path=path)],
+                             check=True, capture_output=True, text=True).stdout
+        whole, cpu = time.perf_counter() - start, _children_cpu() - start_cpu
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import json; json.load(open({path!r}))"], check=True)
+        anchor = time.perf_counter() - start
+    return whole, cpu, anchor, [float(x) for x in out.split()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--operators", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     doc = world(args.operators)
+    whole, whole_cpu, cold_anchor, phases = cold_process(doc)
     current = parse_render_input(doc, "bench")
     n_ops = len(current.operators)
     n4, n6 = len(current.addresses(4)), len(current.addresses(6))
@@ -98,6 +148,11 @@ def main() -> None:
           f"best {total * 1000:.1f} ms wall (target < 1000 ms); "
           f"anchor json round trip {anchor * 1000:.1f} ms; ratio {total_first / anchor:.1f}x (first runs); "
           f"peak traced memory {peak / 1e6:.1f} MB")
+    imported, scanned, loaded, rendered = (p * 1000 for p in phases)
+    print(f"cold process: {whole * 1000:.1f} ms wall / {whole_cpu * 1000:.1f} ms CPU (import wifiq.render {imported:.1f} ms, "
+          f"entry points + 16 modules {scanned:.1f} ms, read input {loaded:.1f} ms, render all "
+          f"{rendered:.1f} ms); anchor cold json.load process {cold_anchor * 1000:.1f} ms; "
+          f"ratio {whole / cold_anchor:.1f}x")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work shares them)")
     print(f"machine: {platform.machine()} {platform.system()} {platform.release()}, python {platform.python_version()}, "
           f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")

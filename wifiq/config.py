@@ -27,7 +27,7 @@ Example (every key optional; command-line options win over the file)::
     target = "nftables"
     path = "/etc/nftables.d/wifiq.nft"
     delta = false
-    dscp = 46
+    dscp = 46                     # or a name: "ef", "af41", "cs5"...
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ from .errors import WifiqError
 from .holddown import HoldDown, parse_duration
 from .names import LAC_MAX, TAC_5GS_MAX, check_kind_names
 from .plmn import Plmn, parse_plmn
+from .render.dscp import parse_dscp
+from .render.errors import DscpError
 from .resolve.lookup import ResolverAddress, parse_resolver
 
 
@@ -167,7 +169,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
                 target=item["target"],
                 path=base / item["path"],
                 delta=delta,
-                dscp=_int(item, "dscp", 46, path, key, minimum=0, maximum=63),
+                dscp=_dscp(item.get("dscp", 46), path, f"{key}.dscp"),
             )
         )
     state = data.get("state")
@@ -188,6 +190,16 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         outputs=tuple(outputs),
         source=path,
     )
+
+
+def _dscp(value: Any, path: Path, key: str) -> int:
+    """An output's DSCP: a number 0-63 or a name (``ef``, ``af41``, ``cs5``…), as ``--dscp``."""
+    if not isinstance(value, (int, str)):
+        raise ConfigError(path, key, "must be a DSCP name (ef, af41, cs5...) or a number 0-63")
+    try:
+        return parse_dscp(value).value
+    except DscpError as exc:
+        raise ConfigError(path, key, exc.args[0].removeprefix("--dscp ")) from None
 
 
 def _check_keys(table: dict[str, Any], section: str, path: Path, where: str = "") -> None:

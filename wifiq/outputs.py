@@ -2,7 +2,8 @@
 
 Policy: a *full* output is written when addresses changed or its file is missing; a *delta*
 output (``delta = true``) is written only when addresses changed, and holds the change of that
-refresh alone (platform add/remove commands). Unchanged refreshes touch no file. Files are
+refresh alone (platform add/remove commands), or the full config after the first refresh (when
+nothing was active before). Unchanged refreshes touch no file. Files are
 written atomically; a multi-file target (iptables, plain) needs ``path`` to be a directory.
 """
 
@@ -16,8 +17,8 @@ from .config import ConfigError, Output
 from .errors import WifiqError
 from .render import parse_render_input, render, write_output
 from .render.registry import get_renderer
+from .render_state import first_refresh, previous_document
 from .report import OperatorReport, document
-from .resolve.lookup import sort_addresses
 
 
 class OutputError(WifiqError):
@@ -61,19 +62,6 @@ def check_outputs(outputs: Sequence[Output], config_path: Path) -> None:
             raise ConfigError(config_path, where, f"no directory {output.path.parent}")
 
 
-def previous_reports(reports: Sequence[OperatorReport]) -> list[dict[str, object]]:
-    """The operators as they were before this refresh (active = now − added + removed)."""
-    out = []
-    for report in reports:
-        entry = report.to_json()
-        removed = [address for address, _ in report.removed]
-        entry["active"] = list(
-            sort_addresses((set(report.active) - set(report.added)) | set(removed))
-        )
-        out.append(entry)
-    return out
-
-
 def write_outputs(
     outputs: Sequence[Output],
     status: str,
@@ -93,10 +81,9 @@ def write_outputs(
             current = parse_render_input(current_doc, "this refresh")
             previous = None
             if output.delta:
-                previous_doc = {**current_doc, "operators": previous_reports(reports)}
-                if previous_at is not None:
-                    previous_doc["refreshed_at"] = document(status, previous_at, [])["refreshed_at"]
-                previous = parse_render_input(previous_doc, "the previous refresh")
+                previous_doc = previous_document(current_doc, previous_at)
+                if previous_at is not None and not first_refresh(previous_doc):
+                    previous = parse_render_input(previous_doc, "the previous refresh")
             text = render(output.target, current, previous=previous, dscp=output.dscp)
             paths = write_output(output.target, text, output.path)
         except WifiqError as exc:

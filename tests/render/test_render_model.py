@@ -132,3 +132,60 @@ def test_delta_per_operator_and_union(current: RenderInput, following: RenderInp
     assert ip_address("192.0.2.40") in next(c for c in delta.operators if c.current.plmn == "310-026").removed
     assert set(delta.added) == {ip_address(a) for a in ("203.0.113.12", "203.0.113.50", "2001:db8:2::12", "2001:db8:2::50")}
     assert compute_delta(current, current).empty
+
+
+def test_family_change_kinds(current: RenderInput, following: RenderInput) -> None:
+    """Per-family kinds that per-operator delta renderers branch on."""
+    changes = {c.current.plmn: c for c in compute_delta(current, following).operators}
+    kinds = {(plmn, v): c.family(v).kind for plmn, c in changes.items() for v in (4, 6)}
+    assert kinds == {
+        ("234-15", 4): "added", ("234-15", 6): "added",
+        ("310-260", 4): "removed", ("310-260", 6): "removed",
+        ("310-026", 4): "removed", ("310-026", 6): "same",   # its IPv4 left, its IPv6 stayed
+        ("505-01", 4): "changed", ("505-01", 6): "changed",
+    }
+    telstra6 = changes["505-01"].family(6)
+    assert telstra6.added == (ip_address("2001:db8:2::12"),) and telstra6.removed == ()
+    assert telstra6.before == (ip_address("2001:db8:2::10"),)
+    assert telstra6.after == (ip_address("2001:db8:2::10"), ip_address("2001:db8:2::12"))
+
+
+@pytest.mark.parametrize(("given", "value"), [("ef", 46), ("AF41", 34), (0, 0), ("cs5", 40), (63, 63)])
+def test_config_output_dscp_by_name_or_number(given: str | int, value: int) -> None:
+    from wifiq.config import parse_config
+
+    config = parse_config({"outputs": [{"target": "nftables", "path": "x.nft", "dscp": given}]}, Path("/etc/wifiq.toml"))
+    assert config.outputs[0].dscp == value
+
+
+@pytest.mark.parametrize("given", [64, -1, "nope", True, 4.6])
+def test_config_output_dscp_refused(given: object) -> None:
+    from wifiq.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError) as err:
+        parse_config({"outputs": [{"target": "nftables", "path": "x.nft", "dscp": given}]}, Path("/etc/wifiq.toml"))
+    assert "outputs[0].dscp" in str(err.value) and "/etc/wifiq.toml" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2001:db8::1", "2001:DB8:0:0:1:0:0:1", "2001:db8:0:0:1::1", "2001:0db8:0000:0000:0000:0000:0000:0001",
+     "2001:db8:0:1:1:1:1:1", "2001:db8::", "::2", "1::", "1:0:0:2:0:0:0:3", "1:0:0:2:0:0:3:4",
+     "::ffff:192.0.2.1", "::192.0.2.1", "64:ff9b::192.0.2.33", "fe80::1%eth0", "::", "FFFF::"],
+)
+def test_fast_ipv6_parse_prints_what_ipaddress_prints(text: str) -> None:
+    from ipaddress import IPv6Address
+
+    from wifiq.render.model import parse_address
+
+    parsed = parse_address(text)
+    assert parsed == IPv6Address(text) and hash(parsed) == hash(IPv6Address(text))
+    assert str(parsed) == f"{parsed}" == str(IPv6Address(text))
+
+
+@pytest.mark.parametrize("text", ["2001:db8::1::2", "2001:db8:12345::1", ":1", "1:2:3:4:5:6:7:8:9", " ::1", "::01.2.3.4", "g::1", ":"])
+def test_fast_ipv6_parse_refuses_what_ipaddress_refuses(text: str) -> None:
+    from wifiq.render.model import parse_address
+
+    with pytest.raises(ValueError):
+        parse_address(text)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from wifiq.holddown import Change
 from wifiq.names import EpdgName
 from wifiq.operators import load_operators
-from wifiq.outputs import previous_reports
 from wifiq.plmn import Plmn
 from wifiq.render import parse_render_input
+from wifiq.render_state import previous_document
 from wifiq.report import document, format_news, lookup_status, operator_reports
 from wifiq.resolve import Lookup, Outcome, summarize
 
@@ -52,9 +52,11 @@ def test_diff_added_removed_kept_and_document():
     lines = format_news([report])
     assert lines[0] == "505-01 Telstra: +2 -1 =2, 1 lookups failed (last good kept)"
     # What outputs render as "previous": now - added + removed, readable by wifiq.render.
-    [prev] = previous_reports([report])
+    previous = previous_document(doc, 1764147600.0)
+    [prev] = previous["operators"]
     assert prev["active"] == ["198.51.100.1", "203.0.113.10", "203.0.113.11"]
-    parse_render_input({**doc, "operators": [prev]}, "test")
+    assert previous["refreshed_at"] == "2025-11-26T09:00:00Z"
+    parse_render_input(previous, "test")
 
 
 def test_status_words():

@@ -3,32 +3,65 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
 from ..errors import UsageError
 from ..render import load_render_input, render, split_sections, targets, write_output
 from ..render.registry import get_renderer
+from ..render_state import load_state_input
+from ..store import default_state_path
 
 
 @click.command("render")
 @click.argument("target")
-@click.option("--from", "source", required=True, metavar="FILE", help="wifiq resolve/refresh --json output ('-' = stdin).")
+@click.option("--from", "source", metavar="FILE", help="wifiq resolve/refresh --json output ('-' = stdin) instead of the state.")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Render the latest refresh in this state file (SQLite). [without --from: the user data dir]",
+)
+@click.option(
+    "--delta",
+    is_flag=True,
+    help="From the state: only the change since the previous refresh (the full config after the first).",
+)
 @click.option(
     "--previous",
     "--delta-from",
     "previous",
     metavar="FILE",
-    help="The previous refresh's JSON: render only the change (platform add/remove commands).",
+    help="With --from: the previous refresh's JSON; render only the change (platform add/remove commands).",
 )
 @click.option("--dscp", default="ef", show_default=True, help="DSCP name (ef, af41, cs5…) or number 0-63.")
 @click.option("--out", "out", metavar="PATH", help="Write atomically to PATH (a directory for multi-file targets).")
 @click.option("--json", "as_json", is_flag=True, help="Print {target, mode, files: {name: text}} as JSON.")
-def render_command(target: str, source: str, previous: str | None, dscp: str, out: str | None, as_json: bool) -> None:
-    """Render the active ePDG addresses as configuration for TARGET (see `wifiq formats`)."""
+def render_command(
+    target: str,
+    source: str | None,
+    state_path: Path | None,
+    delta: bool,
+    previous: str | None,
+    dscp: str,
+    out: str | None,
+    as_json: bool,
+) -> None:
+    """Render the active ePDG addresses as configuration for TARGET (see `wifiq formats`).
+
+    The addresses come from the latest refresh in the state, or from a --json file (--from).
+    """
     info = get_renderer(target).info
-    current = load_render_input(source)
-    before = load_render_input(previous) if previous else None
+    if source is not None:
+        if state_path is not None or delta:
+            raise UsageError("--from renders a file: --state and --delta read the state (with --from, give the earlier file with --previous)")
+        current = load_render_input(source)
+        before = load_render_input(previous) if previous else None
+    else:
+        if previous is not None:
+            raise UsageError("--previous goes with --from; from the state, use --delta")
+        current, before = load_state_input(state_path or default_state_path(), delta=delta)
     text = render(info.name, current, previous=before, dscp=dscp)
     mode = "delta" if before else "full"
     if out:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from .base import Renderer, RendererInfo, commented, header_lines
 from .dscp import Dscp
-from .model import UDP_PORTS, Delta, IPAddress, OperatorAddresses, RenderInput
+from .model import IKE_PORT, NATT_PORT, Delta, OperatorAddresses, RenderInput
 from .names import NameRules
 
+#: Class entries per address (udp 500, udp 4500, esp; both directions).
+ENTRIES_PER_ADDRESS = 6
 POLICY = "WIFIQ-EPDG"
 
 
@@ -32,27 +34,25 @@ class ArubaCxRenderer(Renderer):
         """Class name of one operator and family."""
         return self.names.operator(op, f"V{version}")
 
-    def entries(self, address: IPAddress) -> list[str]:
-        """Match entries for one address (without sequence numbers)."""
-        out = [f"match udp any {address} eq {p}" for p in UDP_PORTS]
-        out.append(f"match esp any {address}")
-        out += [f"match udp {address} eq {p} any" for p in UDP_PORTS]
-        out.append(f"match esp {address} any")
-        return out
-
     def numbered(self, op: OperatorAddresses, version: int) -> list[str]:
-        """The class body: entries numbered 10, 20, … in address order (one string per address)."""
+        """The class body, one string per address: IKE, NAT-T and ESP to and from it, entries
+        numbered 10, 20, … in address order."""
         out = []
-        per = len(self.entries(op.addresses[0])) if op.addresses else 0
-        for i, address in enumerate(op.family(version)):
-            base = i * per * 10
-            out.append("\n".join(f"    {base + 10 * (k + 1)} {line}" for k, line in enumerate(self.entries(address))))
+        for i, a in enumerate(op.family(version)):
+            n = i * ENTRIES_PER_ADDRESS * 10
+            out.append(
+                f"    {n + 10} match udp any {a} eq {IKE_PORT}\n"
+                f"    {n + 20} match udp any {a} eq {NATT_PORT}\n"
+                f"    {n + 30} match esp any {a}\n"
+                f"    {n + 40} match udp {a} eq {IKE_PORT} any\n"
+                f"    {n + 50} match udp {a} eq {NATT_PORT} any\n"
+                f"    {n + 60} match esp {a} any"
+            )
         return out
 
     def sequence_numbers(self, op: OperatorAddresses, version: int) -> list[int]:
         """The entry numbers :meth:`numbered` gives one operator's class."""
-        per = len(self.entries(op.addresses[0])) if op.addresses else 0
-        return [10 * (k + 1) for k in range(per * len(op.family(version)))]
+        return [10 * (k + 1) for k in range(ENTRIES_PER_ADDRESS * len(op.family(version)))]
 
     @staticmethod
     def policy_seq(op: OperatorAddresses, version: int) -> int:
@@ -86,16 +86,15 @@ class ArubaCxRenderer(Renderer):
         drop: list[str] = []
         for item in change.operators:
             for version in (4, 6):
-                before = item.before.family(version) if item.before else ()
-                after = item.after.family(version) if item.after else ()
+                fam = item.family(version)
                 kind = "ip" if version == 4 else "ipv6"
-                if not before and after:
+                if fam.kind == "added":
                     out += self.class_block(item.after, version)  # type: ignore[arg-type]
                     policy.append(self.policy_line(item.after, version, dscp))  # type: ignore[arg-type]
-                elif before and not after:
+                elif fam.kind == "removed":
                     policy.append(f"    no {self.policy_seq(item.before, version)}")  # type: ignore[arg-type]
                     drop.append(f"no class {kind} {self.class_name(item.before, version)}")  # type: ignore[arg-type]
-                elif before != after:
+                elif fam.kind == "changed":
                     out.append(f"class {kind} {self.class_name(item.after, version)}")  # type: ignore[arg-type]
                     out += [f"    no {seq}" for seq in self.sequence_numbers(item.before, version)]  # type: ignore[arg-type]
                     out += self.numbered(item.after, version)  # type: ignore[arg-type]

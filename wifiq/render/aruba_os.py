@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .base import Renderer, RendererInfo, commented, header_lines
 from .dscp import Dscp
-from .model import UDP_PORTS, Delta, OperatorAddresses, RenderInput
+from .model import ESP_PROTOCOL, UDP_PORTS, Delta, OperatorAddresses, RenderInput
 from .names import NameRules
 
 ACL = "WIFIQ-EPDG"
@@ -42,9 +42,9 @@ class ArubaOsRenderer(Renderer):
         fam = "ipv6 " if version == 6 else ""
         name = self.alias(op, version)
         out = [f"  {fam}any alias {name} udp {p} {qos}" for p in UDP_PORTS]
-        out.append(f"  {fam}any alias {name} 50 {qos}")
+        out.append(f"  {fam}any alias {name} {ESP_PROTOCOL} {qos}")
         out += [f"  {fam}alias {name} any udp {p} {qos}" for p in UDP_PORTS]
-        out.append(f"  {fam}alias {name} any 50 {qos}")
+        out.append(f"  {fam}alias {name} any {ESP_PROTOCOL} {qos}")
         return out
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
@@ -64,22 +64,18 @@ class ArubaOsRenderer(Renderer):
         for item in change.operators:
             op = item.current
             for version in (4, 6):
-                before = item.before.family(version) if item.before else ()
-                after = item.after.family(version) if item.after else ()
+                fam = item.family(version)
                 keyword = "netdestination" if version == 4 else "netdestination6"
-                if not before and after:
+                if fam.kind == "added":
                     out += self.destination(op, version)
                     acl += self.acl_lines(op, version, dscp)
-                elif before and not after:
+                elif fam.kind == "removed":
                     acl += ["  no " + line.strip() for line in self.acl_lines(op, version, dscp)]
                     drop.append(f"no {keyword} {self.alias(op, version)}")
-                else:
-                    added = [a for a in item.added if a.version == version]
-                    removed = [a for a in item.removed if a.version == version]
-                    if added or removed:
-                        out.append(f"{keyword} {self.alias(op, version)}")
-                        out += [f"  no host {a}" for a in removed] + [f"  host {a}" for a in added]
-                        out.append("!")
+                elif fam.kind == "changed":
+                    out.append(f"{keyword} {self.alias(op, version)}")
+                    out += [f"  no host {a}" for a in fam.removed] + [f"  host {a}" for a in fam.added]
+                    out.append("!")
         if acl:
             out += [f"ip access-list session {ACL}", *acl, "!"]
         out += drop

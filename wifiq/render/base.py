@@ -63,12 +63,17 @@ class Renderer(ABC):
 
     info: ClassVar[RendererInfo]
     names: ClassVar[NameRules]
+    #: Set when the target's objects cannot be empty (a class-map needs an ACL…): the limit
+    #: named when the input has no active address at all.
+    needs_addresses: ClassVar[str] = ""
 
     def check(self, doc: RenderInput) -> None:
         """Raise :class:`TargetLimitError` if ``doc`` holds what this target cannot express."""
         for version in (4, 6):
             if version not in self.info.families and doc.addresses(version):
                 raise TargetLimitError(self.info.name, f"no IPv{version} support", f"input has IPv{version} addresses")
+        if self.needs_addresses and not doc.with_addresses:
+            raise self.fail(self.needs_addresses, "no active addresses")
 
     @abstractmethod
     def full(self, doc: RenderInput, dscp: Dscp) -> str:

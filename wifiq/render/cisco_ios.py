@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .base import Renderer, RendererInfo, commented, header_lines
 from .dscp import Dscp
-from .model import UDP_PORTS, Delta, IPAddress, OperatorAddresses, RenderInput
+from .model import IKE_PORT, NATT_PORT, Delta, IPAddress, OperatorAddresses, RenderInput
 from .names import NameRules, ascii_text
 
 CLASS = "WIFIQ-EPDG"
@@ -27,6 +27,7 @@ class CiscoIosRenderer(Renderer):
         limits=("ACL/class-map names <= 40 characters [A-Za-z0-9_-], starting with a letter",),
     )
     names = NameRules(max_length=40, case="upper", prefix="WIFIQ")
+    needs_addresses = "a class-map needs at least one ACL"
 
     def acl_name(self, op: OperatorAddresses, version: int) -> str:
         """ACL name for one operator and IP version (``WIFIQ-505-01-TELSTRA-V4``)."""
@@ -36,9 +37,11 @@ class CiscoIosRenderer(Renderer):
         """The six entries for one address: IKE + NAT-T + ESP, to and from it."""
         host = f"host {address}"
         return [
-            *(f"permit udp any {host} eq {p}" for p in UDP_PORTS),
+            f"permit udp any {host} eq {IKE_PORT}",
+            f"permit udp any {host} eq {NATT_PORT}",
             f"permit esp any {host}",
-            *(f"permit udp {host} eq {p} any" for p in UDP_PORTS),
+            f"permit udp {host} eq {IKE_PORT} any",
+            f"permit udp {host} eq {NATT_PORT} any",
             f"permit esp {host} any",
         ]
 
@@ -51,7 +54,7 @@ class CiscoIosRenderer(Renderer):
     def acl_block(self, op: OperatorAddresses, version: int) -> list[str]:
         """A complete ACL for one operator and family (remark + entries + ``!``)."""
         out = [self.acl_header(op, version), f" remark wifiq {ascii_text(op.label)[:90]}"]
-        out += ["\n".join(f" {ace}" for ace in self.aces(address)) for address in op.family(version)]
+        out += [" " + "\n ".join(self.aces(address)) for address in op.family(version)]
         return out + ["!"]
 
     def matches(self, op: OperatorAddresses) -> list[str]:
@@ -61,11 +64,6 @@ class CiscoIosRenderer(Renderer):
     def policy(self, dscp: Dscp) -> list[str]:
         """The policy-map that marks the class."""
         return [f"policy-map {POLICY}", f" class {CLASS}", f"  set dscp {dscp.name_or_value()}", "!"]
-
-    def check(self, doc: RenderInput) -> None:
-        super().check(doc)
-        if not doc.with_addresses:
-            raise self.fail("a class-map needs at least one ACL", "no active addresses")
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         out = commented("!", header_lines(doc, dscp, self.info.name))
@@ -101,27 +99,22 @@ class CiscoIosRenderer(Renderer):
         for item in change.operators:
             op = item.current
             for version in (4, 6):
-                before = item.before.family(version) if item.before else ()
-                after = item.after.family(version) if item.after else ()
-                added = [a for a in item.added if a.version == version]
-                removed = [a for a in item.removed if a.version == version]
-                if not before and after:
+                fam = item.family(version)
+                if fam.kind == "added":
                     out += self.acl_block(op, version)
                     class_lines.append(f" match access-group name {self.acl_name(op, version)}")
-                elif before and not after:
+                elif fam.kind == "removed":
                     class_lines.append(f" no match access-group name {self.acl_name(op, version)}")
-                elif added or removed:
+                elif fam.kind == "changed":
                     out.append(self.acl_header(op, version))
-                    out += [f" no {ace}" for a in removed for ace in self.aces(a)]
-                    out += [f" {ace}" for a in added for ace in self.aces(a)]
+                    out += [f" no {ace}" for a in fam.removed for ace in self.aces(a)]
+                    out += [f" {ace}" for a in fam.added for ace in self.aces(a)]
                     out.append("!")
         if class_lines:
             out += [f"class-map match-any {CLASS}", *class_lines, "!"]
         for item in change.operators:
             for version in (4, 6):
-                before = item.before.family(version) if item.before else ()
-                after = item.after.family(version) if item.after else ()
-                if before and not after:
+                if item.family(version).kind == "removed":
                     keyword = "ip access-list extended" if version == 4 else "ipv6 access-list"
                     out.append(f"no {keyword} {self.acl_name(item.current, version)}")
         out.append("end")

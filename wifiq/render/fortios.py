@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .base import Renderer, RendererInfo, commented, header_lines
 from .dscp import Dscp
-from .model import Delta, IPAddress, OperatorAddresses, RenderInput
+from .model import ESP_PROTOCOL, IKE_PORT, NATT_PORT, Delta, IPAddress, OperatorAddresses, RenderInput
 from .names import NameRules, quote_comment
 
 POLICY_ID = 4646
@@ -33,6 +33,7 @@ class FortiosRenderer(Renderer):
         limits=("object names <= 79 characters", "comments <= 255 characters (cut)"),
     )
     names = NameRules(max_length=79, allowed="A-Za-z0-9_.-", separator="-")
+    needs_addresses = "a shaping policy needs a destination"
 
     def address_name(self, op: OperatorAddresses, address: IPAddress) -> str:
         """Address object name: operator name + the address (``:`` becomes ``.`` for IPv6)."""
@@ -65,19 +66,14 @@ class FortiosRenderer(Renderer):
             "service custom",
             [
                 f'    edit "{SERVICE_UDP}"',
-                "        set udp-portrange 500 4500",
+                f"        set udp-portrange {IKE_PORT} {NATT_PORT}",
                 "    next",
                 f'    edit "{SERVICE_ESP}"',
                 "        set protocol IP",
-                "        set protocol-number 50",
+                f"        set protocol-number {ESP_PROTOCOL}",
                 "    next",
             ],
         )
-
-    def check(self, doc: RenderInput) -> None:
-        super().check(doc)
-        if not doc.with_addresses:
-            raise self.fail("a shaping policy needs a destination", "no active addresses")
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         out = commented("#", header_lines(doc, dscp, self.info.name))
@@ -126,24 +122,23 @@ class FortiosRenderer(Renderer):
             created = [
                 line
                 for item in change.operators
-                for line in self.address_edits(item.current, [a for a in item.added if a.version == version])
+                for line in self.address_edits(item.current, item.family(version).added)
             ]
             out += self._config(_ADDRESS_TABLE[version], created)
             groups: list[str] = []
             policy: list[str] = []
             for item in change.operators:
-                before = item.before.family(version) if item.before else ()
-                after = item.after.family(version) if item.after else ()
+                fam = item.family(version)
                 name = self.group_name(item.current, version)
-                if not before and after:
-                    members = self._members([self.address_name(item.current, a) for a in after])
+                if fam.kind == "added":
+                    members = self._members([self.address_name(item.current, a) for a in fam.after])
                     groups += [f'    edit "{name}"', f"        set member {members}", "    next"]
                     policy.append(f'        append {_POLICY_FIELD[version]} "{name}"')
-                elif before and not after:
+                elif fam.kind == "removed":
                     policy.append(f'        unselect {_POLICY_FIELD[version]} "{name}"')
-                elif before != after:
-                    added = [self.address_name(item.current, a) for a in item.added if a.version == version]
-                    removed = [self.address_name(item.current, a) for a in item.removed if a.version == version]
+                elif fam.kind == "changed":
+                    added = [self.address_name(item.current, a) for a in fam.added]
+                    removed = [self.address_name(item.current, a) for a in fam.removed]
                     groups.append(f'    edit "{name}"')
                     if added:
                         groups.append(f"        append member {self._members(added)}")
@@ -156,14 +151,13 @@ class FortiosRenderer(Renderer):
             gone_groups = [
                 f'    delete "{self.group_name(item.current, version)}"'
                 for item in change.operators
-                if item.before and item.before.family(version) and not (item.after and item.after.family(version))
+                if item.family(version).kind == "removed"
             ]
             out += self._config(_GROUP_TABLE[version], gone_groups)
             gone = [
                 f'    delete "{self.address_name(item.current, a)}"'
                 for item in change.operators
-                for a in item.removed
-                if a.version == version
+                for a in item.family(version).removed
             ]
             out += self._config(_ADDRESS_TABLE[version], gone)
         return "\n".join(out) + "\n"

@@ -42,15 +42,14 @@ class IptablesRenderer(Renderer):
         return f'add {name} {address} comment "{quote_comment(owners, _IPSET_COMMENT_MAX)}" -exist'
 
     def _ipset_full(self, doc: RenderInput, dscp: Dscp) -> str:
-        owners = doc.owners()
         out = commented("#", header_lines(doc, dscp, self.info.name))
         for version, family in ((4, "inet"), (6, "inet6")):
             name, staging = self.set_name(version), self.names.fixed(f"epdg{version}", "new")
-            members = [a for a in owners if a.version == version]
+            members = doc.addresses(version)
             maxelem = max(_DEFAULT_MAXELEM, len(members))
             create = f"hash:ip family {family} maxelem {maxelem} comment -exist"
             out += [f"create {name} {create}", f"create {staging} {create}", f"flush {staging}"]
-            out += [self._add(staging, a, ", ".join(o.label for o in owners[a])) for a in members]
+            out += [self._add(staging, a, doc.owner_labels(a)) for a in members]
             out += [f"swap {staging} {name}", f"destroy {staging}"]
         return "\n".join(out) + "\n"
 
@@ -83,12 +82,9 @@ class IptablesRenderer(Renderer):
         )
 
     def delta(self, change: Delta, dscp: Dscp) -> str:
-        owners = change.current.owners()
         out = commented("#", header_lines(change.current, dscp, self.info.name, change))
         out += [f"del {self.set_name(a.version)} {a} -exist" for a in change.removed]
-        out += [
-            self._add(self.set_name(a.version), a, ", ".join(o.label for o in owners[a])) for a in change.added
-        ]
+        out += [self._add(self.set_name(a.version), a, change.current.owner_labels(a)) for a in change.added]
         return join_sections({IPSET_FILE: "\n".join(out) + "\n"})
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from .base import Renderer, RendererInfo
 from .dscp import Dscp
-from .model import UDP_PORTS, Delta, OperatorAddresses, RenderInput
+from .model import ESP_PROTOCOL, UDP_PORTS, Delta, OperatorAddresses, RenderInput
 from .names import NameRules
 
 FULL_FORMAT = "wifiq-render-full/1"
@@ -59,7 +59,7 @@ class JsonRenderer(Renderer):
             "wifiq_version": doc.wifiq_version,
             "refreshed_at": _stamp(doc),
             "dscp": {"value": dscp.value, "name": dscp.name},
-            "traffic": [{"protocol": "udp", "ports": list(UDP_PORTS)}, {"protocol": "esp", "number": 50}],
+            "traffic": [{"protocol": "udp", "ports": list(UDP_PORTS)}, {"protocol": "esp", "number": ESP_PROTOCOL}],
         }
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:

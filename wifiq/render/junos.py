@@ -108,21 +108,20 @@ class JunosRenderer(Renderer):
         out = commented("#", header_lines(change.current, dscp, self.info.name, change))
         for item in change.operators:
             for version in (4, 6):
-                before = item.before.family(version) if item.before else ()
-                after = item.after.family(version) if item.after else ()
+                fam = item.family(version)
                 name = self.prefix_list(item.current, version)
                 bits = 32 if version == 4 else 128
-                if not before and after:
+                if fam.kind == "added":
                     out += self.entries(item.after, version)  # type: ignore[arg-type]
                     out += self.references(item.after, version)  # type: ignore[arg-type]
                     if not change.previous.addresses(version):
                         out += self.terms(version, dscp)
-                elif before and not after:
+                elif fam.kind == "removed":
                     out += self.references(item.before, version, "delete")  # type: ignore[arg-type]
                     out.append(f"delete policy-options prefix-list {name}")
                 else:
-                    out += [f"delete policy-options prefix-list {name} {a}/{bits}" for a in item.removed if a.version == version]
-                    out += [f"set policy-options prefix-list {name} {a}/{bits}" for a in item.added if a.version == version]
+                    out += [f"delete policy-options prefix-list {name} {a}/{bits}" for a in fam.removed]
+                    out += [f"set policy-options prefix-list {name} {a}/{bits}" for a in fam.added]
         for version in (4, 6):
             if change.previous.addresses(version) and not change.current.addresses(version):
                 out.append(f"delete firewall family {_FAMILY[version]} filter {FILTER[version]}")

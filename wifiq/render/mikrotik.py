@@ -45,14 +45,13 @@ class MikrotikRenderer(Renderer):
         )
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
-        owners = doc.owners()
         out = commented("#", header_lines(doc, dscp, self.info.name))
         ports = ",".join(str(p) for p in UDP_PORTS)
         mark = f"action=change-dscp new-dscp={dscp.value} passthrough=yes comment={RULE_COMMENT}"
         for version in (4, 6):
             menu = _MENU[version]
             out.append(f"{menu} address-list remove [find list={self.list_name}]")
-            out += [self._add(a, ", ".join(o.label for o in owners[a])) for a in owners if a.version == version]
+            out += [self._add(a, doc.owner_labels(a)) for a in doc.addresses(version)]
             out.append(f"{menu} mangle remove [find comment={RULE_COMMENT}]")
             lst = self.list_name
             out += [
@@ -64,13 +63,12 @@ class MikrotikRenderer(Renderer):
         return "\n".join(out) + "\n"
 
     def delta(self, change: Delta, dscp: Dscp) -> str:
-        owners = change.current.owners()
         out = commented("#", header_lines(change.current, dscp, self.info.name, change))
         out += [
             f"{_MENU[a.version]} address-list remove [find list={self.list_name} address={self._entry(a)}]"
             for a in change.removed
         ]
-        out += [self._add(a, ", ".join(o.label for o in owners[a])) for a in change.added]
+        out += [self._add(a, change.current.owner_labels(a)) for a in change.added]
         return "\n".join(out) + "\n"
 
 

@@ -6,40 +6,60 @@ Renderers never see JSON: :mod:`wifiq.render.loader` turns a ``wifiq resolve --j
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from ipaddress import IPv4Address, IPv6Address
 
 IPAddress = IPv4Address | IPv6Address
 
 
-class _TextIPv4Address(IPv4Address):
-    """An IPv4Address that keeps its text: renderers print each address many times."""
+class _KeepsText:
+    """Mixin: an address that keeps its text, for ``str()`` and f-strings alike (renderers print
+    each address many times; ``str()`` of IPv6 and ``format()`` of both are slow in CPython)."""
 
-    __slots__ = ("_text",)
+    __slots__ = ()
     _text: str
 
     def __str__(self) -> str:
         return self._text
 
+    def __format__(self, spec: str) -> str:
+        return self._text if not spec else super().__format__(spec)
 
-class _TextIPv6Address(IPv6Address):
-    """An IPv6Address that keeps its (compressed) text; ``str()`` of IPv6 is slow in CPython."""
 
+class _TextIPv4Address(_KeepsText, IPv4Address):
     __slots__ = ("_text",)
-    _text: str
-
-    def __str__(self) -> str:
-        return self._text
 
 
+class _TextIPv6Address(_KeepsText, IPv6Address):
+    __slots__ = ("_text",)
+
+
+@lru_cache(maxsize=65536)
 def parse_address(text: str) -> IPAddress:
-    """Parse one IPv4/IPv6 address (raises ValueError); its text is computed once."""
+    """Parse one IPv4/IPv6 address (raises ValueError); its text is computed once, and an
+    address listed by several operators (MVNOs share their host's ePDGs) is parsed once.
+
+    IPv6 goes through the C library (``inet_pton``/``inet_ntop``: RFC 5952 text, as
+    :mod:`ipaddress` prints it) — ten times faster; embedded-IPv4 forms and anything the C
+    library refuses take the :mod:`ipaddress` path, so the accepted inputs and the text are
+    those of :mod:`ipaddress`.
+    """
     address: IPAddress
     if ":" in text:
-        address = _TextIPv6Address(text)
-        address._text = IPv6Address.__str__(address)
+        try:
+            packed = socket.inet_pton(socket.AF_INET6, text)
+        except OSError:
+            packed = b""
+        shown = socket.inet_ntop(socket.AF_INET6, packed) if packed else "."
+        if "." in shown:
+            address = _TextIPv6Address(text)
+            address._text = IPv6Address.__str__(address)
+        else:
+            address = _TextIPv6Address(int.from_bytes(packed, "big"))
+            address._text = shown
     else:
         address = _TextIPv4Address(text)
         address._text = IPv4Address.__str__(address)
@@ -123,9 +143,41 @@ class RenderInput:
         """
         return self._owners
 
+    @cached_property
+    def _owner_labels(self) -> dict[IPAddress, str]:
+        return {a: ", ".join(op.label for op in ops) for a, ops in self._owners.items()}
+
+    def owner_labels(self, address: IPAddress) -> str:
+        """The labels of every operator listing ``address``, comma-separated (for the comment
+        of a set element: ``310-026, 311-480 Verizon``)."""
+        return self._owner_labels[address]
+
     def addresses(self, version: int | None = None) -> tuple[IPAddress, ...]:
         """All distinct active addresses, sorted; only one IP version if ``version`` is given."""
         return self._by_version[version]
+
+
+@dataclass(frozen=True)
+class FamilyChange:
+    """One operator's change within one IP version (what per-operator delta renderers walk).
+
+    ``kind``: ``"added"`` (none of this family before: create its objects), ``"removed"`` (none
+    now: delete them), ``"changed"`` (edit members) or ``"same"`` (nothing to do).
+    """
+
+    version: int
+    before: tuple[IPAddress, ...]
+    after: tuple[IPAddress, ...]
+    added: tuple[IPAddress, ...]
+    removed: tuple[IPAddress, ...]
+
+    @property
+    def kind(self) -> str:
+        if not self.before:
+            return "added" if self.after else "same"
+        if not self.after:
+            return "removed"
+        return "changed" if self.added or self.removed else "same"
 
 
 @dataclass(frozen=True)
@@ -146,6 +198,16 @@ class OperatorChange:
     def current(self) -> OperatorAddresses:
         """The operator as it is now, or as it was if it is gone."""
         return self.after or self.before  # type: ignore[return-value]
+
+    def family(self, version: int) -> FamilyChange:
+        """This operator's change in one IP version (4 or 6)."""
+        return FamilyChange(
+            version=version,
+            before=self.before.family(version) if self.before else (),
+            after=self.after.family(version) if self.after else (),
+            added=tuple(a for a in self.added if a.version == version),
+            removed=tuple(a for a in self.removed if a.version == version),
+        )
 
 
 @dataclass(frozen=True)

@@ -41,18 +41,14 @@ class NftablesRenderer(Renderer):
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         mark = nft_dscp(dscp)
-        owners = doc.owners()
         out = ["#!/usr/sbin/nft -f", *commented("#", header_lines(doc, dscp, self.info.name))]
         out += [f"table inet {TABLE}", f"delete table inet {TABLE}", f"table inet {TABLE} {{"]
         for version, kind in ((4, "ipv4_addr"), (6, "ipv6_addr")):
             out += [f"\tset {SET[version]} {{", f"\t\ttype {kind}"]
-            members = [a for a in owners if a.version == version]
+            members = doc.addresses(version)
             if members:
                 out.append("\t\telements = {")
-                out += [
-                    f"\t\t\t{self._element(a, ', '.join(o.label for o in owners[a]))},"
-                    for a in members
-                ]
+                out += [f"\t\t\t{self._element(a, doc.owner_labels(a))}," for a in members]
                 out.append("\t\t}")
             out.append("\t}")
         out += [f"\tchain {CHAIN} {{", "\t\ttype filter hook postrouting priority mangle; policy accept;"]
@@ -69,7 +65,6 @@ class NftablesRenderer(Renderer):
         return "\n".join(out) + "\n"
 
     def delta(self, change: Delta, dscp: Dscp) -> str:
-        owners = change.current.owners()
         out = ["#!/usr/sbin/nft -f", *commented("#", header_lines(change.current, dscp, self.info.name, change))]
         for version in (4, 6):
             gone = [a for a in change.removed if a.version == version]
@@ -77,8 +72,8 @@ class NftablesRenderer(Renderer):
                 out.append(f"delete element inet {TABLE} {SET[version]} {{ {', '.join(map(str, gone))} }}")
             new = [a for a in change.added if a.version == version]
             for address in new:
-                label = ", ".join(o.label for o in owners[address])
-                out.append(f"add element inet {TABLE} {SET[version]} {{ {self._element(address, label)} }}")
+                element = self._element(address, change.current.owner_labels(address))
+                out.append(f"add element inet {TABLE} {SET[version]} {{ {element} }}")
         return "\n".join(out) + "\n"
 
 

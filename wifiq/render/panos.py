@@ -29,6 +29,7 @@ class PanosRenderer(Renderer):
         limits=("object names <= 63 characters [A-Za-z0-9_.-]", f"address-group members <= {GROUP_MEMBER_LIMIT}"),
     )
     names = NameRules(max_length=63, allowed="A-Za-z0-9_.-", separator="-")
+    needs_addresses = "a rule needs a destination"
 
     def address_name(self, op: OperatorAddresses, address: IPAddress) -> str:
         """Address object name (operator + address, ``:`` → ``.``)."""
@@ -50,8 +51,6 @@ class PanosRenderer(Renderer):
 
     def check(self, doc: RenderInput) -> None:
         super().check(doc)
-        if not doc.with_addresses:
-            raise self.fail("a rule needs a destination", "no active addresses")
         for op in doc.with_addresses:
             if len(op.addresses) > GROUP_MEMBER_LIMIT:
                 raise self.fail(

@@ -117,6 +117,21 @@ class HistoryEvent:
     reason: str
 
 
+@dataclass(frozen=True)
+class LatestRefresh:
+    """The newest refresh as ``wifiq render --state`` reads it (one consistent snapshot).
+
+    ``previous`` is the refresh before it (None after the first); ``changes`` are the latest
+    refresh's own; ``plmns`` maps each name to the PLMNs it was looked up for.
+    """
+
+    run: RunRecord
+    previous: RunRecord | None
+    active: tuple[AddressState, ...]
+    changes: tuple[HistoryEvent, ...]
+    plmns: dict[str, tuple[str, ...]]
+
+
 class StateStore:
     """An open state file. Use as a context manager; every write is one transaction.
 
@@ -196,6 +211,44 @@ class StateStore:
             f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT 1"
         ).fetchone()
         return RunRecord(*row) if row else None
+
+    def latest(self) -> LatestRefresh | None:
+        """The newest refresh, the one before, the active addresses and the newest refresh's
+        changes, read in one transaction (a refresh committing meanwhile is not half seen);
+        None before the first refresh."""
+        db = self._db
+        try:
+            db.execute("BEGIN")
+            rows = db.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT 2"
+            ).fetchall()
+            if not rows:
+                return None
+            run = RunRecord(*rows[0])
+            changes = db.execute(
+                "SELECT c.run_id, r.refreshed_at, c.name, c.address, c.family, c.change, "
+                "c.reason FROM changes c JOIN runs r ON r.id = c.run_id WHERE c.run_id = ? "
+                "ORDER BY c.name, c.family, c.address",
+                (run.id,),
+            ).fetchall()
+            plmns: dict[str, tuple[str, ...]] = {}
+            for name, plmn in db.execute(
+                "SELECT name, plmn FROM name_plmns ORDER BY name, plmn"
+            ).fetchall():
+                if plmn not in plmns.get(name, ()):
+                    plmns[name] = plmns.get(name, ()) + (plmn,)
+            return LatestRefresh(
+                run=run,
+                previous=RunRecord(*rows[1]) if len(rows) > 1 else None,
+                active=tuple(self.active()),
+                changes=tuple(HistoryEvent(*row) for row in changes),
+                plmns=plmns,
+            )
+        except sqlite3.DatabaseError as exc:
+            raise StateError(self.path, str(exc)) from None
+        finally:
+            if db.in_transaction:
+                db.execute("COMMIT")
 
     def names_of(self, plmns: Sequence[str]) -> list[tuple[str, str, str]]:
         """(name, plmn, kind) rows recorded for these PLMNs (text form ``505-01``)."""
