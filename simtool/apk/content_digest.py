@@ -130,7 +130,7 @@ class _EntryFeeder:
                 self.ranges.append((start, stop))
         self._starts = [r[0] for r in self.ranges]
         self.active: list[tuple[int, int, EntryCheck, EntryInflater, list]] = []
-        self.mismatches: list[str] = []
+        self.mismatches: list[tuple[int, str]] = []  # (entry offset, message)
 
     def wanted(self, offset: int, length: int) -> bool:
         """Whether any checked entry's data overlaps ``[offset, offset + length)`` (an empty
@@ -164,8 +164,9 @@ class _EntryFeeder:
         inflater.finish()
         for (algo, expected), h in zip(check.expected, hashers, strict=True):
             if h.digest() != expected:
-                self.mismatches.append(f"{algo.upper()} digest of {check.entry.name} does not "
-                                       "match the digest specified in META-INF/MANIFEST.MF")
+                self.mismatches.append((check.entry.local_header_offset,
+                                        f"{algo.upper()} digest of {check.entry.name} does not "
+                                        "match the digest specified in META-INF/MANIFEST.MF"))
                 return
 
     def close(self) -> None:
@@ -188,7 +189,11 @@ def stream_pass(src: FileSource, zs: ZipSections, signing_block_offset: int,
     if verity is not None and signing_block_offset % PAGE:
         raise ApkError(src.path, "APK Signing Block is not 4 KiB-aligned as verity requires",
                        signing_block_offset)
-    feeder = _EntryFeeder(src, entry_checks, signing_block_offset)
+    # v1 entries are spread over ``lanes`` single-thread executors (entry i -> lane i % lanes):
+    # each lane inflates and hashes its entries in stream order, lanes run side by side.
+    lanes = max(1, min(2, os.cpu_count() or 1))
+    ordered = sorted(entry_checks, key=lambda c: c.entry.local_header_offset)
+    feeders = [_EntryFeeder(src, ordered[i::lanes], signing_block_offset) for i in range(lanes)]
     eocd = bytearray(zs.eocd)
     eocd[16:20] = struct.pack("<I", signing_block_offset)
     file_tree = _Verity(file_tree_salt) if file_tree_salt is not None else None
@@ -200,51 +205,61 @@ def stream_pass(src: FileSource, zs: ZipSections, signing_block_offset: int,
     workers = min(4, max(2, os.cpu_count() or 2))
     # Chunk digests go to a pool; v1 entries are inflated and hashed in order on one more thread,
     # so reading, hashing and inflating overlap (hashlib and zlib release the GIL).
-    with ThreadPoolExecutor(workers) as pool, ThreadPoolExecutor(1) as inflate:
+    lane_pools = [ThreadPoolExecutor(1) for _ in feeders]
+    with ThreadPoolExecutor(workers) as pool:
         queue: deque[list[Future | None]] = deque()
 
         def drain(keep: int) -> None:
             """Collect finished jobs in submission order until at most ``keep`` are in flight."""
             while len(queue) > keep:
-                fut, vfut, ffut, tfut = queue.popleft()
+                fut, vfut, tfut, *ffuts = queue.popleft()
                 if fut is not None:
                     for i, d in enumerate(fut.result()):
                         chunk_digests[i].append(d)
                 if vfut is not None and verity is not None:
                     verity.leaves += vfut.result()
-                if ffut is not None:
-                    ffut.result()  # re-raises an ApkError from the inflater
+                for ffut in ffuts:
+                    if ffut is not None:
+                        ffut.result()  # re-raises an ApkError from the inflater
                 if tfut is not None and file_tree is not None:
                     file_tree.leaves += tfut.result()
 
         def submit(data: bytes, content: bool, whole: bool, entries_at: int | None = None) -> None:
             """Queue the hashing jobs for one chunk (content digests, verity, v1 entries, v4 tree)."""
-            jobs: list[Future | None] = [None, None, None, None]
+            jobs: list[Future | None] = [None, None, None]
             if content:
                 jobs[0] = pool.submit(_chunk_digests, hash_names, data)
                 if verity is not None:
                     jobs[1] = pool.submit(_page_digests, verity.pages_of(data)[0])
-            if entries_at is not None and feeder.wanted(entries_at, len(data)):
-                jobs[2] = inflate.submit(feeder.feed, entries_at, data)
             if whole and file_tree is not None:
-                jobs[3] = pool.submit(_page_digests, file_tree.pages_of(data)[0], file_tree.salt)
+                jobs[2] = pool.submit(_page_digests, file_tree.pages_of(data)[0], file_tree.salt)
+            if entries_at is not None:
+                jobs += [lane.submit(feeder.feed, entries_at, data)
+                         for lane, feeder in zip(lane_pools, feeders, strict=True)
+                         if feeder.wanted(entries_at, len(data))]
             queue.append(jobs)
             drain(IN_FLIGHT)
 
-        for start, stop, content in sections:
-            if not content and file_tree is None:
-                continue
-            pos = start
-            while pos < stop:
-                n = min(CHUNK, stop - pos)
-                data = src.read_at(pos, n, "APK contents")
-                submit(data, content, True, pos if start == 0 else None)
-                pos += n
-                if progress is not None:
-                    progress(n)
-        submit(bytes(eocd), True, False)
-        drain(0)
-    feeder.close()
+        try:
+            for start, stop, content in sections:
+                if not content and file_tree is None:
+                    continue
+                pos = start
+                while pos < stop:
+                    n = min(CHUNK, stop - pos)
+                    data = src.read_at(pos, n, "APK contents")
+                    submit(data, content, True, pos if start == 0 else None)
+                    pos += n
+                    if progress is not None:
+                        progress(n)
+            submit(bytes(eocd), True, False)
+            drain(0)
+        finally:
+            for lane in lane_pools:
+                lane.shutdown(wait=True, cancel_futures=True)
+    for feeder in feeders:
+        feeder.close()
+    mismatches = sorted(m for feeder in feeders for m in feeder.mismatches)
     digests: dict[str, bytes] = {}
     for i, name in enumerate(hash_names):
         algo = CHUNKED_SHA256 if name == "sha256" else CHUNKED_SHA512
@@ -254,5 +269,5 @@ def stream_pass(src: FileSource, zs: ZipSections, signing_block_offset: int,
         digests[algo] = top.digest()
     if verity is not None:
         digests[VERITY_CHUNKED_SHA256] = verity.root() + struct.pack("<Q", verity.total)
-    return PassResult(digests, tuple(feeder.mismatches),
+    return PassResult(digests, tuple(text for _, text in mismatches),
                       file_tree.root() if file_tree is not None else None)

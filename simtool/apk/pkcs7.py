@@ -43,6 +43,7 @@ class SignerInfo:
     serial: int
     digest: str
     key_kind: str
+    signature_oid: str
     signed_attrs: bytes | None  # the [0] IMPLICIT encoding re-tagged as SET (what is signed)
     message_digest: bytes | None
     content_type: str | None
@@ -63,6 +64,66 @@ class SignedData:
                                                or same_name(cert.issuer, info.issuer)):
                 return cert
         return None
+
+
+_HASH_NAMES = {"md5": "MD5", "sha1": "SHA-1", "sha224": "SHA-224", "sha256": "SHA-256",
+               "sha384": "SHA-384", "sha512": "SHA-512"}
+_KEY_NAMES = {"RSA": "RSA", "DSA": "DSA", "EC": "ECDSA"}
+# API levels on which Android verifies a JAR signature made with a digest algorithm and a
+# signature OID that names only the key type (apksig ``OidConstants``). A signature OID that
+# names a hash too (e.g. SHA256withRSA) is listed in _WITH_HASH by that hash; one whose hash
+# differs from the digest algorithm works on API 21-23 only.
+_KEY_ONLY = {
+    ("RSA", "md5"): ((0, None),), ("RSA", "sha1"): ((0, None),),
+    ("RSA", "sha224"): ((0, 8), (21, None)), ("RSA", "sha256"): ((0, 8), (18, None)),
+    ("RSA", "sha384"): ((18, None),), ("RSA", "sha512"): ((18, None),),
+    ("DSA", "sha1"): ((0, None),), ("DSA", "sha224"): ((22, None),),
+    ("DSA", "sha256"): ((22, None),),
+    ("EC", "sha1"): ((18, None),), ("EC", "sha224"): ((21, None),), ("EC", "sha256"): ((18, None),),
+    ("EC", "sha384"): ((18, None),), ("EC", "sha512"): ((18, None),),
+}
+_WITH_HASH = {
+    ("RSA", "md5"): ((0, 8), (21, None)), ("RSA", "sha1"): ((0, None),),
+    ("RSA", "sha224"): ((0, 8), (21, None)), ("RSA", "sha256"): ((0, 8), (18, None)),
+    ("RSA", "sha384"): ((21, None),), ("RSA", "sha512"): ((21, None),),
+    ("DSA", "sha1"): ((9, None),), ("DSA", "sha224"): ((21, None),),
+    ("DSA", "sha256"): ((21, None),),
+    ("EC", "sha1"): ((18, None),), ("EC", "sha224"): ((21, None),), ("EC", "sha256"): ((21, None),),
+    ("EC", "sha384"): ((21, None),), ("EC", "sha512"): ((21, None),),
+}
+_MISMATCH_ONLY_21 = {("sha224", "sha256"), ("sha256", "sha1"), ("sha512", "sha384")}
+
+
+def algorithm_name(info: SignerInfo) -> tuple[str, str]:
+    """apksigner's names for the digest and signature algorithms of a SignerInfo."""
+    key, implied = SIGNATURE_OIDS[info.signature_oid]
+    sig = _KEY_NAMES[key] if implied is None else f"{_HASH_NAMES[implied]} with {_KEY_NAMES[key]}"
+    return _HASH_NAMES.get(info.digest, info.digest), sig
+
+
+def unsupported_api_levels(info: SignerInfo, min_sdk: int, max_sdk: int) -> list[tuple[int, int]]:
+    """The API levels in [min_sdk, max_sdk] on which Android cannot verify this SignerInfo's
+    digest + signature algorithm combination (empty when all can)."""
+    key, implied = SIGNATURE_OIDS[info.signature_oid]
+    if implied is None:
+        ranges = _KEY_ONLY.get((key, info.digest), ())
+    elif implied == info.digest:
+        ranges = _WITH_HASH.get((key, implied), ())
+    elif key == "RSA" and (info.digest, implied) in _MISMATCH_ONLY_21:
+        ranges = ((21, 21),)
+    else:
+        ranges = ((21, 23),)
+    out: list[tuple[int, int]] = []
+    level = min_sdk
+    for lo, hi in sorted(r if r[1] is not None else (r[0], max_sdk) for r in ranges):
+        if lo > level:
+            out.append((level, min(lo - 1, max_sdk)))
+        level = max(level, hi + 1)
+        if level > max_sdk:
+            break
+    if level <= max_sdk:
+        out.append((level, max_sdk))
+    return [r for r in out if r[0] <= r[1]]
 
 
 def _signer_info(tlv: der.Tlv, path: str) -> SignerInfo:
@@ -103,8 +164,7 @@ def _signer_info(tlv: der.Tlv, path: str) -> SignerInfo:
         raise ApkError(path, f"unsupported SignerInfo signature algorithm {sig_oid}", parts[i].offset)
     signature = parts[i + 1].expect(der.OCTET_STRING, path, "signature").content
     return SignerInfo(sid[0].raw, format_name(sid[0], path), der.decode_int(sid[1].content),
-                      digest, kind_digest[0],
-                      signed_attrs, message_digest, content_type, signature)
+                      digest, kind_digest[0], sig_oid, signed_attrs, message_digest, content_type, signature)
 
 
 def parse_signed_data(data: bytes, path: str) -> SignedData:

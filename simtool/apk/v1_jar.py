@@ -23,7 +23,7 @@ from . import algorithms
 from .bytereader import FileSource
 from .certs import Certificate
 from .errors import ApkError
-from .pkcs7 import OID_DATA, parse_signed_data
+from .pkcs7 import OID_DATA, algorithm_name, parse_signed_data, unsupported_api_levels
 from .zipfile_index import ZipEntry, read_entry
 
 MANIFEST = "META-INF/MANIFEST.MF"
@@ -116,6 +116,7 @@ class JarSigner:
     """One v1 signer: its name, certificate, the problems found, the entries its .SF names."""
 
     name: str
+    block: str  # signature block file name, e.g. "CERT.RSA" (how apksigner names the signer)
     certificate: Certificate | None = None
     errors: tuple[str, ...] = ()
     sf_sections: frozenset[str] = frozenset()
@@ -132,7 +133,7 @@ class JarResult:
 
     @property
     def all_errors(self) -> list[str]:
-        return list(self.errors) + [f"JAR signer {s.name}: {e}" for s in self.signers
+        return list(self.errors) + [f"JAR signer {s.block}: {e}" for s in self.signers
                                     for e in s.errors]
 
     @property
@@ -141,7 +142,7 @@ class JarResult:
 
 
 def _check_block(src: FileSource, block: bytes, sf: bytes, block_name: str, sf_name: str,
-                 min_sdk: int) -> Certificate | str:
+                 min_sdk: int, max_sdk: int) -> Certificate | str:
     """The certificate whose SignerInfo signs ``sf``, or the reason there is none."""
     sd = parse_signed_data(block, f"{src.path}!{block_name}")
     infos = sd.signer_infos if min_sdk >= 24 else sd.signer_infos[:1]
@@ -149,6 +150,14 @@ def _check_block(src: FileSource, block: bytes, sf: bytes, block_name: str, sf_n
         return f"JAR signature {block_name} has no SignerInfo"
     last_problem = ""
     for info in infos:
+        gaps = unsupported_api_levels(info, min_sdk, max_sdk)
+        if gaps:
+            digest_name, sig_name = algorithm_name(info)
+            levels = ", ".join(f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in gaps)
+            last_problem = (f"JAR signature {block_name} uses digest algorithm {digest_name} and "
+                            f"signature algorithm {sig_name} which is not supported on API "
+                            f"Level(s) {levels} for which this APK is being verified")
+            continue
         cert = sd.certificate_for(info)
         if cert is None:
             last_problem = (f"JAR signature {block_name}: no certificate in the PKCS#7 matches "
@@ -181,11 +190,11 @@ def _check_signer(src: FileSource, name: str, block_entry: ZipEntry, sf_entry: Z
     sf = read_entry(src, sf_entry, MAX_META_FILE, "signature file")
     block = read_entry(src, block_entry, MAX_META_FILE, "signature block")
     try:
-        outcome = _check_block(src, block, sf, block_entry.name, sf_name, min_sdk)
+        outcome = _check_block(src, block, sf, block_entry.name, sf_name, min_sdk, max_sdk)
     except ApkError as exc:
         outcome = f"Malformed JAR signature {block_entry.name}: {exc.what}"
     if isinstance(outcome, str):
-        return JarSigner(name, errors=(outcome,))
+        return JarSigner(name, block_entry.name[9:], errors=(outcome,))
     errors: list[str] = []
     sf_main, sf_named = parse_manifest(sf, src.path, sf_name)
     applied = sf_main.attrs.get("X-Android-APK-Signed")
@@ -214,7 +223,7 @@ def _check_signer(src: FileSource, name: str, block_entry: ZipEntry, sf_entry: Z
                 if hashlib.new(algo, target.raw).digest() != expected:
                     errors.append(f"{algo.upper()} digest of {MANIFEST} section for {sec.name} "
                                   f"does not match the digest in {sf_name}")
-    return JarSigner(name, outcome, tuple(errors),
+    return JarSigner(name, block_entry.name[9:], outcome, tuple(errors),
                      frozenset(s.name for s in sf_named if s.name))
 
 

@@ -85,3 +85,22 @@ def test_tampered_aab_entry_fails_full_verify(key: Path, tmp_path: Path) -> None
     proc = _digest("--json", "--verify", str(bad))
     assert proc.returncode == 1
     assert "digest of base/dex/classes.dex does not match" in json.loads(proc.stdout)[0]["errors"][0]
+
+
+def test_v1_algorithm_unsupported_on_old_api_levels(tmp_path: Path) -> None:
+    """An EC key's JAR signature (SHA-256 with ECDSA) cannot be verified before API 18:
+    verifying for API 10+ fails with apksigner's own message; for 18+ it verifies."""
+    ks = tmp_path / "ec.p12"
+    _sh("keytool", "-genkeypair", "-keystore", str(ks), "-storetype", "PKCS12", "-storepass",
+        "secret12", "-keypass", "secret12", "-alias", "e", "-keyalg", "EC", "-groupname",
+        "secp256r1", "-dname", "CN=ec", "-validity", "10")
+    apk = _sign(ks, CORPUS / "golden-aligned-in.apk", tmp_path / "ec.apk",
+                "--min-sdk-version", "18")
+    theirs = subprocess.run(["apksigner", "verify", "--min-sdk-version", "10", str(apk)],
+                            capture_output=True, text=True, timeout=60)
+    assert theirs.returncode != 0
+    (error_line,) = [ln for ln in theirs.stdout.splitlines() + theirs.stderr.splitlines()
+                     if ln.startswith("ERROR:")]
+    ours = _digest("--min-sdk-version", "10", str(apk))
+    assert ours.returncode == 1 and error_line in ours.stdout.splitlines()
+    assert _digest("--min-sdk-version", "18", str(apk)).returncode == 0

@@ -54,3 +54,17 @@ def test_max_sdk_clips_the_ranges() -> None:
     schemes = [SchemeSigners("v1", ((1, SDK_MAX, (A,)),)),
                SchemeSigners("v3", ((28, SDK_MAX, (B,)),))]
     assert carrier_certificates(19, 27, schemes) == (SdkCertificates(19, 27, (A,)),)
+
+
+def test_jar_algorithm_api_levels() -> None:
+    """Which API levels can verify a JAR SignerInfo's digest + signature OID pair."""
+    from simtool.apk.pkcs7 import SignerInfo, unsupported_api_levels
+
+    def info(digest: str, oid: str) -> SignerInfo:
+        return SignerInfo(b"", "", 1, digest, "", oid, None, None, None, b"")
+
+    ec_key, sha256_rsa, rsa_key = "1.2.840.10045.2.1", "1.2.840.113549.1.1.11", "1.2.840.113549.1.1.1"
+    assert unsupported_api_levels(info("sha256", ec_key), 10, 30) == [(10, 17)]
+    assert unsupported_api_levels(info("sha256", sha256_rsa), 1, 30) == [(9, 17)]
+    assert unsupported_api_levels(info("sha1", rsa_key), 1, SDK_MAX) == []
+    assert unsupported_api_levels(info("sha1", sha256_rsa), 18, 30) == [(18, 20), (24, 30)]
