@@ -91,7 +91,7 @@ VERIFIES_DESPITE_APKSIGNER = {
 }
 
 #: (file, invocation) where Debian's apksigner 31.0.2 disagrees with AOSP main (we follow AOSP).
-_V31 = "Debian 31.0.2 predates v3.1: it skips the v3.1 block (0x1b93ad61) and prints only the v3.0/v2 signer"
+_V31 = "Debian 31.0.2 predates v3.1: it skips the v3.1 block (0x1b93ad61) and prints only the original key (the v1/v2 signer)"
 _V31_28 = ("Debian 31.0.2 predates v3.1: for min SDK 28 it sees no v3 signer covering the range "
            "(the rotated key is only in the v3.1 block) and throws 'APK verified, but has not "
            "verified using any of v1, v2 or v3 schemes'")

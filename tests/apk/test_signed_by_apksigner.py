@@ -358,3 +358,23 @@ def test_tampered_idsig_rejected_as_aosp_main_does(signed: Signed, tmp_path: Pat
     report = run.only()
     assert report["verified"] is False
     assert any("v4" in e for e in report["errors"]), report["errors"]
+
+
+def test_source_stamp_is_never_the_signer(signed: Signed, tmp_path: Path) -> None:
+    """An APK with a source stamp (``--stamp-signer``): apksigner prints the stamp's
+    certificate apart ("Source Stamp Signer"); our signers and SIM hash are the APK's key only,
+    and the stamp, when reported, is the stamp key's certificate. (APK key EC, stamp RSA: this
+    apksigner fails to sign an RSA APK with an EC stamp key.)"""
+    apk = rig.sign(UNSIGNED, tmp_path / "stamped.apk", [signed.keys["ec"]], v1=True, v2=True,
+                   v3=True, stamp=signed.keys["rsa"])
+    theirs = rig.verify(apk)
+    assert theirs.verifies and theirs.schemes.get("SourceStamp") is True
+    assert [s.cert for s in theirs.signers if s.is_stamp] == [signed.keys["rsa"].cert]
+    report = run_digest([apk], verify=True).only()
+    assert report["verified"] is True
+    assert signer_certs(report) == {signed.keys["ec"].cert}
+    assert report["recommended_sha1"] == signed.keys["ec"].cert.sha1
+    stamp = report.get("source_stamp")
+    if stamp is not None:
+        assert (stamp["subject"], stamp["sha256"]) == (signed.keys["rsa"].cert.subject,
+                                                       signed.keys["rsa"].cert.sha256)

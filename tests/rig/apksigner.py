@@ -131,9 +131,9 @@ def rotate(out: Path, old: Key, new: Key, lineage_in: Path | None = None) -> Pat
 
 def sign(src: Path, out: Path, signers: Sequence[Key], *, v1: bool, v2: bool, v3: bool,
          v4: bool = False, min_sdk: int | None = None, max_sdk: int | None = None,
-         lineage: Path | None = None) -> Path:
+         lineage: Path | None = None, stamp: Key | None = None) -> Path:
     """``apksigner sign`` ``src`` into ``out`` with the given schemes and signers (in lineage
-    order when ``lineage`` is given: oldest first)."""
+    order when ``lineage`` is given: oldest first), and a source stamp signed by ``stamp``."""
     def flag(b: bool) -> str:
         return "true" if b else "false"
 
@@ -150,6 +150,8 @@ def sign(src: Path, out: Path, signers: Sequence[Key], *, v1: bool, v2: bool, v3
         if i:
             argv.append("--next-signer")
         argv += key.signer_args()
+    if stamp is not None:
+        argv += ["--stamp-signer", *stamp.signer_args()]
     argv.append(str(src))
     _run(argv)
     return out
