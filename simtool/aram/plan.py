@@ -84,6 +84,20 @@ def make_plan(current: Iterable[AccessRule], desired: Iterable[AccessRule], *, p
     return Plan(tuple(keep), tuple(add), tuple(delete), delete_all, expected)
 
 
+def delete_plan(current: Iterable[AccessRule], hit: Callable[[AccessRule], bool], *,
+                everything: bool = False) -> Plan:
+    """Delete the rules ``hit`` selects (``everything``: all of them, with one ``F1 00``).
+
+    When nothing would be kept and two or more rules go, one DELETE ALL replaces the single
+    deletes (fewer APDUs, same result).
+    """
+    current = tuple(current)
+    gone = tuple(r for r in current if everything or hit(r))
+    kept = tuple(r for r in current if not (everything or hit(r)))
+    return Plan(keep=kept, add=(), delete=gone, delete_all=everything or (not kept and len(gone) >= 2),
+                expected=kept)
+
+
 def android_problems(plan: Plan) -> list[str]:
     """Why Android would not honour an added rule, or would drop the whole resulting set."""
     problems = []

@@ -6,7 +6,6 @@ Thin commands: options are parsed here, the work is in ``simtool.aram`` and ``si
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,17 @@ import click
 
 from ..aram.check import CertSet, cert_sets_from_apk, check_grants
 from ..aram.errors import VerificationError
-from ..aram.plan import ApplyResult, Plan, apply_plan, describe, make_plan
+from ..apk import inspect_apk
+from ..apk.report import ApkReport
+from ..aram.plan import ApplyResult, Plan, apply_plan, delete_plan, describe, make_plan
 from ..aram.production import CardOutcome, watch as watch_cards
-from ..aram.rulefile import dump_rules, load_rules, parse_apdu, parse_hash, rule_from_dict, rule_to_dict
-from ..aram.rules import CARRIER_PRIVILEGE_AID, AccessRule
+from ..aram.rulefile import (
+    check_package, dump_rules, load_rules, parse_aid, parse_apdu, parse_hash, parse_hex, rule_to_dict,
+)
+from ..aram.rules import CARRIER_PRIVILEGE_AID, DEFAULT_PERM, AccessRule
 from ..aram.session import AramSession, RuleList
 from ..card import transport
+from ..card.protocol import CardProtocol
 from ..card.uicc import read_iccid
 from ..errors import SimtoolError, UsageError
 from ..fileio import atomic_write_text
@@ -47,20 +51,17 @@ def rule_rows(rules: RuleList) -> list[dict[str, Any]]:
     return rows
 
 
-def _read(proto: Any, logical: bool = False) -> tuple[AramSession, RuleList]:
+def _read(proto: CardProtocol, logical: bool = False) -> tuple[AramSession, RuleList]:
     """Select the ARA-M and read every rule; with ``logical`` on a fresh logical channel, as
     Android does (the channel is closed again afterwards)."""
-    if not logical:
-        session = AramSession(proto)
-        session.select()
-        return session, session.read_rules()
-    channel = proto.open_channel()
+    channel = proto.open_channel() if logical else 0
     try:
         session = AramSession(proto, channel)
         session.select()
         return session, session.read_rules()
     finally:
-        proto.close_channel(channel)
+        if logical:
+            proto.close_channel(channel)
 
 
 _LOGICAL = click.option("--logical-channel", is_flag=True,
@@ -158,26 +159,23 @@ def _run_plan(proto: Any, session: AramSession, plan: Plan, *, force: bool, as_j
 
 
 def _rule_from_options(o: dict[str, Any]) -> AccessRule:
-    """Build the rule of ``aram add`` from its options (pySim names included)."""
+    """Build the rule of ``aram add`` from its options (pySim names included).
+
+    Raises UsageError naming the option (e.g. ``--perm: perm is 1 bytes, expected 8``).
+    """
     if bool(o["hash_"]) == bool(o["apk"]):
         raise UsageError("give exactly one of --hash/--device-app-id or --apk")
-    if o["hash_"]:
-        hash_ = parse_hash(o["hash_"])
-    else:
-        hash_ = _apk_hashes(Path(o["apk"]))[0]
-    forms = [o["aid"] is not None, o["aid_empty"], o["aid_implicit"], o["no_aid"]]
-    if sum(forms) > 1:
+    hash_ = parse_hash(o["hash_"], "--hash/--device-app-id") if o["hash_"] else _apk_hashes(Path(o["apk"]))[0]
+    if sum([o["aid"] is not None, o["aid_empty"], o["aid_implicit"], o["no_aid"]]) > 1:
         raise UsageError("give at most one of --aid, --aid-empty, --aid-implicit, --no-aid")
+    aid: bytes | None = CARRIER_PRIVILEGE_AID
     if o["aid"] is not None:
-        aid: bytes | None = _hex_option("--aid", o["aid"])
+        aid = parse_aid(o["aid"], "--aid")
     elif o["aid_empty"]:
         aid = b""
     elif o["aid_implicit"] or o["no_aid"]:
         aid = None
-    else:
-        aid = CARRIER_PRIVILEGE_AID
-    apdu_choices = [o["apdu"] is not None, o["apdu_always"], o["apdu_never"], o["apdu_filter"] is not None]
-    if sum(apdu_choices) > 1:
+    if sum([o["apdu"] is not None, o["apdu_always"], o["apdu_never"], o["apdu_filter"] is not None]) > 1:
         raise UsageError("give at most one of --apdu, --apdu-always, --apdu-never, --apdu-filter")
     apdu: Any = None
     if o["apdu"] == "always" or o["apdu_always"]:
@@ -187,28 +185,19 @@ def _rule_from_options(o: dict[str, Any]) -> AccessRule:
     elif o["apdu_filter"]:
         text = o["apdu_filter"]
         apdu = parse_apdu([text[i:i + 16] for i in range(0, len(text), 16)], "--apdu-filter")
-    nfc = True if o["nfc_always"] else False if o["nfc_never"] else None
-    d = {
-        "hash": hash_.hex(), "aid": None if aid is None else aid.hex(), "aid_implicit": o["aid_implicit"],
-        "package": o["package"], "perm": o["perm"] if o["perm"] is not None else "0000000000000001",
-        "nfc": nfc,
-    }
-    return replace(rule_from_dict(d, "options"), apdu=apdu)
+    return AccessRule(
+        hash=hash_,
+        aid=aid,
+        aid_implicit=o["aid_implicit"],
+        package=None if o["package"] is None else check_package(o["package"], "--package"),
+        apdu=apdu,
+        nfc=True if o["nfc_always"] else False if o["nfc_never"] else None,
+        perm=DEFAULT_PERM if o["perm"] is None else parse_hex(o["perm"], "perm", "--perm", (8,)),
+    )
 
 
-def _hex_option(option: str, value: str) -> bytes:
-    """Bytes of a hex option value; raises UsageError naming the option."""
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        raise UsageError(f"{option} {value!r} is not hex") from None
-
-
-def _apk_report(path: Path) -> Any:
-    try:
-        from ..apk import inspect_apk  # provided by the apk branch
-    except ImportError:
-        raise UsageError("--apk needs simtool's APK reader (simtool.apk), which this build lacks; use --hash") from None
+def _apk_report(path: Path) -> ApkReport:
+    """What ``simtool digest`` knows about the APK (certificates, hashes, package, SDK range)."""
     return inspect_apk(path)
 
 
@@ -280,10 +269,10 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
     if all_ == any(x is not None for x in (hash_, package, aid)):
         raise UsageError("give --all, or at least one of --hash, --package, --aid (not both)")
     want_hash = parse_hash(hash_) if hash_ else None
-    want_aid = None if aid is None else _hex_option("--aid", aid)
+    want_aid = None if aid is None else parse_aid(aid, "--aid")
 
     def hit(r: AccessRule) -> bool:
-        return all_ or (
+        return (
             (want_hash is None or r.hash == want_hash)
             and (package is None or r.package == package)
             and (want_aid is None or r.aid == want_aid)
@@ -293,9 +282,7 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
         maybe_verify_adm(proto, key)
         session, current = _read(proto)
-        gone = tuple(r for r in current.rules if hit(r))
-        kept = tuple(r for r in current.rules if not hit(r))
-        plan = Plan(keep=kept, add=(), delete=gone, delete_all=all_ or (not kept and len(gone) >= 2), expected=kept)
+        plan = delete_plan(current.rules, hit, everything=all_)
         if plan.empty:
             emit(as_json, {"plan": _plan_json(plan), "written": 0},
                  lambda: click.echo("no matching rule on the card"))
@@ -403,7 +390,6 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, logical_
         cert_sets: tuple[CertSet, ...] = (CertSet(None, None, frozenset({parse_hash(hash_)})),)
     else:
         report = _apk_report(apk)
-        package = package or getattr(report, "package", None)
         cert_sets = cert_sets_from_apk(report)
         if not cert_sets:
             why = "; ".join(report.errors) or "no signing certificates found"

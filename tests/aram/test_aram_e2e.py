@@ -203,6 +203,37 @@ def test_dry_run_sends_no_write(pcsc_rig, tmp_path):
     assert stores(card) == [] and card.state()["rules"] == []
 
 
+def _is_read(command: str) -> bool:
+    """A command that cannot change the card: SELECT, READ BINARY, GET DATA, GET RESPONSE,
+    MANAGE CHANNEL, and VERIFY without data (the attempts query)."""
+    raw = bytes.fromhex(command)
+    if raw[1] == 0x20:
+        return len(raw) == 4
+    return raw[1] in (0xA4, 0xB0, 0xCA, 0xC0, 0x70)
+
+
+@pytest.mark.parametrize("args", [
+    ("aram", "add", *SEED_ARGS, "--adm"),
+    ("aram", "delete", "--all", "--adm"),
+    ("aram", "apply", "RULES", "--prune", "--adm"),
+])
+def test_dry_run_every_writing_command_sends_reads_only(pcsc_rig, tmp_path, args):
+    """--dry-run sends reads (so the plan is the card's), never STORE DATA or VERIFY with the
+    key; what it lists as sent is exactly what the card received, in order."""
+    card = insert(pcsc_rig, "adm", rules=(rule_hex(7), rule_hex(8)), adm_key=bytes.fromhex(ADM))
+    before = card.state()
+    args = tuple(str(_rules_file(tmp_path, 2)) if a == "RULES" else a for a in args)
+    out = jrun(pcsc_rig, *args, "--dry-run", env={"SIMTOOL_ADM": ADM})
+    received = [c.upper() for c, _ in card.state()["apdus"]]
+    assert received and all(_is_read(c) for c in received), received
+    assert [a["command"] for a in out["apdus"] if a["sent"]] == received
+    unsent = [a["command"] for a in out["apdus"] if not a["sent"]]
+    assert unsent[0] == "0020000A08<redacted 16 chars>"  # the key: neither sent nor shown
+    assert any(c.startswith("80E29000") for c in unsent)
+    after = card.state()
+    assert after["rules"] == before["rules"] and after["adm_tries_left"] == before["adm_tries_left"]
+
+
 def test_export_then_apply_reproduces_the_card(pcsc_rig, tmp_path):
     insert(pcsc_rig, "spec", rules=(SEED_E2, bytes.fromhex(vectors.PACKAGE_STORE_APDU)[7:].hex()))
     for fmt in ("json", "toml"):

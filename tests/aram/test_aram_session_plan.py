@@ -3,7 +3,7 @@
 import pytest
 
 from simtool.aram.errors import AndroidRefusalError, DamagedAnswerError, VerificationError
-from simtool.aram.plan import android_problems, apply_plan, make_plan
+from simtool.aram.plan import android_problems, apply_plan, delete_plan, make_plan
 from simtool.aram.rules import AccessRule, encode_all_ref_ar_do
 from simtool.aram.session import AramSession
 from simtool.card.errors import ApduTooLongError
@@ -131,3 +131,18 @@ def test_apply_fails_when_read_back_differs():
     ]
     with pytest.raises(VerificationError, match="1 rule\\(s\\) missing"):
         apply_plan(session(script), p)
+
+
+def test_delete_plan_single_deletes_or_one_delete_all():
+    current = (rule(1), rule(2, package="a.b"), rule(3, package="a.b"))
+    some = delete_plan(current, lambda r: r.package == "a.b")
+    assert some.delete == current[1:] and some.keep == current[:1] and not some.delete_all
+    assert some.expected == current[:1] and some.changes == 2
+    one = delete_plan(current, lambda r: r.hash == rule(1).hash)
+    assert one.delete == current[:1] and one.changes == 1
+    last_two = delete_plan(current[1:], lambda r: True)
+    assert last_two.delete_all and last_two.changes == 1 and last_two.expected == ()
+    everything = delete_plan(current, lambda r: False, everything=True)
+    assert everything.delete_all and everything.delete == current and everything.keep == ()
+    assert delete_plan(current, lambda r: False).empty
+    assert delete_plan((), lambda r: True, everything=True).delete_all  # F1 00 on an empty card too
