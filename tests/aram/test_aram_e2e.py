@@ -433,6 +433,32 @@ def test_channels_4_to_19_in_process(pcsc_rig):
     assert "C0CAFF4000" in sent and "CFCAFF4000" in sent and "4F708013" in sent
 
 
+def test_session_delete_by_ref_do_in_process(pcsc_rig):
+    """F1 with a REF-DO (E1) deletes every rule with that AID + hash (+ package), whatever its
+    access rules; F1 with the REF-AR-DO (E2) only the identical rule; F1 00 everything."""
+    from simtool.aram.session import AramSession, delete_apdu
+    from simtool.card import transport
+    from simtool.card.protocol import CardProtocol
+
+    seed_other_ar = AccessRule(bytes.fromhex(vectors.SEED_HASH), apdu=False)
+    card = insert(pcsc_rig, "spec", rules=(SEED_E2, rule_hex(5), rule_hex(6)))
+    with transport.connect(pcsc_rig.reader_names[0]) as conn:
+        session = AramSession(CardProtocol(conn))
+        session.select()
+        assert session.delete(seed_other_ar) is False  # E2: not the stored rule (6A88)
+        assert len(session.read_rules().rules) == 3
+        assert session.delete(seed_other_ar, by_ref=True) is True  # E1: same REF-DO
+        assert [r.hash for r in session.read_rules().rules] == [(5).to_bytes(20, "big"),
+                                                                 (6).to_bytes(20, "big")]
+        assert session.delete(AccessRule((5).to_bytes(20, "big"))) is True
+        assert session.delete(None) is True
+        assert session.read_rules().rules == ()
+    sent = [c.upper() for c, _ in card.state()["apdus"]]
+    by_ref = delete_apdu(seed_other_ar, by_ref=True).encode().hex().upper()
+    assert by_ref.startswith("80E29000") and by_ref[10:12] == "F1" and by_ref[14:16] == "E1" and by_ref in sent
+    assert "80E2900002F100" in sent
+
+
 # --- transport options and refusals ----------------------------------------------------------
 
 def test_exclusive_by_default_and_shared_on_request(pcsc_rig):
