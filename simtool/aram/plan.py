@@ -169,7 +169,7 @@ def apply_plan(
     if not force:
         problems = android_problems(plan)
         if problems:
-            raise AndroidRefusalError("; ".join(problems) + " (use --force to store it anyway)")
+            raise AndroidRefusalError(problems)
     check_sizes(plan)
     result = ApplyResult(plan)
     total = plan.changes
@@ -222,5 +222,6 @@ def verify_readback(plan: Plan, readback: RuleList) -> None:
     lost = [describe(r) for r in plan.expected if (want - have).get(r.identity)]
     raise VerificationError(
         f"read-back differs from what was asked: {missing} rule(s) missing, {extra} unexpected"
-        + (f" (missing: {', '.join(lost[:3])})" if lost else "")
+        + (f" (missing: {', '.join(lost[:3])})" if lost else ""),
+        missing, extra,
     )

@@ -87,6 +87,16 @@ class TransportError(CardError):
         self.detail = detail
 
 
+class CardProtocolError(CardError):
+    """The card broke the APDU protocol for ``command`` (header hex), e.g. endless 61xx or a
+    MANAGE CHANNEL answer that is not a channel number; ``problem`` says how."""
+
+    def __init__(self, command: str, problem: str) -> None:
+        super().__init__(f"card answered {command} against the protocol: {problem}")
+        self.command = command
+        self.problem = problem
+
+
 class ApduTooLongError(CardError):
     """Command data that does not fit a short APDU (at most 255 bytes)."""
 

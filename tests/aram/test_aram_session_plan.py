@@ -92,8 +92,9 @@ def test_plan_prune_everything_uses_delete_all():
 def test_android_refusal_names_the_reason():
     p = make_plan([], [rule(1, aid=bytes.fromhex("A0000001"))], prune=False)
     assert "is not FFFFFFFFFFFF" in android_problems(p)[0]
-    with pytest.raises(AndroidRefusalError, match="--force"):
+    with pytest.raises(AndroidRefusalError, match="--force") as err:
         apply_plan(session([]), p)
+    assert len(err.value.problems) == 1 and "is not FFFFFFFFFFFF" in err.value.problems[0]
 
 
 def test_oversized_rule_refused_before_any_write():
@@ -129,8 +130,9 @@ def test_apply_fails_when_read_back_differs():
         ("80CADF2000", "6A88"),
         (GET_ALL, "FF40009000"),
     ]
-    with pytest.raises(VerificationError, match="1 rule\\(s\\) missing"):
+    with pytest.raises(VerificationError, match="1 rule\\(s\\) missing") as err:
         apply_plan(session(script), p)
+    assert (err.value.missing, err.value.extra) == (1, 0)
 
 
 def test_delete_plan_single_deletes_or_one_delete_all():
