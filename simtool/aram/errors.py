@@ -84,3 +84,14 @@ class VerificationError(SimtoolError):
 
 class RuleFileError(UsageError):
     """A rule file (JSON/TOML) that cannot be read; names the file and the entry."""
+
+
+class AuditLogError(SimtoolError):
+    """The production audit log (``--log``) cannot be written; ``path`` and the OS reason."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"cannot write the audit log {path}: {reason}")
+        self.path = path
+        self.reason = reason

@@ -16,7 +16,7 @@ from ..aram.errors import VerificationError
 from ..apk import inspect_apk
 from ..apk.report import ApkReport
 from ..aram.plan import ApplyResult, Plan, apply_plan, delete_plan, describe, make_plan
-from ..aram.production import CardOutcome, watch as watch_cards
+from ..aram.production import CardOutcome, check_audit_log, watch as watch_cards
 from ..aram.rulefile import (
     check_package, dump_rules, load_rules, parse_aid, parse_apdu, parse_hash, parse_hex, rule_to_dict,
 )
@@ -321,6 +321,7 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
             _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
                         as_json=as_json, dry_run=dry_run)
         return None
+    check_audit_log(log_path)  # before any card is touched: a line must never run unlogged
     chosen = transport.pick_reader(transport.list_readers(), reader)
 
     def process() -> CardOutcome:
