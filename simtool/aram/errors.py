@@ -86,12 +86,14 @@ class RuleFileError(UsageError):
     """A rule file (JSON/TOML) that cannot be read; names the file and the entry."""
 
 
-class AuditLogError(SimtoolError):
-    """The production audit log (``--log``) cannot be written; ``path`` and the OS reason."""
+class OutputFileError(SimtoolError):
+    """A file simtool was asked to write (``--log`` audit log, ``export`` output) cannot be
+    written; ``what``, ``path`` and the OS reason."""
 
     exit_code = 2
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"cannot write the audit log {path}: {reason}")
+    def __init__(self, what: str, path: str, reason: str) -> None:
+        super().__init__(f"cannot write the {what} {path}: {reason}")
+        self.what = what
         self.path = path
         self.reason = reason

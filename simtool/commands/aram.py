@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from ..aram.check import CertSet, cert_sets_from_apk, check_grants
-from ..aram.errors import VerificationError
+from ..aram.errors import OutputFileError, VerificationError
 from ..apk import inspect_apk
 from ..apk.report import ApkReport
 from ..aram.plan import ApplyResult, Plan, apply_plan, delete_plan, describe, make_plan
@@ -368,7 +368,10 @@ def export_cmd(output: Path, fmt: str | None, force: bool, reader: str | None, s
     if str(output) == "-":
         click.echo(text, nl=False)
         return
-    atomic_write_text(output, text)
+    try:
+        atomic_write_text(output, text)
+    except OSError as exc:
+        raise OutputFileError("export", str(output), exc.strerror or str(exc)) from None
     back = load_rules(output)
     if [r.identity for r in back] != [r.identity for r in current.rules]:
         raise VerificationError(f"{output}: re-reading the export does not give the card's rules back")

@@ -496,6 +496,16 @@ def test_card_info_dry_run_lists_apdus_and_export_to_stdout(pcsc_rig):
     assert 'hash = "E46872F28B350B7E1F140DE535C2A8D5804F0BE3"' in out
 
 
+def test_export_to_a_missing_folder_is_one_line(pcsc_rig, tmp_path):
+    insert(pcsc_rig, "spec", rules=(SEED_E2,))
+    target = tmp_path / "no-such-dir" / "backup.json"
+    proc = run(pcsc_rig, "aram", "export", str(target))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"simtool: error: cannot write the export {target}: ")
+    assert not target.parent.exists()
+
+
 def test_empty_card_answering_6a88(pcsc_rig):
     pcsc_rig.insert_card("spec", empty_6a88=True)
     proc = run(pcsc_rig, "aram", "list")
