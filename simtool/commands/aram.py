@@ -5,7 +5,9 @@ Thin commands: options are parsed here, the work is in ``simtool.aram`` and ``si
 
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +123,8 @@ def _echo_plan(plan: Plan) -> None:
 
 
 def _run_plan(proto: Any, session: AramSession, plan: Plan, *, force: bool, as_json: bool,
-              dry_run: bool, extra: dict[str, Any] | None = None) -> ApplyResult:
-    """Apply ``plan``, then print the plan and outcome (JSON or text)."""
+              dry_run: bool, extra: dict[str, Any] | None = None, show: bool = True) -> ApplyResult:
+    """Apply ``plan``, then print the plan and outcome (JSON or text; nothing when not ``show``)."""
     bar_needed = plan.changes > 5 and sys.stderr.isatty() and not as_json
     if bar_needed:
         with click.progressbar(length=plan.changes, label="writing", file=sys.stderr) as bar:
@@ -154,7 +156,8 @@ def _run_plan(proto: Any, session: AramSession, plan: Plan, *, force: bool, as_j
             click.echo("Android reads the rules when the card is inserted: re-insert it or reboot the phone.",
                        err=True)
 
-    emit(as_json, payload, text)
+    if show:
+        emit(as_json, payload, text)
     return result
 
 
@@ -291,12 +294,12 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
 
 
 def _apply_once(proto: Any, rules_file: Path, desired: tuple[AccessRule, ...], *, prune: bool, force: bool,
-                adm_key: bytes | None, as_json: bool, dry_run: bool) -> ApplyResult:
+                adm_key: bytes | None, as_json: bool, dry_run: bool, show: bool = True) -> ApplyResult:
     maybe_verify_adm(proto, adm_key)
     session, current = _read(proto)
     plan = make_plan(current.rules, desired, prune=prune)
     return _run_plan(proto, session, plan, force=force, as_json=as_json, dry_run=dry_run,
-                     extra={"file": str(rules_file)})
+                     extra={"file": str(rules_file)}, show=show)
 
 
 @aram_group.command("apply")
@@ -330,7 +333,7 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
             with open_card(chosen, shared, dry_run=dry_run, trace=trace) as proto:
                 iccid = read_iccid(proto)
                 result = _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
-                                     as_json=as_json, dry_run=dry_run)
+                                     as_json=as_json, dry_run=dry_run, show=not as_json)
         except SimtoolError as err:
             return CardOutcome(iccid, "failed", detail=str(err))
         plan = result.plan
@@ -338,6 +341,8 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
                            len(plan.delete), "; ".join(result.notes))
 
     def report(outcome: CardOutcome) -> None:
+        if as_json:  # JSON Lines: one object per card, the audit log's row
+            click.echo(json.dumps({"reader": chosen, **asdict(outcome)}, separators=(",", ":")))
         click.echo(f"card {outcome.iccid or '(no ICCID)'}: {outcome.result}"
                    + (f" — {outcome.detail}" if outcome.detail else ""), err=True)
 

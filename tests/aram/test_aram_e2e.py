@@ -393,6 +393,19 @@ def test_watch_applies_to_each_card_logs_failures_and_continues(pcsc_rig, tmp_pa
     assert len(first.state()["rules"]) == 2 and len(third.state()["rules"]) == 2
 
 
+def test_watch_json_is_one_line_per_card(pcsc_rig, tmp_path):
+    pcsc_rig.insert_card("spec", iccid="8949440000000000044")
+    log = tmp_path / "audit.csv"
+    proc = run(pcsc_rig, "aram", "apply", str(_rules_file(tmp_path, 2)), "--watch", "--count", "1",
+               "--log", str(log), "--json", check_rc=0)
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1, proc.stdout  # JSON Lines, not the per-card plan document
+    row = json.loads(lines[0])
+    assert row == {"reader": pcsc_rig.reader_names[0], "iccid": "8949440000000000044", "result": "applied",
+                   "added": 2, "deleted": 0, "detail": ""}
+    assert list(csv.DictReader(log.open()))[0]["result"] == "applied"
+
+
 def test_watch_stops_after_idle_timeout(pcsc_rig, tmp_path):
     start = time.monotonic()
     proc = run(pcsc_rig, "aram", "apply", str(_rules_file(tmp_path, 1)), "--watch", "--idle-timeout", "1",
