@@ -129,3 +129,19 @@ def test_reader_selection_by_index_substring_and_ambiguity():
 def test_reader_from_environment(monkeypatch):
     monkeypatch.setenv("SIMTOOL_READER", "01")
     assert pick_reader(READERS, None) == "Virtual PCD 00 01"
+
+
+@pytest.mark.parametrize("argv", [["readers"], ["aram", "list"], ["card", "info"]])
+def test_no_pcscd_is_one_line_exit_3(tmp_path, argv):
+    """No PC/SC service (the socket pcscd would listen on does not exist). In a subprocess:
+    libpcsclite reads PCSCLITE_CSOCK_NAME once per process."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PCSCLITE_CSOCK_NAME=str(tmp_path / "no-pcscd.comm"))
+    proc = subprocess.run([sys.executable, "-m", "simtool.cli", *argv], env=env, capture_output=True,
+                          text=True, timeout=60)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 3 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("simtool: error: PC/SC service not available") and "pcscd" in lines[0]
