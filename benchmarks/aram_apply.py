@@ -12,8 +12,8 @@ time ratio ours/anchor. Run: `.venv/bin/python benchmarks/aram_apply.py` (root: 
 from __future__ import annotations
 
 import json
+import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -49,15 +49,25 @@ def rules(n: int) -> list[AccessRule]:
 
 
 def timed(argv: list[str], env: dict, stdin: str | None = None) -> tuple[float, int, str]:
-    """Wall time, peak RSS (KiB) and stdout of one subprocess."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    proc = subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True, cwd=ROOT)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{argv[2:5]} failed: {proc.stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before), proc.stdout
+    """Wall time, peak RSS (KiB) and stdout of one subprocess.
+
+    The peak is that process's own (``os.wait4`` on its pid): RUSAGE_CHILDREN would be the
+    largest of every child reaped so far, simulated cards and the anchor included.
+    """
+    with tempfile.TemporaryFile("w+") as fin, tempfile.TemporaryFile("w+") as fout, \
+            tempfile.TemporaryFile("w+") as ferr:
+        fin.write(stdin or "")
+        fin.seek(0)
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdin=fin, stdout=fout, stderr=ferr, text=True, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        fout.seek(0)
+        ferr.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"{argv[2:5]} failed: {ferr.read()}")
+        return wall, usage.ru_maxrss, fout.read()
 
 
 def main() -> None:

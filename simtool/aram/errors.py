@@ -59,16 +59,41 @@ class StoreRefusedError(SimtoolError):
 
 
 class AndroidRefusalError(SimtoolError):
-    """A rule (or the resulting set) that Android would ignore; overridable with --force."""
+    """A rule (or the resulting set) that Android would ignore; overridable with --force.
+
+    ``problems`` holds one reason per refused rule (or the whole-set failure)."""
 
     exit_code = 8
 
+    def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
+        super().__init__("; ".join(problems) + " (use --force to store it anyway)")
+        self.problems = tuple(problems)
+
 
 class VerificationError(SimtoolError):
-    """The read-back does not hold exactly what was asked."""
+    """The read-back does not hold exactly what was asked: ``missing`` wanted rules are not
+    there, ``extra`` rules are there unasked (counts; None when not counted)."""
 
     exit_code = 7
+
+    def __init__(self, message: str, missing: int | None = None, extra: int | None = None) -> None:
+        super().__init__(message)
+        self.missing = missing
+        self.extra = extra
 
 
 class RuleFileError(UsageError):
     """A rule file (JSON/TOML) that cannot be read; names the file and the entry."""
+
+
+class OutputFileError(SimtoolError):
+    """A file simtool was asked to write (``--log`` audit log, ``export`` output) cannot be
+    written; ``what``, ``path`` and the OS reason."""
+
+    exit_code = 2
+
+    def __init__(self, what: str, path: str, reason: str) -> None:
+        super().__init__(f"cannot write the {what} {path}: {reason}")
+        self.what = what
+        self.path = path
+        self.reason = reason

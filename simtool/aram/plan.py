@@ -84,6 +84,20 @@ def make_plan(current: Iterable[AccessRule], desired: Iterable[AccessRule], *, p
     return Plan(tuple(keep), tuple(add), tuple(delete), delete_all, expected)
 
 
+def delete_plan(current: Iterable[AccessRule], hit: Callable[[AccessRule], bool], *,
+                everything: bool = False) -> Plan:
+    """Delete the rules ``hit`` selects (``everything``: all of them, with one ``F1 00``).
+
+    When nothing would be kept and two or more rules go, one DELETE ALL replaces the single
+    deletes (fewer APDUs, same result).
+    """
+    current = tuple(current)
+    gone = tuple(r for r in current if everything or hit(r))
+    kept = tuple(r for r in current if not (everything or hit(r)))
+    return Plan(keep=kept, add=(), delete=gone, delete_all=everything or (not kept and len(gone) >= 2),
+                expected=kept)
+
+
 def android_problems(plan: Plan) -> list[str]:
     """Why Android would not honour an added rule, or would drop the whole resulting set."""
     problems = []
@@ -155,7 +169,7 @@ def apply_plan(
     if not force:
         problems = android_problems(plan)
         if problems:
-            raise AndroidRefusalError("; ".join(problems) + " (use --force to store it anyway)")
+            raise AndroidRefusalError(problems)
     check_sizes(plan)
     result = ApplyResult(plan)
     total = plan.changes
@@ -208,5 +222,6 @@ def verify_readback(plan: Plan, readback: RuleList) -> None:
     lost = [describe(r) for r in plan.expected if (want - have).get(r.identity)]
     raise VerificationError(
         f"read-back differs from what was asked: {missing} rule(s) missing, {extra} unexpected"
-        + (f" (missing: {', '.join(lost[:3])})" if lost else "")
+        + (f" (missing: {', '.join(lost[:3])})" if lost else ""),
+        missing, extra,
     )

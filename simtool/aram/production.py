@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from .errors import OutputFileError
+
 CSV_FIELDS = ("time_utc", "reader", "iccid", "result", "added", "deleted", "detail")
 
 
@@ -30,8 +32,36 @@ class CardOutcome:
     detail: str = ""
 
 
+def check_audit_log(path: Path) -> None:
+    """Make sure ``path`` can take rows before the first card is touched, without creating it
+    (a run that serves no card leaves no file). Raises OutputFileError naming the path and the
+    reason (missing folder, a folder in the way, no permission)."""
+    if path.exists():
+        try:
+            with open(path, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise OutputFileError("audit log", str(path), exc.strerror or str(exc)) from None
+        return
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputFileError("audit log", str(path), f"no such folder {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputFileError("audit log", str(path), f"folder {folder} is not writable")
+
+
 def append_audit(path: Path, reader: str, outcome: CardOutcome) -> None:
-    """Append one CSV row (header first when the file is new), flushed to disk."""
+    """Append one CSV row (header first when the file is new), flushed to disk.
+
+    Raises OutputFileError when the file cannot be written (e.g. the disk filled up).
+    """
+    try:
+        _append_row(path, reader, outcome)
+    except OSError as exc:
+        raise OutputFileError("audit log", str(path), exc.strerror or str(exc)) from None
+
+
+def _append_row(path: Path, reader: str, outcome: CardOutcome) -> None:
     new = not path.exists() or path.stat().st_size == 0
     buf = io.StringIO()
     writer = csv.writer(buf)

@@ -31,16 +31,49 @@ _KNOWN = {"hash", "aid", "aid_implicit", "package", "apdu", "nfc", "perm", "extr
           "android", "android_reason", "index"}
 
 
-def _hex(value: Any, key: str, where: str, sizes: tuple[int, ...] | None = None) -> bytes:
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def parse_hex(value: Any, key: str, where: str, sizes: tuple[int, ...] | None = None) -> bytes:
+    """Bytes of a hex string (spaces and colons allowed), optionally of one of ``sizes``.
+
+    Raises RuleFileError "``where``: ``key`` …" naming the problem: not a string, not hex, an
+    odd number of digits, or the wrong length.
+    """
     if not isinstance(value, str):
         raise RuleFileError(f"{where}: {key} must be a hex string, got {type(value).__name__}")
+    digits = value.replace(" ", "").replace(":", "")
+    if len(digits) % 2 and set(digits) <= _HEX_DIGITS:
+        raise RuleFileError(f"{where}: {key} {value!r} has an odd number of hex digits ({len(digits)})")
     try:
-        raw = bytes.fromhex(value.replace(" ", "").replace(":", ""))
+        raw = bytes.fromhex(digits)
     except ValueError:
         raise RuleFileError(f"{where}: {key} {value!r} is not hex") from None
     if sizes is not None and len(raw) not in sizes:
         raise RuleFileError(f"{where}: {key} is {len(raw)} bytes, expected {' or '.join(map(str, sizes))}")
     return raw
+
+
+def parse_aid(value: Any, where: str) -> bytes:
+    """An AID-REF-DO value: hex, at most 16 bytes ("" = the empty AID-REF-DO ``4F 00``)."""
+    aid = parse_hex(value, "aid", where)
+    if len(aid) > 16:
+        raise RuleFileError(f"{where}: aid is {len(aid)} bytes (at most 16)")
+    return aid
+
+
+def check_package(value: Any, where: str) -> str:
+    """An Android package name as PKG-REF-DO holds it (non-empty ASCII); raises RuleFileError."""
+    if not isinstance(value, str) or not value or not value.isascii():
+        raise RuleFileError(f"{where}: package must be a non-empty ASCII string")
+    return value
+
+
+def _flag(d: dict, key: str, default: bool, where: str) -> bool:
+    value = d.get(key, default)
+    if not isinstance(value, bool):
+        raise RuleFileError(f"{where}: {key} must be true or false, got {value!r}")
+    return value
 
 
 def _absent(value: Any) -> bool:
@@ -49,7 +82,7 @@ def _absent(value: Any) -> bool:
 
 def parse_hash(text: str, where: str = "--hash") -> bytes:
     """A certificate hash given as hex (colons allowed): SHA-1 (20 B) or SHA-256 (32 B)."""
-    return _hex(text, "hash", where, (20, 32))
+    return parse_hex(text, "hash", where, (20, 32))
 
 
 def parse_apdu(value: Any, where: str) -> bool | tuple[ApduFilter, ...] | None:
@@ -63,7 +96,7 @@ def parse_apdu(value: Any, where: str) -> bool | tuple[ApduFilter, ...] | None:
     if isinstance(value, list) and value:
         filters = []
         for item in value:
-            raw = _hex(item, "apdu filter", where, (8,))
+            raw = parse_hex(item, "apdu filter", where, (8,))
             filters.append(ApduFilter(raw[:4], raw[4:]))
         return tuple(filters)
     raise RuleFileError(f"{where}: apdu must be \"always\", \"never\", a list of filters or null")
@@ -81,28 +114,26 @@ def rule_from_dict(d: Any, where: str) -> AccessRule:
     aid = d.get("aid", CARRIER_PRIVILEGE_AID.hex().upper())
     perm = d.get("perm", DEFAULT_PERM.hex())
     package = d.get("package")
-    if not _absent(package) and (not isinstance(package, str) or not package.isascii() or not package):
-        raise RuleFileError(f"{where}: package must be a non-empty ASCII string")
+    if not _absent(package):
+        check_package(package, where)
     nfc = d.get("nfc")
     if nfc is not None and not isinstance(nfc, bool):
         raise RuleFileError(f"{where}: nfc must be true, false or null")
     try:
-        extra_ref = parse_tlvs(_hex(d["extra_ref"], "extra_ref", where)) if d.get("extra_ref") else ()
-        extra_ar = parse_tlvs(_hex(d["extra_ar"], "extra_ar", where)) if d.get("extra_ar") else ()
+        extra_ref = parse_tlvs(parse_hex(d["extra_ref"], "extra_ref", where)) if d.get("extra_ref") else ()
+        extra_ar = parse_tlvs(parse_hex(d["extra_ar"], "extra_ar", where)) if d.get("extra_ar") else ()
     except TlvError as exc:
         raise RuleFileError(f"{where}: {exc}") from None
-    aid_bytes = None if _absent(aid) else _hex(aid, "aid", where)
-    if aid_bytes is not None and len(aid_bytes) > 16:
-        raise RuleFileError(f"{where}: aid is {len(aid_bytes)} bytes (at most 16)")
+    aid_bytes = None if _absent(aid) else parse_aid(aid, where)
     return AccessRule(
-        hash=None if _absent(d["hash"]) else _hex(d["hash"], "hash", where),
+        hash=None if _absent(d["hash"]) else parse_hex(d["hash"], "hash", where),
         aid=aid_bytes,
-        aid_implicit=bool(d.get("aid_implicit", False)),
+        aid_implicit=_flag(d, "aid_implicit", False, where),
         package=None if _absent(package) else package,
         apdu=parse_apdu(d.get("apdu"), where),
         nfc=nfc,
-        perm=None if _absent(perm) else _hex(perm, "perm", where, (8,)),
-        has_ar_do=d.get("ar_do", True) is not False,
+        perm=None if _absent(perm) else parse_hex(perm, "perm", where, (8,)),
+        has_ar_do=_flag(d, "ar_do", True, where),
         extra_ref=tuple(extra_ref),
         extra_ar=tuple(extra_ar),
     )
@@ -162,7 +193,14 @@ def load_rules(path: Path) -> tuple[AccessRule, ...]:
         except tomllib.TOMLDecodeError as exc:
             kind = "TOML" if suffix == ".toml" else "TOML (name the file .json for JSON)"
             raise RuleFileError(f"{path}: invalid {kind}: {exc}") from None
-    items = doc.get("rules", []) if isinstance(doc, dict) else doc
+    if isinstance(doc, dict):
+        unknown = set(doc) - {"rules"}
+        if unknown:  # e.g. "rule": a typo must not read as "no rules" (with --prune: delete all)
+            raise RuleFileError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))} "
+                                "(rules go under \"rules\")")
+        items = doc.get("rules", [])
+    else:
+        items = doc
     if not isinstance(items, list):
         raise RuleFileError(f"{path}: expected a list of rules under \"rules\"")
     return tuple(rule_from_dict(item, f"{path}: rule {i + 1}") for i, item in enumerate(items))

@@ -157,35 +157,50 @@ def parse_ref_ar_do(data: bytes, *, what: str = "REF-AR-DO") -> AccessRule:
             raise TlvError(what, 0, f"unexpected {inner.tag:X} inside REF-AR-DO")
     if ref is None:
         raise TlvError(what, 0, "REF-AR-DO without a REF-DO (E1)")
-    fields: dict = {"aid": None, "perm": None, "has_ar_do": ar is not None}
-    extra_ref: list[Tlv] = []
+    fields: dict = {"has_ar_do": ar is not None, "perm": None}  # no DB: perm None, not the default
+    extra_ref = _ref_do_fields(ref, fields, what)
+    extra_ar = _ar_do_fields(ar, fields, what) if ar is not None else ()
+    return AccessRule(extra_ref=extra_ref, extra_ar=extra_ar, raw=bytes(data), **fields)
+
+
+def _ref_do_fields(ref: Tlv, fields: dict, what: str) -> tuple[Tlv, ...]:
+    """Fill ``fields`` (aid, aid_implicit, hash, package) from an E1; returns the objects we do
+    not model. The first of a repeated object counts; later ones are kept as extra."""
+    fields.update(aid=None, hash=None)
+    seen: set[int] = set()
+    extra: list[Tlv] = []
     for t in ref.children(what=what):
-        if t.tag == TAG_AID_REF and fields["aid"] is None:
+        first = t.tag not in seen
+        seen.add(t.tag)
+        if t.tag == TAG_AID_REF and first:
             fields["aid"] = t.value
         elif t.tag == TAG_AID_IMPLICIT and not t.value:
             fields["aid_implicit"] = True
-        elif t.tag == TAG_HASH and "hash" not in fields:
+        elif t.tag == TAG_HASH and first:
             fields["hash"] = t.value
-        elif t.tag == TAG_PKG and "package" not in fields:
+        elif t.tag == TAG_PKG and first:
             try:
                 fields["package"] = t.value.decode("ascii")
             except UnicodeDecodeError:
                 raise TlvError(what, 0, "PKG-REF-DO is not ASCII") from None
         else:
-            extra_ref.append(t)
-    extra_ar: list[Tlv] = []
-    if ar is not None:
-        for t in ar.children(what=what):
-            if t.tag == TAG_APDU and "apdu" not in fields:
-                fields["apdu"] = _parse_apdu(t.value, what)
-            elif t.tag == TAG_NFC and "nfc" not in fields and len(t.value) == 1 and t.value[0] < 2:
-                fields["nfc"] = bool(t.value[0])
-            elif t.tag == TAG_PERM and fields["perm"] is None:
-                fields["perm"] = t.value
-            else:
-                extra_ar.append(t)
-    fields.setdefault("hash", None)
-    return AccessRule(extra_ref=tuple(extra_ref), extra_ar=tuple(extra_ar), raw=bytes(data), **fields)
+            extra.append(t)
+    return tuple(extra)
+
+
+def _ar_do_fields(ar: Tlv, fields: dict, what: str) -> tuple[Tlv, ...]:
+    """Fill ``fields`` (apdu, nfc, perm) from an E3; returns the objects we do not model."""
+    extra: list[Tlv] = []
+    for t in ar.children(what=what):
+        if t.tag == TAG_APDU and "apdu" not in fields:
+            fields["apdu"] = _parse_apdu(t.value, what)
+        elif t.tag == TAG_NFC and "nfc" not in fields and len(t.value) == 1 and t.value[0] < 2:
+            fields["nfc"] = bool(t.value[0])
+        elif t.tag == TAG_PERM and fields["perm"] is None:
+            fields["perm"] = t.value
+        else:
+            extra.append(t)
+    return tuple(extra)
 
 
 def parse_all_ref_ar_do(data: bytes, *, what: str = "FF40 answer") -> tuple[AccessRule, ...]:

@@ -50,9 +50,15 @@ def store_apdu(rule: AccessRule, cla: int = 0x80) -> Apdu:
     return store_data(cla, encode_tlv(0xF0, rule.encoded()))
 
 
-def delete_apdu(rule: AccessRule | None, cla: int = 0x80) -> Apdu:
-    """STORE DATA [Command-Delete] of exactly ``rule`` (its REF-AR-DO), or of all rules (F1 00)."""
-    return store_data(cla, encode_tlv(0xF1, rule.encoded() if rule is not None else b""))
+def delete_apdu(rule: AccessRule | None, cla: int = 0x80, *, by_ref: bool = False) -> Apdu:
+    """STORE DATA [Command-Delete]: exactly ``rule`` (its REF-AR-DO, E2), with ``by_ref`` every
+    rule with its REF-DO (E1: same AID, hash and package, whatever the access rules), or all
+    rules (``rule`` None: F1 00)."""
+    if rule is None:
+        target = b""
+    else:
+        target = rule.ref_do() if by_ref else rule.encoded()
+    return store_data(cla, encode_tlv(0xF1, target))
 
 
 class AramSession:
@@ -123,10 +129,13 @@ class AramSession:
         """Store one rule (F0); see send_store."""
         return self.send_store(store_apdu(rule, self.cla))
 
-    def delete(self, rule: AccessRule | None) -> bool:
-        """Delete exactly ``rule`` (None: all rules). False when the card says it is not there."""
+    def delete(self, rule: AccessRule | None, *, by_ref: bool = False) -> bool:
+        """Delete exactly ``rule`` (``by_ref``: every rule with its REF-DO; None: all rules).
+
+        False when the card says there is no such rule (6A88).
+        """
         try:
-            self.send_store(delete_apdu(rule, self.cla))
+            self.send_store(delete_apdu(rule, self.cla, by_ref=by_ref))
         except ApduError as err:
             if err.sw == 0x6A88:
                 return False

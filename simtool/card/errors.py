@@ -26,20 +26,24 @@ class PcscUnavailableError(CardError):
 
 
 class NoReaderError(CardError):
-    """No reader is attached, or none matches the selector."""
+    """No reader is attached, none matches the selector, or (``matches``) a name substring
+    matches more than one reader."""
 
     exit_code = 3
 
-    def __init__(self, selector: str | None, readers: tuple[str, ...]) -> None:
+    def __init__(self, selector: str | None, readers: tuple[str, ...], matches: tuple[str, ...] = ()) -> None:
+        listing = ", ".join(f"{i}: {r}" for i, r in enumerate(readers))
         if not readers:
             msg = "no smart card reader found"
+        elif len(matches) > 1:
+            msg = (f"reader {selector!r} matches {len(matches)} readers; give its index or more of "
+                   f"its name: {listing}")
         else:
-            msg = f"no reader matches {selector!r}; readers: " + ", ".join(
-                f"{i}: {r}" for i, r in enumerate(readers)
-            )
+            msg = f"no reader matches {selector!r}; readers: {listing}"
         super().__init__(msg)
         self.selector = selector
         self.readers = readers
+        self.matches = matches
 
 
 class NoCardError(CardError):
@@ -81,6 +85,16 @@ class TransportError(CardError):
         super().__init__(f"PC/SC error on reader {reader!r}: {detail}")
         self.reader = reader
         self.detail = detail
+
+
+class CardProtocolError(CardError):
+    """The card broke the APDU protocol for ``command`` (header hex), e.g. endless 61xx or a
+    MANAGE CHANNEL answer that is not a channel number; ``problem`` says how."""
+
+    def __init__(self, command: str, problem: str) -> None:
+        super().__init__(f"card answered {command} against the protocol: {problem}")
+        self.command = command
+        self.problem = problem
 
 
 class ApduTooLongError(CardError):

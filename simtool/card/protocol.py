@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from ..secrets import redact
-from .errors import ApduTooLongError, CardError
+from .errors import ApduTooLongError, CardProtocolError
 from .statuswords import error_for
 from .transport import CardConnection
 
@@ -122,8 +122,8 @@ class CardProtocol:
         """Send ``apdu``; follow 61xx with GET RESPONSE and 6Cxx with a re-send.
 
         In dry-run mode a ``write`` command is recorded and answered 9000 without sending.
-        Raises the transport's errors (CardRemovedError, …) and CardError for a card that
-        never stops asking for GET RESPONSE.
+        Raises the transport's errors (CardRemovedError, …) and CardProtocolError for a card
+        that never stops asking for GET RESPONSE.
         """
         if write and self.dry_run:
             log.debug("> %s (dry run: not sent)", apdu.shown())
@@ -137,7 +137,7 @@ class CardProtocol:
         while resp.sw >> 8 == 0x61 or (resp.sw >> 8 == 0x9F and apdu.cla == 0xA0):
             rounds += 1
             if rounds > MAX_CHAINED_RESPONSES:
-                raise CardError(f"card kept answering 61xx after {rounds} GET RESPONSE commands to {apdu.label()}")
+                raise CardProtocolError(apdu.label(), f"still 61xx after {MAX_CHAINED_RESPONSES} GET RESPONSE commands")
             get = Apdu(get_response_cla(apdu.cla), 0xC0, 0, 0, le=resp.sw & 0xFF)
             resp = self._exchange(get)
             if resp.sw >> 8 == 0x6C:
@@ -160,7 +160,7 @@ class CardProtocol:
         """MANAGE CHANNEL open; returns the channel number the card assigned (1–19)."""
         resp = self.check(Apdu(0x00, 0x70, 0x00, 0x00, le=1))
         if len(resp.data) != 1 or not 1 <= resp.data[0] <= 19:
-            raise CardError(f"MANAGE CHANNEL answered {resp.data.hex() or 'nothing'}, not a channel number")
+            raise CardProtocolError("MANAGE CHANNEL", f"{resp.data.hex().upper() or 'no data'} is not a channel number 1-19")
         return resp.data[0]
 
     def close_channel(self, channel: int) -> None:

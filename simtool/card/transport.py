@@ -104,9 +104,9 @@ def pick_reader(readers: tuple[str, ...], selector: str | None) -> str:
         if index < len(readers):
             return readers[index]
         raise NoReaderError(selector, readers)
-    hits = [r for r in readers if selector.lower() in r.lower()]
+    hits = tuple(r for r in readers if selector.lower() in r.lower())
     if len(hits) != 1:
-        raise NoReaderError(selector, readers)
+        raise NoReaderError(selector, readers, hits)
     return hits[0]
 
 
@@ -139,10 +139,12 @@ class PcscConnection:
         deadline = time.monotonic() + REMOVAL_GRACE
         while True:
             hresult, _, state, _, _ = scard.SCardStatus(self._hcard)
-            if hresult in _REMOVED or (hresult == scard.SCARD_S_SUCCESS and not state & _SCARD_PRESENT):
+            if hresult in _REMOVED or hresult == scard.SCARD_E_READER_UNAVAILABLE:
                 return False
-            if hresult != scard.SCARD_S_SUCCESS and hresult not in _REMOVED:
-                return False if hresult == scard.SCARD_E_READER_UNAVAILABLE else True
+            if hresult != scard.SCARD_S_SUCCESS:
+                return True  # another failure: the card is not known to be gone
+            if not state & _SCARD_PRESENT:
+                return False
             if time.monotonic() >= deadline:
                 return True
             time.sleep(0.1)

@@ -5,21 +5,27 @@ Thin commands: options are parsed here, the work is in ``simtool.aram`` and ``si
 
 from __future__ import annotations
 
+import json
 import sys
-from dataclasses import replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..aram.check import CertSet, cert_sets_from_apk, check_grants
-from ..aram.errors import VerificationError
-from ..aram.plan import ApplyResult, Plan, apply_plan, describe, make_plan
-from ..aram.production import CardOutcome, watch as watch_cards
-from ..aram.rulefile import dump_rules, load_rules, parse_apdu, parse_hash, rule_from_dict, rule_to_dict
-from ..aram.rules import CARRIER_PRIVILEGE_AID, AccessRule
+from ..aram.errors import OutputFileError, VerificationError
+from ..apk import inspect_apk
+from ..apk.report import ApkReport
+from ..aram.plan import ApplyResult, Plan, apply_plan, delete_plan, describe, make_plan
+from ..aram.production import CardOutcome, check_audit_log, watch as watch_cards
+from ..aram.rulefile import (
+    check_package, dump_rules, load_rules, parse_aid, parse_apdu, parse_hash, parse_hex, rule_to_dict,
+)
+from ..aram.rules import CARRIER_PRIVILEGE_AID, DEFAULT_PERM, AccessRule
 from ..aram.session import AramSession, RuleList
 from ..card import transport
+from ..card.protocol import CardProtocol
 from ..card.uicc import read_iccid
 from ..errors import SimtoolError, UsageError
 from ..fileio import atomic_write_text
@@ -47,20 +53,17 @@ def rule_rows(rules: RuleList) -> list[dict[str, Any]]:
     return rows
 
 
-def _read(proto: Any, logical: bool = False) -> tuple[AramSession, RuleList]:
+def _read(proto: CardProtocol, logical: bool = False) -> tuple[AramSession, RuleList]:
     """Select the ARA-M and read every rule; with ``logical`` on a fresh logical channel, as
     Android does (the channel is closed again afterwards)."""
-    if not logical:
-        session = AramSession(proto)
-        session.select()
-        return session, session.read_rules()
-    channel = proto.open_channel()
+    channel = proto.open_channel() if logical else 0
     try:
         session = AramSession(proto, channel)
         session.select()
         return session, session.read_rules()
     finally:
-        proto.close_channel(channel)
+        if logical:
+            proto.close_channel(channel)
 
 
 _LOGICAL = click.option("--logical-channel", is_flag=True,
@@ -120,8 +123,8 @@ def _echo_plan(plan: Plan) -> None:
 
 
 def _run_plan(proto: Any, session: AramSession, plan: Plan, *, force: bool, as_json: bool,
-              dry_run: bool, extra: dict[str, Any] | None = None) -> ApplyResult:
-    """Apply ``plan``, then print the plan and outcome (JSON or text)."""
+              dry_run: bool, extra: dict[str, Any] | None = None, show: bool = True) -> ApplyResult:
+    """Apply ``plan``, then print the plan and outcome (JSON or text; nothing when not ``show``)."""
     bar_needed = plan.changes > 5 and sys.stderr.isatty() and not as_json
     if bar_needed:
         with click.progressbar(length=plan.changes, label="writing", file=sys.stderr) as bar:
@@ -153,31 +156,29 @@ def _run_plan(proto: Any, session: AramSession, plan: Plan, *, force: bool, as_j
             click.echo("Android reads the rules when the card is inserted: re-insert it or reboot the phone.",
                        err=True)
 
-    emit(as_json, payload, text)
+    if show:
+        emit(as_json, payload, text)
     return result
 
 
 def _rule_from_options(o: dict[str, Any]) -> AccessRule:
-    """Build the rule of ``aram add`` from its options (pySim names included)."""
+    """Build the rule of ``aram add`` from its options (pySim names included).
+
+    Raises UsageError naming the option (e.g. ``--perm: perm is 1 bytes, expected 8``).
+    """
     if bool(o["hash_"]) == bool(o["apk"]):
         raise UsageError("give exactly one of --hash/--device-app-id or --apk")
-    if o["hash_"]:
-        hash_ = parse_hash(o["hash_"])
-    else:
-        hash_ = _apk_hashes(Path(o["apk"]))[0]
-    forms = [o["aid"] is not None, o["aid_empty"], o["aid_implicit"], o["no_aid"]]
-    if sum(forms) > 1:
+    hash_ = parse_hash(o["hash_"], "--hash/--device-app-id") if o["hash_"] else _apk_hashes(Path(o["apk"]))[0]
+    if sum([o["aid"] is not None, o["aid_empty"], o["aid_implicit"], o["no_aid"]]) > 1:
         raise UsageError("give at most one of --aid, --aid-empty, --aid-implicit, --no-aid")
+    aid: bytes | None = CARRIER_PRIVILEGE_AID
     if o["aid"] is not None:
-        aid: bytes | None = _hex_option("--aid", o["aid"])
+        aid = parse_aid(o["aid"], "--aid")
     elif o["aid_empty"]:
         aid = b""
     elif o["aid_implicit"] or o["no_aid"]:
         aid = None
-    else:
-        aid = CARRIER_PRIVILEGE_AID
-    apdu_choices = [o["apdu"] is not None, o["apdu_always"], o["apdu_never"], o["apdu_filter"] is not None]
-    if sum(apdu_choices) > 1:
+    if sum([o["apdu"] is not None, o["apdu_always"], o["apdu_never"], o["apdu_filter"] is not None]) > 1:
         raise UsageError("give at most one of --apdu, --apdu-always, --apdu-never, --apdu-filter")
     apdu: Any = None
     if o["apdu"] == "always" or o["apdu_always"]:
@@ -187,28 +188,19 @@ def _rule_from_options(o: dict[str, Any]) -> AccessRule:
     elif o["apdu_filter"]:
         text = o["apdu_filter"]
         apdu = parse_apdu([text[i:i + 16] for i in range(0, len(text), 16)], "--apdu-filter")
-    nfc = True if o["nfc_always"] else False if o["nfc_never"] else None
-    d = {
-        "hash": hash_.hex(), "aid": None if aid is None else aid.hex(), "aid_implicit": o["aid_implicit"],
-        "package": o["package"], "perm": o["perm"] if o["perm"] is not None else "0000000000000001",
-        "nfc": nfc,
-    }
-    return replace(rule_from_dict(d, "options"), apdu=apdu)
+    return AccessRule(
+        hash=hash_,
+        aid=aid,
+        aid_implicit=o["aid_implicit"],
+        package=None if o["package"] is None else check_package(o["package"], "--package"),
+        apdu=apdu,
+        nfc=True if o["nfc_always"] else False if o["nfc_never"] else None,
+        perm=DEFAULT_PERM if o["perm"] is None else parse_hex(o["perm"], "perm", "--perm", (8,)),
+    )
 
 
-def _hex_option(option: str, value: str) -> bytes:
-    """Bytes of a hex option value; raises UsageError naming the option."""
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        raise UsageError(f"{option} {value!r} is not hex") from None
-
-
-def _apk_report(path: Path) -> Any:
-    try:
-        from ..apk import inspect_apk  # provided by the apk branch
-    except ImportError:
-        raise UsageError("--apk needs simtool's APK reader (simtool.apk), which this build lacks; use --hash") from None
+def _apk_report(path: Path) -> ApkReport:
+    """What ``simtool digest`` knows about the APK (certificates, hashes, package, SDK range)."""
     return inspect_apk(path)
 
 
@@ -280,10 +272,10 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
     if all_ == any(x is not None for x in (hash_, package, aid)):
         raise UsageError("give --all, or at least one of --hash, --package, --aid (not both)")
     want_hash = parse_hash(hash_) if hash_ else None
-    want_aid = None if aid is None else _hex_option("--aid", aid)
+    want_aid = None if aid is None else parse_aid(aid, "--aid")
 
     def hit(r: AccessRule) -> bool:
-        return all_ or (
+        return (
             (want_hash is None or r.hash == want_hash)
             and (package is None or r.package == package)
             and (want_aid is None or r.aid == want_aid)
@@ -293,9 +285,7 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
         maybe_verify_adm(proto, key)
         session, current = _read(proto)
-        gone = tuple(r for r in current.rules if hit(r))
-        kept = tuple(r for r in current.rules if not hit(r))
-        plan = Plan(keep=kept, add=(), delete=gone, delete_all=all_ or (not kept and len(gone) >= 2), expected=kept)
+        plan = delete_plan(current.rules, hit, everything=all_)
         if plan.empty:
             emit(as_json, {"plan": _plan_json(plan), "written": 0},
                  lambda: click.echo("no matching rule on the card"))
@@ -304,12 +294,12 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
 
 
 def _apply_once(proto: Any, rules_file: Path, desired: tuple[AccessRule, ...], *, prune: bool, force: bool,
-                adm_key: bytes | None, as_json: bool, dry_run: bool) -> ApplyResult:
+                adm_key: bytes | None, as_json: bool, dry_run: bool, show: bool = True) -> ApplyResult:
     maybe_verify_adm(proto, adm_key)
     session, current = _read(proto)
     plan = make_plan(current.rules, desired, prune=prune)
     return _run_plan(proto, session, plan, force=force, as_json=as_json, dry_run=dry_run,
-                     extra={"file": str(rules_file)})
+                     extra={"file": str(rules_file)}, show=show)
 
 
 @aram_group.command("apply")
@@ -334,6 +324,7 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
             _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
                         as_json=as_json, dry_run=dry_run)
         return None
+    check_audit_log(log_path)  # before any card is touched: a line must never run unlogged
     chosen = transport.pick_reader(transport.list_readers(), reader)
 
     def process() -> CardOutcome:
@@ -342,7 +333,7 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
             with open_card(chosen, shared, dry_run=dry_run, trace=trace) as proto:
                 iccid = read_iccid(proto)
                 result = _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
-                                     as_json=as_json, dry_run=dry_run)
+                                     as_json=as_json, dry_run=dry_run, show=not as_json)
         except SimtoolError as err:
             return CardOutcome(iccid, "failed", detail=str(err))
         plan = result.plan
@@ -350,6 +341,8 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
                            len(plan.delete), "; ".join(result.notes))
 
     def report(outcome: CardOutcome) -> None:
+        if as_json:  # JSON Lines: one object per card, the audit log's row
+            click.echo(json.dumps({"reader": chosen, **asdict(outcome)}, separators=(",", ":")))
         click.echo(f"card {outcome.iccid or '(no ICCID)'}: {outcome.result}"
                    + (f" — {outcome.detail}" if outcome.detail else ""), err=True)
 
@@ -380,7 +373,10 @@ def export_cmd(output: Path, fmt: str | None, force: bool, reader: str | None, s
     if str(output) == "-":
         click.echo(text, nl=False)
         return
-    atomic_write_text(output, text)
+    try:
+        atomic_write_text(output, text)
+    except OSError as exc:
+        raise OutputFileError("export", str(output), exc.strerror or str(exc)) from None
     back = load_rules(output)
     if [r.identity for r in back] != [r.identity for r in current.rules]:
         raise VerificationError(f"{output}: re-reading the export does not give the card's rules back")
@@ -403,7 +399,6 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, logical_
         cert_sets: tuple[CertSet, ...] = (CertSet(None, None, frozenset({parse_hash(hash_)})),)
     else:
         report = _apk_report(apk)
-        package = package or getattr(report, "package", None)
         cert_sets = cert_sets_from_apk(report)
         if not cert_sets:
             why = "; ".join(report.errors) or "no signing certificates found"

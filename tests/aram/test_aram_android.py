@@ -127,3 +127,18 @@ def test_seed_rule_model():
     rule = parse_ref_ar_do(_e2(vectors.SEED_STORE_APDU))
     assert rule == AccessRule(HASH, apdu=True)
     assert rule.aid == bytes.fromhex("FFFFFFFFFFFF") and rule.perm == bytes.fromhex("0000000000000001")
+
+
+def test_parse_keeps_the_first_of_repeated_objects_and_the_rest_as_extra():
+    from simtool.aram.rules import parse_ref_ar_do
+    from simtool.aram.tlv import encode_tlv
+
+    h1, h2 = bytes(range(20)), bytes(range(1, 21))
+    ref = encode_tlv(0xE1, encode_tlv(0x4F, b"\xff" * 6) + encode_tlv(0xC1, h1) + encode_tlv(0xC1, h2)
+                     + encode_tlv(0x4F, b"") + encode_tlv(0xC0, b""))
+    rule = parse_ref_ar_do(encode_tlv(0xE2, ref + encode_tlv(0xE3, encode_tlv(0xD0, b"\x01"))))
+    assert rule.hash == h1 and rule.aid == b"\xff" * 6 and rule.aid_implicit and rule.apdu is True
+    assert [(t.tag, t.value) for t in rule.extra_ref] == [(0xC1, h2), (0x4F, b"")]
+    assert rule.perm is None and rule.has_ar_do  # E3 without DB: no permissions, not the default
+    bare = parse_ref_ar_do(encode_tlv(0xE2, encode_tlv(0xE1, encode_tlv(0xC1, h1))))
+    assert bare.perm is None and not bare.has_ar_do and bare.aid is None and bare.extra_ar == ()

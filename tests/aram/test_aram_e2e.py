@@ -203,6 +203,37 @@ def test_dry_run_sends_no_write(pcsc_rig, tmp_path):
     assert stores(card) == [] and card.state()["rules"] == []
 
 
+def _is_read(command: str) -> bool:
+    """A command that cannot change the card: SELECT, READ BINARY, GET DATA, GET RESPONSE,
+    MANAGE CHANNEL, and VERIFY without data (the attempts query)."""
+    raw = bytes.fromhex(command)
+    if raw[1] == 0x20:
+        return len(raw) == 4
+    return raw[1] in (0xA4, 0xB0, 0xCA, 0xC0, 0x70)
+
+
+@pytest.mark.parametrize("args", [
+    ("aram", "add", *SEED_ARGS, "--adm"),
+    ("aram", "delete", "--all", "--adm"),
+    ("aram", "apply", "RULES", "--prune", "--adm"),
+])
+def test_dry_run_every_writing_command_sends_reads_only(pcsc_rig, tmp_path, args):
+    """--dry-run sends reads (so the plan is the card's), never STORE DATA or VERIFY with the
+    key; what it lists as sent is exactly what the card received, in order."""
+    card = insert(pcsc_rig, "adm", rules=(rule_hex(7), rule_hex(8)), adm_key=bytes.fromhex(ADM))
+    before = card.state()
+    args = tuple(str(_rules_file(tmp_path, 2)) if a == "RULES" else a for a in args)
+    out = jrun(pcsc_rig, *args, "--dry-run", env={"SIMTOOL_ADM": ADM})
+    received = [c.upper() for c, _ in card.state()["apdus"]]
+    assert received and all(_is_read(c) for c in received), received
+    assert [a["command"] for a in out["apdus"] if a["sent"]] == received
+    unsent = [a["command"] for a in out["apdus"] if not a["sent"]]
+    assert unsent[0] == "0020000A08<redacted 16 chars>"  # the key: neither sent nor shown
+    assert any(c.startswith("80E29000") for c in unsent)
+    after = card.state()
+    assert after["rules"] == before["rules"] and after["adm_tries_left"] == before["adm_tries_left"]
+
+
 def test_export_then_apply_reproduces_the_card(pcsc_rig, tmp_path):
     insert(pcsc_rig, "spec", rules=(SEED_E2, bytes.fromhex(vectors.PACKAGE_STORE_APDU)[7:].hex()))
     for fmt in ("json", "toml"):
@@ -362,6 +393,19 @@ def test_watch_applies_to_each_card_logs_failures_and_continues(pcsc_rig, tmp_pa
     assert len(first.state()["rules"]) == 2 and len(third.state()["rules"]) == 2
 
 
+def test_watch_json_is_one_line_per_card(pcsc_rig, tmp_path):
+    pcsc_rig.insert_card("spec", iccid="8949440000000000044")
+    log = tmp_path / "audit.csv"
+    proc = run(pcsc_rig, "aram", "apply", str(_rules_file(tmp_path, 2)), "--watch", "--count", "1",
+               "--log", str(log), "--json", check_rc=0)
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1, proc.stdout  # JSON Lines, not the per-card plan document
+    row = json.loads(lines[0])
+    assert row == {"reader": pcsc_rig.reader_names[0], "iccid": "8949440000000000044", "result": "applied",
+                   "added": 2, "deleted": 0, "detail": ""}
+    assert list(csv.DictReader(log.open()))[0]["result"] == "applied"
+
+
 def test_watch_stops_after_idle_timeout(pcsc_rig, tmp_path):
     start = time.monotonic()
     proc = run(pcsc_rig, "aram", "apply", str(_rules_file(tmp_path, 1)), "--watch", "--idle-timeout", "1",
@@ -402,6 +446,32 @@ def test_channels_4_to_19_in_process(pcsc_rig):
     assert "C0CAFF4000" in sent and "CFCAFF4000" in sent and "4F708013" in sent
 
 
+def test_session_delete_by_ref_do_in_process(pcsc_rig):
+    """F1 with a REF-DO (E1) deletes every rule with that AID + hash (+ package), whatever its
+    access rules; F1 with the REF-AR-DO (E2) only the identical rule; F1 00 everything."""
+    from simtool.aram.session import AramSession, delete_apdu
+    from simtool.card import transport
+    from simtool.card.protocol import CardProtocol
+
+    seed_other_ar = AccessRule(bytes.fromhex(vectors.SEED_HASH), apdu=False)
+    card = insert(pcsc_rig, "spec", rules=(SEED_E2, rule_hex(5), rule_hex(6)))
+    with transport.connect(pcsc_rig.reader_names[0]) as conn:
+        session = AramSession(CardProtocol(conn))
+        session.select()
+        assert session.delete(seed_other_ar) is False  # E2: not the stored rule (6A88)
+        assert len(session.read_rules().rules) == 3
+        assert session.delete(seed_other_ar, by_ref=True) is True  # E1: same REF-DO
+        assert [r.hash for r in session.read_rules().rules] == [(5).to_bytes(20, "big"),
+                                                                 (6).to_bytes(20, "big")]
+        assert session.delete(AccessRule((5).to_bytes(20, "big"))) is True
+        assert session.delete(None) is True
+        assert session.read_rules().rules == ()
+    sent = [c.upper() for c, _ in card.state()["apdus"]]
+    by_ref = delete_apdu(seed_other_ar, by_ref=True).encode().hex().upper()
+    assert by_ref.startswith("80E29000") and by_ref[10:12] == "F1" and by_ref[14:16] == "E1" and by_ref in sent
+    assert "80E2900002F100" in sent
+
+
 # --- transport options and refusals ----------------------------------------------------------
 
 def test_exclusive_by_default_and_shared_on_request(pcsc_rig):
@@ -437,6 +507,16 @@ def test_card_info_dry_run_lists_apdus_and_export_to_stdout(pcsc_rig):
     assert any(a["command"].startswith("00C0") for a in info["apdus"])  # GET RESPONSE on T=0
     out = run(pcsc_rig, "aram", "export", "-", "--format", "toml", check_rc=0).stdout
     assert 'hash = "E46872F28B350B7E1F140DE535C2A8D5804F0BE3"' in out
+
+
+def test_export_to_a_missing_folder_is_one_line(pcsc_rig, tmp_path):
+    insert(pcsc_rig, "spec", rules=(SEED_E2,))
+    target = tmp_path / "no-such-dir" / "backup.json"
+    proc = run(pcsc_rig, "aram", "export", str(target))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"simtool: error: cannot write the export {target}: ")
+    assert not target.parent.exists()
 
 
 def test_empty_card_answering_6a88(pcsc_rig):

@@ -33,3 +33,28 @@ def test_count_and_idle_timeout(tmp_path):
     idle = watch(wait=lambda present, t: False, process=lambda: CardOutcome("1", "applied"),
                  log_path=tmp_path / "none.csv", reader="r", count=None, idle_timeout=1, on_outcome=print)
     assert idle == [] and not (tmp_path / "none.csv").exists()
+
+
+def test_unwritable_audit_log_is_a_one_line_error_before_any_card(tmp_path, capsys):
+    import pytest
+
+    from simtool.aram.errors import OutputFileError
+    from simtool.aram.production import append_audit, check_audit_log
+    from simtool.cli import main
+
+    missing = tmp_path / "no-such-dir" / "audit.csv"
+    with pytest.raises(OutputFileError, match="no-such-dir/audit.csv: no such folder") as err:
+        check_audit_log(missing)
+    assert err.value.path == str(missing) and err.value.exit_code == 2
+    with pytest.raises(OutputFileError):
+        append_audit(missing, "r", CardOutcome("1", "applied"))
+    rules = tmp_path / "rules.json"
+    rules.write_text('{"rules": []}')
+    # fails before PC/SC is asked for a reader (no rig here)
+    assert main(["aram", "apply", str(rules), "--watch", "--log", str(missing)]) == 2
+    err_line = capsys.readouterr().err.strip()
+    assert err_line.startswith("simtool: error: cannot write the audit log") and "\n" not in err_line
+    check_audit_log(tmp_path / "new.csv")
+    assert not (tmp_path / "new.csv").exists()  # checked, not created: no card, no file
+    with pytest.raises(OutputFileError, match="Is a directory"):
+        check_audit_log(tmp_path)

@@ -3,7 +3,7 @@
 import pytest
 
 from simtool.aram.errors import AndroidRefusalError, DamagedAnswerError, VerificationError
-from simtool.aram.plan import android_problems, apply_plan, make_plan
+from simtool.aram.plan import android_problems, apply_plan, delete_plan, make_plan
 from simtool.aram.rules import AccessRule, encode_all_ref_ar_do
 from simtool.aram.session import AramSession
 from simtool.card.errors import ApduTooLongError
@@ -92,8 +92,9 @@ def test_plan_prune_everything_uses_delete_all():
 def test_android_refusal_names_the_reason():
     p = make_plan([], [rule(1, aid=bytes.fromhex("A0000001"))], prune=False)
     assert "is not FFFFFFFFFFFF" in android_problems(p)[0]
-    with pytest.raises(AndroidRefusalError, match="--force"):
+    with pytest.raises(AndroidRefusalError, match="--force") as err:
         apply_plan(session([]), p)
+    assert len(err.value.problems) == 1 and "is not FFFFFFFFFFFF" in err.value.problems[0]
 
 
 def test_oversized_rule_refused_before_any_write():
@@ -129,5 +130,21 @@ def test_apply_fails_when_read_back_differs():
         ("80CADF2000", "6A88"),
         (GET_ALL, "FF40009000"),
     ]
-    with pytest.raises(VerificationError, match="1 rule\\(s\\) missing"):
+    with pytest.raises(VerificationError, match="1 rule\\(s\\) missing") as err:
         apply_plan(session(script), p)
+    assert (err.value.missing, err.value.extra) == (1, 0)
+
+
+def test_delete_plan_single_deletes_or_one_delete_all():
+    current = (rule(1), rule(2, package="a.b"), rule(3, package="a.b"))
+    some = delete_plan(current, lambda r: r.package == "a.b")
+    assert some.delete == current[1:] and some.keep == current[:1] and not some.delete_all
+    assert some.expected == current[:1] and some.changes == 2
+    one = delete_plan(current, lambda r: r.hash == rule(1).hash)
+    assert one.delete == current[:1] and one.changes == 1
+    last_two = delete_plan(current[1:], lambda r: True)
+    assert last_two.delete_all and last_two.changes == 1 and last_two.expected == ()
+    everything = delete_plan(current, lambda r: False, everything=True)
+    assert everything.delete_all and everything.delete == current and everything.keep == ()
+    assert delete_plan(current, lambda r: False).empty
+    assert delete_plan((), lambda r: True, everything=True).delete_all  # F1 00 on an empty card too

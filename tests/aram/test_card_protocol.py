@@ -5,8 +5,8 @@ import logging
 import pytest
 
 from simtool.card import statuswords
-from simtool.card.errors import ApduTooLongError
-from simtool.card.protocol import Apdu, CardProtocol, channel_cla, get_response_cla
+from simtool.card.errors import ApduTooLongError, CardProtocolError
+from simtool.card.protocol import MAX_CHAINED_RESPONSES, Apdu, CardProtocol, channel_cla, get_response_cla
 from tests.aram.scripted import ScriptedConnection
 
 
@@ -19,6 +19,21 @@ def test_61xx_is_followed_by_get_response():
 def test_chained_61xx_accumulates():
     conn = ScriptedConnection([("80CAFF4000", "6102"), ("00C0000002", "AABB6101"), ("00C0000001", "CC9000")])
     assert CardProtocol(conn).send(Apdu(0x80, 0xCA, 0xFF, 0x40, le=0)).data == bytes.fromhex("AABBCC")
+
+
+def test_endless_61xx_is_a_typed_error_not_a_loop():
+    script = [("80CAFF4000", "6101")] + [("00C0000001", "AA6101")] * MAX_CHAINED_RESPONSES
+    with pytest.raises(CardProtocolError, match="80CAFF40 against the protocol: still 61xx") as err:
+        CardProtocol(ScriptedConnection(script)).send(Apdu(0x80, 0xCA, 0xFF, 0x40, le=0))
+    assert err.value.command == "80CAFF40" and err.value.exit_code == 5
+
+
+@pytest.mark.parametrize("answer", ["9000", "009000", "149000", "01029000"])
+def test_manage_channel_answer_that_is_no_channel_number(answer):
+    conn = ScriptedConnection([("0070000001", answer)])
+    with pytest.raises(CardProtocolError, match="not a channel number 1-19") as err:
+        CardProtocol(conn).open_channel()
+    assert err.value.command == "MANAGE CHANNEL"
 
 
 def test_6cxx_resends_with_right_le():

@@ -42,6 +42,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PROCESS_SOCKET = Path(tempfile.gettempdir()) / f"carrierkit-pcscd-{os.getpid()}.comm"
 BASE_PORT = 35963
 START_TIMEOUT = 10.0
+# pcscd's event thread asks vpcd "card present?" every 400 ms (PCSCLITE_STATUS_POLL_RATE) and
+# keeps its own idea of the slot. A slot must stay empty for one whole poll before the next
+# card goes in, or that thread may never see the gap (see _settle_after_removal).
+EMPTY_SLOT_SETTLE = 0.45
 DEBUG_ENV = "CARRIERKIT_PCSCD_DEBUG"  # set: pcscd logs every APDU to STATEDIR/pcscd.log
 KEEP_ENV = "CARRIERKIT_KEEP_RIG"  # set: the rig's folder (logs, state files) is kept on close
 
@@ -119,6 +123,7 @@ class CardHandle:
             raise RigError(f"card in slot {self.slot} still running after {timeout} s") from None
         if self.process in _live_processes:
             _live_processes.remove(self.process)
+        self.rig._emptied_at[self.slot] = time.monotonic()
         left = max(0.1, deadline - time.monotonic())
         self.rig._wait_state(self.slot, present=False, timeout=left)
 
@@ -143,6 +148,7 @@ class PcscRig:
         self.cards: dict[int, CardHandle] = {}
         self._context = None
         self._card_numbers = itertools.count(1)
+        self._emptied_at: dict[int, float] = {}  # slot -> when its last card process exited
 
     # lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> "PcscRig":
@@ -276,6 +282,7 @@ class PcscRig:
             if previous.running:
                 raise ValueError(f"slot {slot} already holds a card; remove_card({slot}) first")
             previous.wait_removed()  # it pulled itself: let pcscd see the slot empty first
+        self._settle_after_removal(slot)
         number = next(self._card_numbers)
         state_file = Path(state_file) if state_file else self.dir / f"card{number}-slot{slot}.json"
         if adm_key is not None and len(adm_key) != 8:
@@ -321,7 +328,24 @@ class PcscRig:
         if handle is None:
             raise ValueError(f"no card was inserted in slot {slot}")
         _stop(handle.process)
+        self._emptied_at[slot] = time.monotonic()
         self._wait_state(slot, present=False, timeout=START_TIMEOUT)
+
+    def _settle_after_removal(self, slot: int) -> None:
+        """Keep `slot` empty for one poll of pcscd's event thread before a card goes in.
+
+        Why: when a client dies holding a connection, pcscd resets the card (SCardDisconnect
+        with SCARD_RESET_CARD). If that reset fails (vpcd answers "not present" during it) pcscd
+        writes ABSENT into the reader state itself, and the event thread's own copy still says
+        PRESENT. A card removed and re-inserted within one 400 ms poll is then never seen to go
+        (PRESENT -> PRESENT for the thread), so the state stays ABSENT for good and
+        insert_card times out. An empty poll makes the thread see ABSENT, then the new card.
+        """
+        emptied = self._emptied_at.pop(slot, None)
+        if emptied is not None:
+            left = EMPTY_SLOT_SETTLE - (time.monotonic() - emptied)
+            if left > 0:
+                time.sleep(left)
 
     def remove_all_cards(self) -> None:
         """Pull every card still inserted (fixture teardown between tests)."""
@@ -333,6 +357,7 @@ class PcscRig:
                 self.cards.pop(slot)
                 if handle.process in _live_processes:
                     _stop(handle.process)
+                self._emptied_at.setdefault(slot, time.monotonic())
                 self._wait_state(slot, present=False, timeout=START_TIMEOUT)
 
     def _wait_state(self, slot: int, *, present: bool, timeout: float,
