@@ -1,4 +1,5 @@
-"""Read minSdkVersion / targetSdkVersion / targetSandboxVersion from a binary AndroidManifest.xml.
+"""Read the package name and minSdkVersion / targetSdkVersion / targetSandboxVersion from a binary
+AndroidManifest.xml.
 
 Android's binary XML is a chunk stream (``u16 type, u16 header size, u32 size``): a string pool,
 a resource-id map, then element chunks whose attributes are found by resource id (as apksig's
@@ -28,6 +29,7 @@ class ManifestSdk:
     min_sdk: int = 1
     target_sdk: int = 1
     target_sandbox: int = 1
+    package: str | None = None  # <manifest package="…">, the app's name that ARA-M rules may name
 
 
 def _strings(chunk: ByteReader, path: str) -> list[str]:
@@ -98,6 +100,7 @@ def parse_manifest_sdk(xml: bytes, path: str) -> ManifestSdk:
     res_ids: list[int] = []
     depth = 0
     values: dict[int, int] = {}
+    package: str | None = None
     while r.remaining() >= 8:
         at = r.pos
         ctype, _chdr, csize = r.u16("chunk type"), r.u16("chunk header size"), r.u32("chunk size")
@@ -127,6 +130,9 @@ def parse_manifest_sdk(xml: bytes, path: str) -> ManifestSdk:
                 chunk.take(3, "typed value header")
                 dtype, data = chunk.take(1, "typed value type")[0], chunk.u32("typed value")
                 res_id = res_ids[aname] if aname < len(res_ids) else None
+                if (name == "manifest" and res_id is None and aname < len(strings)
+                        and strings[aname] == "package" and raw < len(strings)):
+                    package = strings[raw]  # a plain attribute (no android: namespace)
                 value = _int_value(dtype, data, raw, strings)
                 if res_id is not None and value is not None:
                     if name == "uses-sdk" and res_id in (ATTR_MIN_SDK, ATTR_TARGET_SDK):
@@ -137,4 +143,4 @@ def parse_manifest_sdk(xml: bytes, path: str) -> ManifestSdk:
             depth -= 1
     min_sdk = values.get(ATTR_MIN_SDK, 1)
     return ManifestSdk(min_sdk=min_sdk, target_sdk=values.get(ATTR_TARGET_SDK, min_sdk),
-                       target_sandbox=values.get(ATTR_SANDBOX, 1))
+                       target_sandbox=values.get(ATTR_SANDBOX, 1), package=package)

@@ -73,6 +73,7 @@ class ApkReport:
     all_signers: tuple[Signer, ...] = ()
     source_stamp: CertDigests | None = None
     full_verify: bool = False
+    package: str | None = None  # from AndroidManifest.xml (APK/AAB), None for certificates
 
 
 def _cert_json(cert: CertDigests) -> dict[str, Any]:
@@ -84,6 +85,7 @@ def to_json(report: ApkReport) -> dict[str, Any]:
     return {
         "path": report.path,
         "kind": report.kind,
+        "package": report.package,
         "verified": report.verified,
         "full_verify": report.full_verify,
         "schemes": dict(report.schemes),

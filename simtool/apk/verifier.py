@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from . import select
@@ -153,8 +154,9 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
         if not errors and full_verify:
             errors += _content_check(src, zs, block, entries, results, verified_schemes, jar,
                                      progress, v4_hashing if "v4" in verified_schemes else None)
-    return _build_report(name, kind, lo, hi, results, jar, verified_schemes, errors, warnings,
-                         v4_signers, full_verify, stamp)
+    report = _build_report(name, kind, lo, hi, results, jar, verified_schemes, errors, warnings,
+                           v4_signers, full_verify, stamp)
+    return replace(report, package=sdk.package)
 
 
 def _scheme_digests(src: FileSource, by_name: dict[str, ZipEntry],

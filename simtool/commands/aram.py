@@ -387,7 +387,7 @@ def export_cmd(output: Path, fmt: str | None, force: bool, reader: str | None, s
 @aram_group.command("check")
 @click.option("--apk", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The app to check.")
 @click.option("--hash", "hash_", metavar="HEX", help="Certificate hash to check (SHA-1 or SHA-256).")
-@click.option("--package", help="The app's package name (rules limited to a package need it).")
+@click.option("--package", help="The app's package name (default with --apk: read from its manifest).")
 @_LOGICAL
 @card_options
 def check_cmd(apk: Path | None, hash_: str | None, package: str | None, logical_channel: bool,
@@ -400,6 +400,7 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, logical_
     else:
         report = _apk_report(apk)
         cert_sets = cert_sets_from_apk(report)
+        package = package or report.package
         if not cert_sets:
             why = "; ".join(report.errors) or "no signing certificates found"
             raise UsageError(f"{apk}: {why}")

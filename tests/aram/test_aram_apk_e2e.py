@@ -73,3 +73,20 @@ def test_add_from_rotated_apk_picks_the_hash_that_works_everywhere(pcsc_rig, apk
     assert jrun(pcsc_rig, "aram", "list")[0]["hash"] == apks["a"].cert.sha1.upper()
     out = jrun(pcsc_rig, "aram", "check", "--apk", str(apks["rotated"]))
     assert len(out["results"]) == 2 and all(r["granted"] for r in out["results"])
+
+
+# The package golden-aligned-in.apk declares in its AndroidManifest.xml (<manifest package=…>).
+TINYAPP = "android.appsecurity.cts.tinyapp"
+
+
+def test_check_reads_the_package_from_the_apk(pcsc_rig, apks):
+    sha1 = apks["a"].cert.sha1
+    insert(pcsc_rig, "spec", rules=(rule_hex(int(sha1, 16), package=TINYAPP),))
+    out = jrun(pcsc_rig, "aram", "check", "--apk", str(apks["plain"]))
+    assert out["package"] == TINYAPP
+    assert out["results"] and all(r["granted"] for r in out["results"])
+    # an explicit --package still wins over the manifest's
+    proc = run(pcsc_rig, "aram", "check", "--apk", str(apks["plain"]), "--package", "com.other.app",
+               "--json")
+    assert proc.returncode == 8
+    assert any(TINYAPP in r for r in json.loads(proc.stdout)["results"][0]["reasons"])
