@@ -97,6 +97,18 @@ def _certs_from_pem_or_der(data: bytes, path: str) -> list[Certificate] | None:
     return None
 
 
+def _one_signing_certificate(certs: list[Certificate], path: str) -> list[Certificate]:
+    """The one certificate of a certificate file (repeats of it dropped). A file holding several
+    different ones (a chain, a bundle) raises ApkError naming them: which of them signs the app
+    cannot be told from the file, and a SIM needs exactly that one."""
+    unique = list({c.encoded: c for c in certs}.values())
+    if len(unique) > 1:
+        subjects = "; ".join(c.subject for c in unique)
+        raise ApkError(path, f"holds {len(unique)} different certificates ({subjects}): give a "
+                       "file with only the app's signing certificate")
+    return unique
+
+
 def _resolve(password: Password) -> str | None:
     """The password, asking the callable (env / file / prompt) only now that it is needed."""
     return password() if callable(password) else password
@@ -117,7 +129,7 @@ def inspect_key_file(path: Path, password: Password) -> ApkReport:
     certs = _certs_from_pem_or_der(data, name)
     if certs is not None:
         kind = "certificate"
-        entries = [("", [c]) for c in certs]
+        entries = [("", [c]) for c in _one_signing_certificate(certs, name)]
     elif len(data) >= 4 and struct.unpack(">I", data[:4])[0] in (JKS_MAGIC, JCEKS_MAGIC):
         kind = "jks"
         try:

@@ -57,7 +57,7 @@ class ApkReport:
     """
 
     path: str
-    kind: str  # "apk", "aab", "certificate", "pkcs12", "jks"
+    kind: str | None  # "apk", "aab", "certificate", "pkcs12", "jks"; None: could not be read
     verified: bool
     schemes: dict[str, bool]
     signers: tuple[Signer, ...]
@@ -73,6 +73,16 @@ class ApkReport:
     all_signers: tuple[Signer, ...] = ()
     source_stamp: CertDigests | None = None
     full_verify: bool = False
+
+
+KEY_FILE_KINDS = ("certificate", "pkcs12", "jks")
+
+
+def unreadable(path: str, error: str, full_verify: bool = False) -> ApkReport:
+    """The report of an input that could not be read at all (same JSON shape as any other)."""
+    return ApkReport(path=path, kind=None, verified=False, schemes={}, signers=(), lineage=(),
+                     recommended_sha1=None, carrier_certificates=(), errors=(error,),
+                     full_verify=full_verify)
 
 
 def _cert_json(cert: CertDigests) -> dict[str, Any]:
