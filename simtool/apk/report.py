@@ -15,7 +15,6 @@ from typing import Any
 from .certs import CertDigests
 
 SDK_MAX = 2147483647
-SCHEME_ORDER = ("v1", "v2", "v3", "v3.1", "v4", "stamp")
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,20 @@ def test_zip64_locator_rejected(tmp_path: Path) -> None:
         inspect_apk(_mutated(tmp_path, LINEAGE_APK, edit))
 
 
+def test_giant_central_directory_refused_before_reading(tmp_path: Path) -> None:
+    """A 40 MiB (sparse) file whose EOCD says the whole file is central directory: refused by
+    size, not read into memory."""
+    bad = tmp_path / "giant-cd.apk"
+    size = 40 << 20
+    with open(bad, "wb") as fh:
+        fh.truncate(size - 22)
+        fh.seek(size - 22)
+        fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, size - 22, 0, 0))
+    with pytest.raises(ApkError, match=f"central directory of {size - 22} bytes is larger than "
+                       f"the {32 << 20} accepted"):
+        inspect_apk(bad)
+
+
 def test_signing_block_pairs_and_4gib_pair_length(tmp_path: Path) -> None:
     src, zs = _sections(LINEAGE_APK)
     block = find_signing_block(src, zs)
