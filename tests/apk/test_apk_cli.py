@@ -266,3 +266,38 @@ def test_password_prompt_on_a_terminal(keystores: dict[str, Path]) -> None:
     out, code = on_terminal("wrong-one")
     assert code == 1
     assert f"simtool: error: {keystores['PKCS12']}: keystore password is wrong" in out
+
+
+@pytest.mark.parametrize("storetype", ["PKCS12", "JKS"])
+def test_keystore_with_ca_signed_key_reports_the_key_certificate(storetype: str,
+                                                                 tmp_path: Path) -> None:
+    """keytool: a key whose certificate a CA signed (chain leaf + CA) and the CA also imported as
+    a trusted entry. The app is signed with the key's certificate: it is the one signer and the
+    SIM hash; the CA (in the chain and as a trusted entry) is not listed."""
+    import hashlib
+
+    pw = tmp_path / "pw"
+    pw.write_text("secret12\n")
+    ca = ["-keystore", str(tmp_path / "ca.p12"), "-storetype", "PKCS12", "-storepass:file", str(pw)]
+    ks = ["-keystore", str(tmp_path / f"app.{storetype.lower()}"), "-storetype", storetype,
+          "-storepass:file", str(pw), "-keypass:file", str(pw)]
+
+    def keytool(*args: str, stdin: bytes | None = None) -> bytes:
+        return subprocess.run(["keytool", *args], input=stdin, check=True,
+                              capture_output=True).stdout
+
+    keytool("-genkeypair", *ca, "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1",
+            "-dname", "CN=Test CA", "-ext", "bc:c", "-validity", "10")
+    keytool("-genkeypair", *ks, "-alias", "app", "-keyalg", "EC", "-groupname", "secp256r1",
+            "-dname", "CN=App Release", "-validity", "10")
+    ca_pem = keytool("-exportcert", *ca, "-alias", "ca", "-rfc")
+    keytool("-importcert", *ks, "-alias", "ca", "-noprompt", stdin=ca_pem)
+    leaf = keytool("-gencert", *ca, "-alias", "ca", "-rfc",
+                   stdin=keytool("-certreq", *ks, "-alias", "app"))
+    keytool("-importcert", *ks, "-alias", "app", "-noprompt", stdin=leaf + ca_pem)
+    app_der = keytool("-exportcert", *ks, "-alias", "app")
+    proc = run("--json", "--password-file", str(pw), ks[1])
+    assert proc.returncode == 0, proc.stderr
+    (report,) = json.loads(proc.stdout)
+    assert [(s["name"], s["subject"]) for s in report["signers"]] == [("app", "CN=App Release")]
+    assert report["recommended_sha1"] == hashlib.sha1(app_der).hexdigest()
