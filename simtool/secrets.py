@@ -1,7 +1,8 @@
 """Read secrets (keystore passwords, ADM keys, PINs) without ever taking them as option values.
 
-A secret comes from, in order: an environment variable, a file named by ``--<x>-file`` (first
-line, trailing newline stripped), or an interactive prompt when stdin is a terminal. Values are
+A secret comes from, in order: a file named by ``--<x>-file`` (first line, trailing newline
+stripped; given explicitly, so it wins), an environment variable, or an interactive prompt when
+stdin is a terminal. Values are
 never logged; use :func:`redact` for anything printed.
 """
 
@@ -28,7 +29,7 @@ class SecretSource:
 
 
 def read_secret(source: SecretSource, *, required: bool = True) -> str | None:
-    """Return the secret from the environment, the file or a prompt (in that order).
+    """Return the secret from the file, the environment or a prompt (in that order).
 
     Raises SecretError when it is required and none of the sources has it.
     """

@@ -130,3 +130,55 @@ def test_setup_installed_vpcd_driver():
     assert Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so").exists(), (
         "vpcd driver missing: scripts/setup must install Debian package vsmartcard-vpcd"
     )
+
+
+def _setup_with_shims(tmp_path, uid: int, not_installed: set[str]):
+    """Run a copy of scripts/setup with ``id``, ``dpkg-query``, ``apt-get`` and the Python
+    replaced by shims: which user it is, which Debian packages are missing, and what it then
+    ran (recorded in ``calls``). The Python shim stops the script at the venv step."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    work = tmp_path / "clone"
+    (work / "scripts").mkdir(parents=True)
+    (work / "scripts" / "setup").write_bytes((root / "scripts" / "setup").read_bytes())
+    (work / "scripts" / "setup").chmod(0o755)
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    calls = tmp_path / "calls"
+    missing = " ".join(sorted(not_installed))
+    scripts = {
+        "id": f'echo {uid}',
+        "dpkg-query": f'for a; do last=$a; done\ncase " {missing} " in *" $last "*) exit 1;; esac\n'
+                      'echo "install ok installed"',
+        "apt-get": f'echo "apt-get $*" >> {calls}',
+        "python-shim": f'echo "python $*" >> {calls}; exit 3',
+    }
+    for name, body in scripts.items():
+        (shims / name).write_text(f"#!/bin/sh\n{body}\n")
+        (shims / name).chmod(0o755)
+    env = {**os.environ, "PATH": f"{shims}:{os.environ['PATH']}", "PYTHON": str(shims / "python-shim")}
+    proc = subprocess.run([str(work / "scripts" / "setup")], capture_output=True, text=True,
+                          env=env, timeout=60)
+    return proc, calls.read_text().splitlines() if calls.exists() else []
+
+
+def test_setup_not_root_names_missing_packages_and_stops(tmp_path):
+    proc, calls = _setup_with_shims(tmp_path, 1000, {"apksigner", "knot"})
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "setup: missing Debian packages: apksigner knot",
+        "setup: install them with: sudo apt-get install apksigner knot"]
+    assert calls == []  # neither apt-get nor the venv
+
+
+def test_setup_not_root_with_everything_installed_goes_on(tmp_path):
+    proc, calls = _setup_with_shims(tmp_path, 1000, set())
+    assert calls[-1] == "python -m venv .venv" and proc.returncode == 3  # the shim's exit
+
+
+def test_setup_as_root_installs_what_is_missing(tmp_path):
+    proc, calls = _setup_with_shims(tmp_path, 0, {"knot"})
+    assert "apt-get update -qq" in calls
+    assert "apt-get install -y -qq --no-install-recommends knot" in calls
+    assert calls[-1] == "python -m venv .venv"

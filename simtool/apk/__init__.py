@@ -17,10 +17,10 @@ from pathlib import Path
 
 from .certs import CertDigests
 from .errors import ApkError
-from .report import ApkReport, LineageNode, SdkCertificates, Signer, to_json
+from .report import KEY_FILE_KINDS, ApkReport, LineageNode, SdkCertificates, Signer, to_json, unreadable
 
-__all__ = ["ApkError", "ApkReport", "CertDigests", "LineageNode", "SdkCertificates", "Signer",
-           "inspect_apk", "to_json"]
+__all__ = ["KEY_FILE_KINDS", "ApkError", "ApkReport", "CertDigests", "LineageNode",
+           "SdkCertificates", "Signer", "inspect_apk", "to_json", "unreadable"]
 
 ZIP_MAGIC = b"PK"
 
@@ -42,12 +42,20 @@ def inspect_apk(path: Path, *, min_sdk: int | None = None, max_sdk: int | None =
     name = str(p)
     if min_sdk is not None and min_sdk < 0:
         raise ApkError(name, f"minSdkVersion must not be negative: {min_sdk}")
+    suffix = p.suffix.lower()
+    if p.is_dir():
+        raise ApkError(name, "is a directory, not an APK, certificate or keystore file")
+    if suffix == ".idsig":
+        apk = p.with_suffix("")
+        state = "" if apk.is_file() else ", which is missing"
+        raise ApkError(name, f"a v4 signature (.idsig) is read beside its APK: give {apk}{state}")
     try:
         with open(p, "rb") as fh:
             head = fh.read(4)
     except OSError as exc:
         raise ApkError(name, f"cannot open: {exc.strerror or exc}") from None
-    suffix = p.suffix.lower()
+    if not head:
+        raise ApkError(name, "is empty (0 bytes)")
     if head.startswith(ZIP_MAGIC) or suffix in (".apk", ".aab", ".zip", ".jar", ".apex"):
         from . import verifier
 

@@ -35,6 +35,10 @@ class SigAlgorithm:
     content_digest: str
     min_sdk: int  # first Android version that verifies it (v2/v3)
 
+    def verify(self, key: PublicKeyTypes, signature: bytes, data: bytes) -> bool:
+        """Whether ``signature`` by ``key`` over ``data`` verifies with this algorithm."""
+        return verify_signature(key, self.key, self.hash, self.pss, signature, data)
+
 
 ALGORITHMS = {a.id: a for a in (
     SigAlgorithm(0x0101, "RSA_PSS_WITH_SHA256", "RSA", "sha256", True, CHUNKED_SHA256, 24),

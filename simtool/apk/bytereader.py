@@ -88,9 +88,6 @@ class FileSource:
     def close(self) -> None:
         self._fh.close()
 
-    def fileno(self) -> int:
-        return self._fh.fileno()
-
     def read_at(self, offset: int, n: int, what: str) -> bytes:
         """Exactly ``n`` bytes at ``offset``; raises ApkError past the end or on an I/O error."""
         if offset < 0 or n < 0 or offset + n > self.size:

@@ -118,7 +118,3 @@ def same_name(a: str, b: str) -> bool:
     of spaces (our rendering already drops the string type)."""
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
-
-def cert_digests(encoded: bytes, path: str) -> CertDigests:
-    """Subject and digests of one certificate given as stored bytes."""
-    return parse_certificate(encoded, path).digests

@@ -75,14 +75,16 @@ class _Verity:
     """Builds a SHA-256 Merkle root over 4 KiB pages incrementally (``salt`` before each page).
 
     Used for the v2/v3 ``VERITY_CHUNKED_SHA256`` digest and for the v4 root hash of the whole
-    file; only the 32-byte leaf hashes are kept (0.8 % of the bytes hashed).
+    file. Each level keeps only its unfinished page of 32-byte hashes: a full page is hashed
+    into the level above at once, so memory stays a few pages per level whatever the file's size.
     """
 
     def __init__(self, salt: bytes = VERITY_SALT) -> None:
         self.salt = salt
-        self.leaves = bytearray()
         self.total = 0
         self.carry = b""
+        self.levels: list[bytearray] = [bytearray()]  # unfinished page of each level
+        self.sizes: list[int] = [0]  # bytes of hashes each level has received in all
 
     def pages_of(self, data: bytes) -> tuple[bytes, bytes]:
         """Split ``carry + data`` into whole pages and a remainder (kept for the next call)."""
@@ -92,17 +94,41 @@ class _Verity:
         self.carry = buf[cut:]
         return buf[:cut], self.carry
 
+    def add(self, hashes: bytes, level: int = 0) -> None:
+        """Append page hashes (in file order) to ``level``, hashing each page of them that
+        fills up into the level above."""
+        if level == len(self.levels):
+            self.levels.append(bytearray())
+            self.sizes.append(0)
+        buf = self.levels[level]
+        self.sizes[level] += len(hashes)
+        buf += hashes
+        if len(buf) >= PAGE:
+            cut = len(buf) - len(buf) % PAGE
+            full = bytes(buf[:cut])
+            del buf[:cut]
+            self.add(_page_digests(full, self.salt), level + 1)
+
     def root(self) -> bytes:
-        """The 32-byte root hash (call once, after the last data)."""
+        """The 32-byte root hash (call once, after the last data): the first level whose hashes
+        fit in one page, zero-padded to a page, hashed."""
         if self.carry:
-            self.leaves += _page_digests(self.carry + b"\0" * (PAGE - len(self.carry)), self.salt)
+            self.add(_page_digests(self.carry + b"\0" * (PAGE - len(self.carry)), self.salt))
             self.carry = b""
-        level = bytes(self.leaves)
-        if not level:
-            level = _page_digests(b"\0" * PAGE, self.salt)
-        while len(level) > PAGE:
-            level = _page_digests(level + b"\0" * (-len(level) % PAGE), self.salt)
-        return _page_digests(level + b"\0" * (PAGE - len(level)), self.salt)
+        if not self.sizes[0]:
+            self.add(_page_digests(b"\0" * PAGE, self.salt))
+        level = 0
+        while self.sizes[level] > PAGE:
+            buf = self.levels[level]
+            if buf:  # the level's last, partial page, zero-padded
+                self.add(_page_digests(bytes(buf) + b"\0" * (PAGE - len(buf)), self.salt),
+                         level + 1)
+                buf.clear()
+            level += 1
+        if self.sizes[level] == PAGE:  # exactly one full page: already hashed into the next
+            return bytes(self.levels[level + 1])
+        buf = self.levels[level]
+        return _page_digests(bytes(buf) + b"\0" * (PAGE - len(buf)), self.salt)
 
 
 class _EntryFeeder:
@@ -217,12 +243,12 @@ def stream_pass(src: FileSource, zs: ZipSections, signing_block_offset: int,
                     for i, d in enumerate(fut.result()):
                         chunk_digests[i].append(d)
                 if vfut is not None and verity is not None:
-                    verity.leaves += vfut.result()
+                    verity.add(vfut.result())
                 for ffut in ffuts:
                     if ffut is not None:
                         ffut.result()  # re-raises an ApkError from the inflater
                 if tfut is not None and file_tree is not None:
-                    file_tree.leaves += tfut.result()
+                    file_tree.add(tfut.result())
 
         def submit(data: bytes, content: bool, whole: bool, entries_at: int | None = None) -> None:
             """Queue the hashing jobs for one chunk (content digests, verity, v1 entries, v4 tree)."""

@@ -1,8 +1,9 @@
 """The one error type of the APK library: which file, where in it, and what was wrong.
 
-Every parser raises :class:`ApkError`; ``struct.error`` / ``IndexError`` / ``ValueError`` from the
-byte-reading helpers are wrapped into it at the lowest level (``simtool.apk.bytereader``), so a
-hostile file never escapes as a traceback.
+Every parser raises :class:`ApkError`. The lowest byte-reading level (``simtool.apk.bytereader``,
+``simtool.apk.der``) checks each length against the bytes actually there before taking them and
+raises it with the file, the offset and the field, so a short or hostile file never becomes a
+``struct.error`` / ``IndexError`` traceback or an allocation sized by a length field.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import hmac
 import re
 import struct
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
@@ -35,12 +36,23 @@ PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE---
 Password = str | Callable[[], str] | None
 
 
+@dataclass(frozen=True)
+class KeyEntry:
+    """A keystore entry's certificate: a private key's own (first of its chain, ``of_key``) or
+    a trusted / CA certificate."""
+
+    alias: str
+    certificate: Certificate
+    of_key: bool
+
+
 def _be(r: ByteReader, n: int, what: str) -> int:
     return int.from_bytes(r.take(n, what), "big")
 
 
-def parse_jks(data: bytes, path: str, password: str | None) -> list[tuple[str, list[Certificate]]]:
-    """(alias, certificate chain) per entry of a JKS keystore. Raises ApkError."""
+def parse_jks(data: bytes, path: str, password: str | None) -> list[KeyEntry]:
+    """The certificate of each entry of a JKS keystore (a key's: its chain's first). Raises
+    ApkError."""
     r = ByteReader(data, path)
     magic = _be(r, 4, "JKS magic")
     if magic not in (JKS_MAGIC, JCEKS_MAGIC):
@@ -49,7 +61,7 @@ def parse_jks(data: bytes, path: str, password: str | None) -> list[tuple[str, l
     if version not in (1, 2):
         raise ApkError(path, f"unsupported JKS version {version}", 4)
     count = _be(r, 4, "JKS entry count")
-    entries: list[tuple[str, list[Certificate]]] = []
+    entries: list[KeyEntry] = []
 
     def cert() -> Certificate:
         if version == 2:
@@ -65,9 +77,11 @@ def parse_jks(data: bytes, path: str, password: str | None) -> list[tuple[str, l
             chain_len = _be(r, 4, "certificate chain length")
             if chain_len > r.remaining():
                 raise r.fail(f"certificate chain of {chain_len} entries")
-            entries.append((alias, [cert() for _ in range(chain_len)]))
+            chain = [cert() for _ in range(chain_len)]
+            if chain:
+                entries.append(KeyEntry(alias, chain[0], True))
         elif tag == 2:
-            entries.append((alias, [cert()]))
+            entries.append(KeyEntry(alias, cert(), False))
         else:
             raise ApkError(path, f"JKS entry {alias!r} has type {tag} (only keys and "
                            "certificates are supported)", r.base + r.pos)
@@ -97,6 +111,18 @@ def _certs_from_pem_or_der(data: bytes, path: str) -> list[Certificate] | None:
     return None
 
 
+def _one_signing_certificate(certs: list[Certificate], path: str) -> list[Certificate]:
+    """The one certificate of a certificate file (repeats of it dropped). A file holding several
+    different ones (a chain, a bundle) raises ApkError naming them: which of them signs the app
+    cannot be told from the file, and a SIM needs exactly that one."""
+    unique = list({c.encoded: c for c in certs}.values())
+    if len(unique) > 1:
+        subjects = "; ".join(c.subject for c in unique)
+        raise ApkError(path, f"holds {len(unique)} different certificates ({subjects}): give a "
+                       "file with only the app's signing certificate")
+    return unique
+
+
 def _resolve(password: Password) -> str | None:
     """The password, asking the callable (env / file / prompt) only now that it is needed."""
     return password() if callable(password) else password
@@ -112,12 +138,12 @@ def inspect_key_file(path: Path, password: Password) -> ApkReport:
         data = path.read_bytes()
     except OSError as exc:
         raise ApkError(name, f"cannot read: {exc.strerror or exc}") from None
-    entries: list[tuple[str, list[Certificate]]]
+    entries: list[KeyEntry]
     warnings: list[str] = []
     certs = _certs_from_pem_or_der(data, name)
     if certs is not None:
         kind = "certificate"
-        entries = [("", [c]) for c in certs]
+        entries = [KeyEntry("", c, True) for c in _one_signing_certificate(certs, name)]
     elif len(data) >= 4 and struct.unpack(">I", data[:4])[0] in (JKS_MAGIC, JCEKS_MAGIC):
         kind = "jks"
         try:
@@ -131,10 +157,14 @@ def inspect_key_file(path: Path, password: Password) -> ApkReport:
         entries = _pkcs12_entries(data, name, _resolve(password))
     else:
         raise ApkError(name, "not an APK, certificate (PEM/DER), PKCS#12 or JKS keystore")
-    if not entries:
+    # A key's certificate is what can sign an app; CA and trusted certificates count only in a
+    # keystore without keys. The same certificate twice is listed once.
+    chosen = [e for e in entries if e.of_key] or entries
+    if not chosen:
         raise ApkError(name, "holds no certificates")
-    signers = tuple(Signer(kind, 0, SDK_MAX, chain[0].digests, alias) for alias, chain in entries
-                    if chain)
+    unique = {e.certificate.encoded: e for e in reversed(chosen)}  # first alias wins
+    signers = tuple(Signer(kind, 0, SDK_MAX, e.certificate.digests, e.alias)
+                    for e in chosen if unique[e.certificate.encoded] is e)
     first = signers[0].certificate if len(signers) == 1 else None
     return ApkReport(
         path=name, kind=kind, verified=True, schemes={}, signers=signers, lineage=(),
@@ -144,18 +174,20 @@ def inspect_key_file(path: Path, password: Password) -> ApkReport:
         recommended_subject=first.subject if first else None, all_signers=signers)
 
 
-def _pkcs12_entries(data: bytes, name: str, secret: str | None) -> list[tuple[str, list[Certificate]]]:
+def _pkcs12_entries(data: bytes, name: str, secret: str | None) -> list[KeyEntry]:
     """Certificates of a PKCS#12 file: our reader first (exact bytes, clear password errors),
     ``cryptography`` for the legacy encryptions ours does not implement."""
     try:
-        return [(alias, [parse_certificate(cert, name)])
-                for alias, cert in read_pkcs12_certificates(data, secret, name)]
+        return [KeyEntry(bag.name, parse_certificate(bag.encoded, name), bag.of_key)
+                for bag in read_pkcs12_certificates(data, secret, name)]
     except UnsupportedEncryption:
         pass
     try:
         bundle = pkcs12.load_pkcs12(data, secret.encode() if secret is not None else None)
     except ValueError as exc:
         raise ApkError(name, f"cannot open PKCS#12 keystore: {str(exc).splitlines()[0]}") from None
-    certs = ([bundle.cert] if bundle.cert is not None else []) + list(bundle.additional_certs)
-    return [((c.friendly_name or b"").decode(errors="replace"),
-             [parse_certificate(c.certificate.public_bytes(Encoding.DER), name)]) for c in certs]
+    certs = [(c, True) for c in (bundle.cert,) if c is not None]
+    certs += [(c, False) for c in bundle.additional_certs]
+    return [KeyEntry((c.friendly_name or b"").decode(errors="replace"),
+                     parse_certificate(c.certificate.public_bytes(Encoding.DER), name), of_key)
+            for c, of_key in certs]

@@ -69,8 +69,7 @@ def parse_lineage(value: bytes, path: str, base: int = 0) -> tuple[LineageEntry,
                 key = algorithms.load_public_key(prev.spki)
             except algorithms.BadPublicKey as exc:
                 raise ApkError(path, f"lineage node #{n - 1}: unusable public key: {exc}") from None
-            if not algorithms.verify_signature(key, alg.key, alg.hash, alg.pss, signature,
-                                               bytes(signed.data)):
+            if not alg.verify(key, signature, bytes(signed.data)):
                 raise ApkError(path, f"lineage node #{n} ({cert.subject}): signature by the "
                                f"previous certificate did not verify")
         if any(e.certificate.encoded == cert.encoded for e in nodes):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -25,6 +26,7 @@ OID_ENCRYPTED_DATA = "1.2.840.113549.1.7.6"
 OID_CERT_BAG = "1.2.840.113549.1.12.10.1.3"
 OID_X509_CERT = "1.2.840.113549.1.9.22.1"
 OID_FRIENDLY_NAME = "1.2.840.113549.1.9.20"
+OID_LOCAL_KEY_ID = "1.2.840.113549.1.9.21"  # on the certificate of a private key's entry
 OID_PBES2, OID_PBKDF2 = "1.2.840.113549.1.5.13", "1.2.840.113549.1.5.12"
 HASH_OIDS = {"1.3.14.3.2.26": "sha1", "2.16.840.1.101.3.4.2.1": "sha256",
              "2.16.840.1.101.3.4.2.2": "sha384", "2.16.840.1.101.3.4.2.3": "sha512",
@@ -117,8 +119,19 @@ def _pbes2_decrypt(alg: der.Tlv, data: bytes, password: str, path: str) -> bytes
         raise ApkError(path, "keystore password is wrong (PKCS#12 contents do not decrypt)") from None
 
 
-def _bags(safe_contents: bytes, path: str) -> list[tuple[str, bytes]]:
-    """(friendly name, certificate bytes) of the X.509 certificate bags in a SafeContents."""
+@dataclass(frozen=True)
+class CertBag:
+    """One certificate bag: its friendly name, the certificate as stored, and whether it is the
+    certificate of a private key in the keystore (a ``localKeyId`` attribute) rather than a CA
+    of its chain or a trusted certificate."""
+
+    name: str
+    encoded: bytes
+    of_key: bool
+
+
+def _bags(safe_contents: bytes, path: str) -> list[CertBag]:
+    """The X.509 certificate bags in a SafeContents."""
     out = []
     for bag in der.parse_single(safe_contents, path, "SafeContents").children(path):
         parts = _kids(bag, path, 2, "SafeBag")
@@ -128,20 +141,22 @@ def _bags(safe_contents: bytes, path: str) -> list[tuple[str, bytes]]:
         if der.decode_oid(cert_bag[0].content) != OID_X509_CERT:
             continue
         octets = _kids(cert_bag[1], path, 1, "certificate value")[0]
-        name = ""
+        name, of_key = "", False
         if len(parts) > 2 and parts[2].tag == der.SET:
             for attr in parts[2].children(path):
                 a = attr.children(path)
-                if len(a) == 2 and der.decode_oid(a[0].content) == OID_FRIENDLY_NAME:
+                oid = der.decode_oid(a[0].content) if len(a) == 2 else ""
+                of_key |= oid == OID_LOCAL_KEY_ID
+                if oid == OID_FRIENDLY_NAME:
                     values = a[1].children(path)
                     if values:
                         name = values[0].content.decode("utf-16-be", errors="replace")
-        out.append((name, octets.content))
+        out.append(CertBag(name, octets.content, of_key))
     return out
 
 
-def read_pkcs12_certificates(data: bytes, password: str | None, path: str) -> list[tuple[str, bytes]]:
-    """(friendly name, certificate bytes as stored) for every certificate bag.
+def read_pkcs12_certificates(data: bytes, password: str | None, path: str) -> list[CertBag]:
+    """Every certificate bag (friendly name, certificate bytes as stored, whether of a key).
 
     Raises ApkError (malformed, wrong password) or UnsupportedEncryption.
     """

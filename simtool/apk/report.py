@@ -15,7 +15,6 @@ from typing import Any
 from .certs import CertDigests
 
 SDK_MAX = 2147483647
-SCHEME_ORDER = ("v1", "v2", "v3", "v3.1", "v4", "stamp")
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class ApkReport:
     """
 
     path: str
-    kind: str  # "apk", "aab", "certificate", "pkcs12", "jks"
+    kind: str | None  # "apk", "aab", "certificate", "pkcs12", "jks"; None: could not be read
     verified: bool
     schemes: dict[str, bool]
     signers: tuple[Signer, ...]
@@ -74,6 +73,16 @@ class ApkReport:
     source_stamp: CertDigests | None = None
     full_verify: bool = False
     package: str | None = None  # from AndroidManifest.xml (APK/AAB), None for certificates
+
+
+KEY_FILE_KINDS = ("certificate", "pkcs12", "jks")
+
+
+def unreadable(path: str, error: str, full_verify: bool = False) -> ApkReport:
+    """The report of an input that could not be read at all (same JSON shape as any other)."""
+    return ApkReport(path=path, kind=None, verified=False, schemes={}, signers=(), lineage=(),
+                     recommended_sha1=None, carrier_certificates=(), errors=(error,),
+                     full_verify=full_verify)
 
 
 def _cert_json(cert: CertDigests) -> dict[str, Any]:

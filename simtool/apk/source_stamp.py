@@ -64,7 +64,7 @@ def _check_signatures(data: bytes, cert: Certificate, signatures: ByteReader, wh
         return f"SourceStamp: unusable public key: {exc}"
     for alg_id, sig in known:
         alg = algorithms.ALGORITHMS[alg_id]
-        if not algorithms.verify_signature(key, alg.key, alg.hash, alg.pss, sig, data):
+        if not alg.verify(key, sig, data):
             return f"SourceStamp: {alg.name} signature over {what} did not verify"
     return None
 

@@ -63,6 +63,11 @@ class BlockSigner:
     def dev_release(self) -> bool:
         return ROTATION_DEV_RELEASE_ATTR in self.attributes
 
+    def u32_attribute(self, attr_id: int) -> int | None:
+        """An additional attribute holding a little-endian u32 (None when absent or too short)."""
+        raw = self.attributes.get(attr_id)
+        return int.from_bytes(raw[:4], "little") if raw is not None and len(raw) >= 4 else None
+
 
 @dataclass(frozen=True)
 class SchemeResult:
@@ -125,7 +130,7 @@ def _parse_signer(r: ByteReader, scheme: str, index: int, path: str) -> BlockSig
         return fail(f"Malformed public key: {exc}")
     for alg_id, sig in known:
         alg = algorithms.ALGORITHMS[alg_id]
-        if not algorithms.verify_signature(key, alg.key, alg.hash, alg.pss, sig, signed_data):
+        if not alg.verify(key, sig, signed_data):
             return fail(f"{alg.name} signature over signed-data did not verify")
 
     sd = ByteReader(signed_data, path, signed_reader.base)
@@ -234,10 +239,9 @@ def check_rotation_min_sdk(result: SchemeResult, rotation_min_sdk: int | None,
         return result
     errors = []
     for s in result.signers:
-        raw = s.attributes.get(ROTATION_MIN_SDK_ATTR)
-        if raw is None or len(raw) < 4:
+        attr = s.u32_attribute(ROTATION_MIN_SDK_ATTR)
+        if attr is None:
             continue
-        attr = int.from_bytes(raw[:4], "little")
         if rotation_min_sdk is None:
             errors.append(f"{SCHEME_TITLES[result.scheme]} signer #{s.index + 1}: The v3 "
                           f"signer indicates key rotation should be supported starting "
@@ -255,11 +259,8 @@ def check_stripping(result: SchemeResult, found: set[str], supported: set[str]) 
     removed that block."""
     errors = []
     for s in result.signers:
-        raw = s.attributes.get(STRIPPING_PROTECTION_ATTR)
-        if raw is None or len(raw) < 4:
-            continue
-        scheme_id = int.from_bytes(raw[:4], "little")
-        name = SCHEME_IDS.get(scheme_id)
+        scheme_id = s.u32_attribute(STRIPPING_PROTECTION_ATTR)
+        name = SCHEME_IDS.get(scheme_id) if scheme_id is not None else None
         if name and name in supported and name not in found:
             errors.append(
                 f"{SCHEME_TITLES[result.scheme]} signer #{s.index + 1}: {SCHEME_TITLES[result.scheme]} "

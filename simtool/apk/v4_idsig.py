@@ -69,7 +69,7 @@ def _signing_info(r: ByteReader, path: str, prefix: bytes, file_size: int) -> V4
         key = algorithms.load_public_key(public_key)
     except algorithms.BadPublicKey as exc:
         raise ApkError(path, f"v4 signature: unusable public key: {exc}") from None
-    if not algorithms.verify_signature(key, alg.key, alg.hash, alg.pss, signature, signed):
+    if not alg.verify(key, signature, signed):
         raise ApkError(path, f"v4 signature: {alg.name} signature did not verify")
     return V4Signer(apk_digest, cert)
 

@@ -212,13 +212,11 @@ def _content_check(src: FileSource, zs: ZipSections, block: SigningBlock | None,
                    jar: JarResult | None, progress: Callable[[int], None] | None,
                    v4: HashingInfo | None) -> list[str]:
     """The ``--verify`` part: one streaming pass, then compare with what the signers claim."""
-    wanted: set[str] = set()
-    for scheme in ("v2", "v3", "v3.1"):
-        res = results.get(scheme)
-        if res is None or scheme not in verified:
-            continue
-        for s in res.signers:
-            wanted |= {ALGORITHMS[a].content_digest for a in s.verified_algorithms}
+    block_signers = []  # (block, signer) of each verified v3.1 / v3 / v2 block, newest first
+    for scheme in ("v3.1", "v3", "v2"):
+        if scheme in verified and scheme in results:
+            block_signers += [(results[scheme], s) for s in results[scheme].signers]
+    wanted = {ALGORITHMS[a].content_digest for _, s in block_signers for a in s.verified_algorithms}
     checks = []
     if jar is not None and "v1" in verified:
         by_name = {e.name: e for e in entries}
@@ -232,19 +230,15 @@ def _content_check(src: FileSource, zs: ZipSections, block: SigningBlock | None,
     if v4 is not None and passed.file_root != v4.root_hash:
         errors.append(f"v4 signature's hash tree root did not verify. Expected: "
                       f"<{v4.root_hash.hex()}>, actual: <{(passed.file_root or b'').hex()}>")
-    for scheme in ("v3.1", "v3", "v2"):
-        res = results.get(scheme)
-        if res is None or scheme not in verified:
-            continue
-        for s in res.signers:
-            for alg_id in s.verified_algorithms:
-                algo = ALGORITHMS[alg_id].content_digest
-                expected = s.digests.get(alg_id)
-                actual = passed.digests.get(algo)
-                if expected is not None and actual is not None and expected != actual:
-                    errors.append(f"{res.scheme} signer #{s.index + 1}: APK integrity check "
-                                  f"failed. {algo} digest mismatch. Expected: <{expected.hex()}>, "
-                                  f"actual: <{actual.hex()}>")
+    for res, s in block_signers:
+        for alg_id in s.verified_algorithms:
+            algo = ALGORITHMS[alg_id].content_digest
+            expected = s.digests.get(alg_id)
+            actual = passed.digests.get(algo)
+            if expected is not None and actual is not None and expected != actual:
+                errors.append(f"{res.scheme} signer #{s.index + 1}: APK integrity check "
+                              f"failed. {algo} digest mismatch. Expected: <{expected.hex()}>, "
+                              f"actual: <{actual.hex()}>")
     return errors
 
 

@@ -34,6 +34,9 @@ ZIP64_LOCATOR_SIG = 0x07064B50
 EOCD_MIN = 22
 MAX_COMMENT = 0xFFFF
 STREAM_CHUNK = 1 << 20
+# 65535 records of 46 bytes + a 255-byte name + 64 bytes of extra is under 24 MiB; a central
+# directory claiming more is refused rather than read into memory.
+MAX_CD = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,6 @@ class ZipEntry:
     compressed_size: int
     uncompressed_size: int
     local_header_offset: int
-    cd_position: int  # index in the central directory (apksig reports order-dependent issues)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ def find_zip_sections(src: FileSource) -> ZipSections:
     if cd_offset > eocd_offset or cd_size > eocd_offset - cd_offset:
         raise ApkError(src.path, f"central directory ({cd_size} bytes at {cd_offset}) runs past "
                        f"the EOCD at {eocd_offset}: truncated or corrupt ZIP", eocd_offset)
+    if cd_size > MAX_CD:
+        raise ApkError(src.path, f"central directory of {cd_size} bytes is larger than the "
+                       f"{MAX_CD} accepted", cd_offset)
     if cd_offset + cd_size != eocd_offset:
         raise ApkError(src.path, f"{eocd_offset - cd_offset - cd_size} bytes of garbage between "
                        "the central directory and the EOCD", cd_offset + cd_size)
@@ -125,7 +130,7 @@ def read_central_directory(src: FileSource, zs: ZipSections) -> list[ZipEntry]:
         name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
         if lho + csize > zs.cd_offset:
             raise ApkError(src.path, f"entry {name!r} data runs into the central directory", lho)
-        out.append(ZipEntry(name, method, flags, crc, csize, usize, lho, index))
+        out.append(ZipEntry(name, method, flags, crc, csize, usize, lho))
     if r.remaining():
         raise ApkError(src.path, f"{r.remaining()} unexpected bytes at the end of the central "
                        "directory", r.base + r.pos)

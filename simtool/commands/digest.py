@@ -7,13 +7,16 @@ usage errors.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 
-from ..apk import ApkError, ApkReport, CertDigests, Signer, inspect_apk, to_json
+from ..apk import (KEY_FILE_KINDS, ApkError, ApkReport, CertDigests, Signer, inspect_apk, to_json,
+                   unreadable)
 from ..errors import SimtoolError
 from ..secrets import SecretSource, read_secret
 
@@ -71,9 +74,11 @@ def render_text(report: ApkReport) -> str:
                   f"simtool: Lineage #{i + 1} certificate SHA-1 digest: {c.sha1}"]
     if report.verified:
         if report.recommended_sha1:
-            lines.append(f"simtool: SIM hash (matches on SDK {report.carrier_certificates[0].min_sdk}"
-                         f"-{report.carrier_certificates[-1].max_sdk}): SHA-1 "
-                         f"{report.recommended_sha1} ({report.recommended_subject})")
+            where = "" if report.kind in KEY_FILE_KINDS else (
+                f" (matches on SDK {report.carrier_certificates[0].min_sdk}"
+                f"-{report.carrier_certificates[-1].max_sdk})")
+            lines.append(f"simtool: SIM hash{where}: SHA-1 {report.recommended_sha1} "
+                         f"({report.recommended_subject})")
             lines.append(f"simtool: SIM hash SHA-256 alternative: {report.recommended_sha256}")
         else:
             lines.append("simtool: no single certificate matches on every SDK version; per range:")
@@ -87,8 +92,24 @@ def render_text(report: ApkReport) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _progress(path: Path, full_verify: bool) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for ``--verify`` of a big file on a terminal, else None."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # the library names the problem
+    if not (full_verify and size >= PROGRESS_MIN_BYTES and sys.stderr.isatty()):
+        yield None
+        return
+    with click.progressbar(length=size, label=f"verifying {path.name}", file=sys.stderr) as bar:
+        yield bar.update
+
+
 @click.command("digest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+# Paths are checked by the library, one input at a time: a directory or a missing file is that
+# input's one-line error while the other inputs are still reported.
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input, in a list.")
 @click.option("--verify", "full_verify", is_flag=True,
               help="Also check the whole file's content digests and v1 entry digests.")
@@ -114,35 +135,28 @@ def digest(paths: tuple[Path, ...], as_json: bool, full_verify: bool, min_sdk: i
 
     results: list[dict] = []
     all_ok = True
-    for n, path in enumerate(paths):
+    printed = False  # text mode: a blank line between inputs' blocks
+    for path in paths:
         try:
-            size = path.stat().st_size if path.exists() else 0
-            show = sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES and full_verify
-            if show:
-                with click.progressbar(length=size, label=f"verifying {path.name}",
-                                       file=sys.stderr) as bar:
-                    report = inspect_apk(path, min_sdk=min_sdk, max_sdk=max_sdk,
-                                         full_verify=full_verify, password=password,
-                                         progress=bar.update)
-            else:
+            with _progress(path, full_verify) as update:
                 report = inspect_apk(path, min_sdk=min_sdk, max_sdk=max_sdk,
-                                     full_verify=full_verify, password=password)
+                                     full_verify=full_verify, password=password, progress=update)
         except SimtoolError as err:  # ApkError, or a keystore password that cannot be read
             all_ok = False
             message = str(err) if isinstance(err, ApkError) else f"{path}: {err}"
             click.echo(f"simtool: error: {message}", err=True)
             if as_json:
-                results.append({"path": str(path), "kind": None, "verified": False, "schemes": {},
-                                "signers": [], "lineage": [], "recommended_sha1": None,
-                                "errors": [err.what if isinstance(err, ApkError) else str(err)]})
+                what = err.what if isinstance(err, ApkError) else str(err)
+                results.append(to_json(unreadable(str(path), what, full_verify)))
             continue
         all_ok &= report.verified
         if as_json:
             results.append(to_json(report))
         else:
             if len(paths) > 1:
-                click.echo(("\n" if n else "") + f"== {path}")
+                click.echo(("\n" if printed else "") + f"== {path}")
             click.echo(render_text(report))
+            printed = True
         if not report.verified:
             click.echo(f"simtool: error: {path}: does not verify: "
                        f"{report.errors[0] if report.errors else 'unknown reason'}", err=True)

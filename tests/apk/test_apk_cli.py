@@ -162,3 +162,142 @@ def test_missing_password_fails_only_that_input(keystores: dict[str, Path]) -> N
         "no keystore password: the JKS integrity digest was not checked"]
     assert apk["verified"] and apk["recommended_sha1"] == ORIGINAL_SHA1
     assert proc.stderr.count("\n") == 1 and "cannot read keystore password" in proc.stderr
+
+
+JSON_KEYS = {"path", "kind", "verified", "full_verify", "schemes", "min_sdk", "max_sdk", "signers",
+             "lineage", "source_stamp", "recommended_sha1", "recommended_sha256",
+             "recommended_subject", "carrier_certificates", "errors", "warnings"}
+
+
+def _mistakes(d: Path, pem: Path) -> dict[str, tuple[Path, str]]:
+    """Inputs a user gets wrong, each with the one-line reason expected after its path."""
+    (d / "adir").mkdir()
+    (d / "empty").write_bytes(b"")
+    (d / "notes.txt").write_text("the release key is in the safe\n")
+    (d / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8)
+    (d / "lonely.apk.idsig").write_bytes(b"\x02\0\0\0" + b"\0" * 60)
+    ks = ["-keystore", str(d / "other.p12"), "-storetype", "PKCS12", "-storepass", "secret12"]
+    subprocess.run(["keytool", "-genkeypair", *ks, "-alias", "o", "-keyalg", "EC", "-groupname",
+                    "secp256r1", "-dname", "CN=Other", "-validity", "1"],
+                   check=True, capture_output=True)
+    other = subprocess.run(["keytool", "-exportcert", "-rfc", *ks, "-alias", "o"],
+                           check=True, capture_output=True).stdout
+    (d / "chain.pem").write_bytes(pem.read_bytes() + other)
+    not_key = "not an APK, certificate (PEM/DER), PKCS#12 or JKS keystore"
+    return {
+        "directory": (d / "adir", "is a directory, not an APK, certificate or keystore file"),
+        "missing": (d / "missing.apk", "cannot open: No such file or directory"),
+        "empty": (d / "empty", "is empty (0 bytes)"),
+        "text": (d / "notes.txt", not_key),
+        "jpeg": (d / "photo.jpg", not_key),
+        "idsig alone": (d / "lonely.apk.idsig", "a v4 signature (.idsig) is read beside its "
+                        f"APK: give {d / 'lonely.apk'}, which is missing"),
+        "two certificates": (d / "chain.pem", "holds 2 different certificates (CN=App Key, "
+                             "O=Example; CN=Other): give a file with only the app's signing "
+                             "certificate"),
+    }
+
+
+MISTAKES = ["directory", "missing", "empty", "text", "jpeg", "idsig alone", "two certificates"]
+
+
+@pytest.mark.parametrize("mistake", MISTAKES)
+def test_user_mistake_is_one_line_and_the_good_input_still_reported(
+        mistake: str, keystores: dict[str, Path], tmp_path: Path) -> None:
+    """Each mistake ends in one stderr line naming the input, exit 1, no traceback; the good
+    input given after it is still reported, and the bad one's JSON has the same keys."""
+    path, reason = _mistakes(tmp_path, keystores["PEM"])[mistake]
+    text = run(str(path), str(ROTATED))
+    assert text.returncode == 1 and "Traceback" not in text.stderr
+    assert text.stderr.splitlines() == [f"simtool: error: {path}: {reason}"]
+    assert text.stdout.startswith(f"== {ROTATED}\n") and ORIGINAL_SHA1 in text.stdout
+    js = run("--json", str(path), str(ROTATED))
+    assert js.returncode == 1
+    bad, good = json.loads(js.stdout)
+    assert set(bad) == set(good) == JSON_KEYS
+    assert bad["path"] == str(path) and bad["kind"] is None and not bad["verified"]
+    assert bad["errors"] == [reason]
+    assert good["verified"] and good["recommended_sha1"] == ORIGINAL_SHA1
+
+
+def test_pem_repeating_one_certificate_is_that_certificate(keystores: dict[str, Path],
+                                                           tmp_path: Path) -> None:
+    twice = tmp_path / "twice.pem"
+    twice.write_bytes(keystores["PEM"].read_bytes() * 2)
+    once, both = (json.loads(run("--json", str(p)).stdout)[0] for p in (keystores["PEM"], twice))
+    assert len(both["signers"]) == 1 and both["recommended_sha1"] == once["recommended_sha1"]
+    text = run(str(twice)).stdout.splitlines()
+    assert f"simtool: SIM hash: SHA-1 {once['recommended_sha1']} (CN=App Key, O=Example)" in text
+
+
+def test_password_prompt_on_a_terminal(keystores: dict[str, Path]) -> None:
+    """No env var, no file, stdin a terminal: one hidden prompt on the terminal, its answer used
+    for every keystore; a wrong answer fails that input with the one-line reason."""
+    import pty
+
+    def on_terminal(answer: str) -> tuple[str, int]:
+        env = {k: v for k, v in os.environ.items() if k != "SIMTOOL_KEYSTORE_PASSWORD"}
+        pid, fd = pty.fork()
+        if pid == 0:  # child: the terminal is its stdin/stdout/stderr
+            os.execve(SIMTOOL[0], [*SIMTOOL, "digest", "--json", str(keystores["PKCS12"]),
+                                   str(keystores["JKS"])], env)
+        out, sent = b"", False
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not sent and b"Keystore password: " in out:
+                os.write(fd, answer.encode() + b"\n")
+                sent = True
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return out.decode().replace("\r\n", "\n"), os.waitstatus_to_exitcode(status)
+
+    out, code = on_terminal("secret12")
+    assert code == 0, out
+    assert out.count("Keystore password: ") == 1 and "secret12" not in out  # asked once, hidden
+    reports = json.loads(out[out.index("["):])
+    assert [r["kind"] for r in reports] == ["pkcs12", "jks"] and all(r["verified"] for r in reports)
+    assert reports[1]["warnings"] == []  # the JKS integrity digest was checked with the answer
+    out, code = on_terminal("wrong-one")
+    assert code == 1
+    assert f"simtool: error: {keystores['PKCS12']}: keystore password is wrong" in out
+
+
+@pytest.mark.parametrize("storetype", ["PKCS12", "JKS"])
+def test_keystore_with_ca_signed_key_reports_the_key_certificate(storetype: str,
+                                                                 tmp_path: Path) -> None:
+    """keytool: a key whose certificate a CA signed (chain leaf + CA) and the CA also imported as
+    a trusted entry. The app is signed with the key's certificate: it is the one signer and the
+    SIM hash; the CA (in the chain and as a trusted entry) is not listed."""
+    import hashlib
+
+    pw = tmp_path / "pw"
+    pw.write_text("secret12\n")
+    ca = ["-keystore", str(tmp_path / "ca.p12"), "-storetype", "PKCS12", "-storepass:file", str(pw)]
+    ks = ["-keystore", str(tmp_path / f"app.{storetype.lower()}"), "-storetype", storetype,
+          "-storepass:file", str(pw), "-keypass:file", str(pw)]
+
+    def keytool(*args: str, stdin: bytes | None = None) -> bytes:
+        return subprocess.run(["keytool", *args], input=stdin, check=True,
+                              capture_output=True).stdout
+
+    keytool("-genkeypair", *ca, "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1",
+            "-dname", "CN=Test CA", "-ext", "bc:c", "-validity", "10")
+    keytool("-genkeypair", *ks, "-alias", "app", "-keyalg", "EC", "-groupname", "secp256r1",
+            "-dname", "CN=App Release", "-validity", "10")
+    ca_pem = keytool("-exportcert", *ca, "-alias", "ca", "-rfc")
+    keytool("-importcert", *ks, "-alias", "ca", "-noprompt", stdin=ca_pem)
+    leaf = keytool("-gencert", *ca, "-alias", "ca", "-rfc",
+                   stdin=keytool("-certreq", *ks, "-alias", "app"))
+    keytool("-importcert", *ks, "-alias", "app", "-noprompt", stdin=leaf + ca_pem)
+    app_der = keytool("-exportcert", *ks, "-alias", "app")
+    proc = run("--json", "--password-file", str(pw), ks[1])
+    assert proc.returncode == 0, proc.stderr
+    (report,) = json.loads(proc.stdout)
+    assert [(s["name"], s["subject"]) for s in report["signers"]] == [("app", "CN=App Release")]
+    assert report["recommended_sha1"] == hashlib.sha1(app_der).hexdigest()

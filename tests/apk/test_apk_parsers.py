@@ -105,6 +105,20 @@ def test_zip64_locator_rejected(tmp_path: Path) -> None:
         inspect_apk(_mutated(tmp_path, LINEAGE_APK, edit))
 
 
+def test_giant_central_directory_refused_before_reading(tmp_path: Path) -> None:
+    """A 40 MiB (sparse) file whose EOCD says the whole file is central directory: refused by
+    size, not read into memory."""
+    bad = tmp_path / "giant-cd.apk"
+    size = 40 << 20
+    with open(bad, "wb") as fh:
+        fh.truncate(size - 22)
+        fh.seek(size - 22)
+        fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, size - 22, 0, 0))
+    with pytest.raises(ApkError, match=f"central directory of {size - 22} bytes is larger than "
+                       f"the {32 << 20} accepted"):
+        inspect_apk(bad)
+
+
 def test_signing_block_pairs_and_4gib_pair_length(tmp_path: Path) -> None:
     src, zs = _sections(LINEAGE_APK)
     block = find_signing_block(src, zs)
@@ -242,3 +256,28 @@ def test_source_stamp_reported_and_broken_stamp_only_warns() -> None:
     broken = inspect_apk(CORPUS / "stamp-malformed-signature.apk")
     assert broken.verified and broken.schemes["stamp"] is False and broken.source_stamp is None
     assert broken.warnings[-1].startswith("SourceStamp: malformed stamp block")
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 128 * 4096, 128 * 4096 + 1,
+                                  3 * 128 * 4096 - 7, 128 * 128 * 4096, 128 * 128 * 4096 + 4097])
+def test_streamed_merkle_root_equals_the_whole_tree(size: int) -> None:
+    """The --verify pass keeps one unfinished page per tree level; its root must equal the tree
+    built level by level over all the leaves (apksig's definition: each level zero-padded to
+    whole 4 KiB pages until one page is left), at every level boundary."""
+    import hashlib
+
+    from simtool.apk.content_digest import PAGE, _page_digests, _Verity
+
+    data = (bytes(range(251)) * (size // 251 + 1))[:size]
+    salt = b"salt" if size % 2 else b"\0" * 8
+    leaves = b"".join(hashlib.sha256(salt + data[i : i + PAGE].ljust(PAGE, b"\0")).digest()
+                      for i in range(0, size, PAGE))
+    level = leaves or _page_digests(b"\0" * PAGE, salt)
+    while len(level) > PAGE:
+        level = _page_digests(level + b"\0" * (-len(level) % PAGE), salt)
+    expected = _page_digests(level + b"\0" * (PAGE - len(level)), salt)
+    tree = _Verity(salt)
+    for pos in range(0, size, 1_000_003):  # pieces that do not fall on page boundaries
+        tree.add(_page_digests(tree.pages_of(data[pos : pos + 1_000_003])[0], salt))
+    assert tree.root() == expected and tree.total == size
+    assert all(len(buf) < PAGE for buf in tree.levels)  # nothing but unfinished pages kept
