@@ -164,7 +164,7 @@ def test_missing_password_fails_only_that_input(keystores: dict[str, Path]) -> N
     assert proc.stderr.count("\n") == 1 and "cannot read keystore password" in proc.stderr
 
 
-JSON_KEYS = {"path", "kind", "verified", "full_verify", "schemes", "min_sdk", "max_sdk", "signers",
+JSON_KEYS = {"path", "kind", "package", "verified", "full_verify", "schemes", "min_sdk", "max_sdk", "signers",
              "lineage", "source_stamp", "recommended_sha1", "recommended_sha256",
              "recommended_subject", "carrier_certificates", "errors", "warnings"}
 
