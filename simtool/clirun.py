@@ -9,6 +9,23 @@ from __future__ import annotations
 import click
 
 
+class ToolError(Exception):
+    """Base of the errors both CLIs report to the user (``SimtoolError``, ``WifiqError``).
+
+    ``str(err)`` is the one-line message naming the problem and the input; ``exit_code`` is the
+    process exit status the CLI uses for it.
+    """
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def run_group(group: click.Group, prog: str, known: type[Exception], argv: list[str] | None) -> int:
     """Run ``group`` with ``argv``; return the process exit status (never raises ``known``)."""
     try:

@@ -6,21 +6,11 @@ message shown to the user (it names the problem and the input).
 
 from __future__ import annotations
 
+from .clirun import ToolError
 
-class SimtoolError(Exception):
-    """Base of every error simtool reports to the user.
 
-    ``exit_code`` is the process exit status the CLI uses for this error.
-    """
-
-    exit_code: int = 1
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
+class SimtoolError(ToolError):
+    """Base of every error simtool reports to the user (``exit_code``: the process status)."""
 
 
 class UsageError(SimtoolError):

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
+from simtool.clirun import ToolError
 
-class WifiqError(Exception):
+
+class WifiqError(ToolError):
     """Base of every error wifiq reports to the user; ``exit_code`` is the process status."""
-
-    exit_code: int = 1
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class UsageError(WifiqError):
