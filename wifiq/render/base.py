@@ -97,8 +97,8 @@ def header_lines(doc: RenderInput, dscp: Dscp, target: str, change: Delta | None
     ops = doc.operators
     lines = [
         f"wifiq {doc.wifiq_version} - {target} - Wi-Fi calling (IKE udp/500, NAT-T udp/4500, ESP) marked DSCP {dscp}",
-        f"refreshed {doc.refreshed_at.strftime('%Y-%m-%dT%H:%M:%SZ')}; "
-        + (f"DELTA since {change.previous.refreshed_at.strftime('%Y-%m-%dT%H:%M:%SZ')}" if change else "FULL configuration"),
+        f"refreshed {doc.refreshed_at_text}; "
+        + (f"DELTA since {change.previous.refreshed_at_text}" if change else "FULL configuration"),
         f"{len(ops)} operators, {len(doc.addresses(4))} IPv4 + {len(doc.addresses(6))} IPv6 active addresses:",
     ]
     lines += [f"  {op.summary}" for op in ops]

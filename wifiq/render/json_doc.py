@@ -25,10 +25,6 @@ def schema(name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
-def _stamp(doc: RenderInput) -> str:
-    return doc.refreshed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _operator(op: OperatorAddresses) -> dict[str, Any]:
     return {
         "plmn": op.plmn,
@@ -57,7 +53,7 @@ class JsonRenderer(Renderer):
         return {
             "format": fmt,
             "wifiq_version": doc.wifiq_version,
-            "refreshed_at": _stamp(doc),
+            "refreshed_at": doc.refreshed_at_text,
             "dscp": {"value": dscp.value, "name": dscp.name},
             "traffic": [{"protocol": "udp", "ports": list(UDP_PORTS)}, {"protocol": "esp", "number": ESP_PROTOCOL}],
         }
@@ -74,7 +70,7 @@ class JsonRenderer(Renderer):
 
     def delta(self, change: Delta, dscp: Dscp) -> str:
         body = self._common(change.current, dscp, DELTA_FORMAT)
-        body["previous_refreshed_at"] = _stamp(change.previous)
+        body["previous_refreshed_at"] = change.previous.refreshed_at_text
         body["changes"] = [
             {
                 "plmn": item.current.plmn,

@@ -117,6 +117,11 @@ class RenderInput:
     refreshed_at: datetime
     wifiq_version: str
 
+    @property
+    def refreshed_at_text(self) -> str:
+        """The refresh time as every output prints it: ISO 8601 UTC with a Z, to the second."""
+        return self.refreshed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
     @cached_property
     def with_addresses(self) -> tuple[OperatorAddresses, ...]:
         """Operators that have at least one active address (the only ones that get objects)."""
