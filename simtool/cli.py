@@ -22,13 +22,14 @@ def cli() -> None:
 
 def _register() -> None:
     """Attach each command module's click command to the group (one line per command)."""
-    from .commands import aram, card, readers
+    from .commands import aram, card, lab, readers
     from .commands.digest import digest
 
     cli.add_command(digest)
     cli.add_command(readers.readers_cmd)
     cli.add_command(card.card_group)
     cli.add_command(aram.aram_group)
+    cli.add_command(lab.lab_group)
 
 
 _register()
