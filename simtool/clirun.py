@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from .textsafe import escape_controls
+
 
 class ToolError(Exception):
     """Base of the errors both CLIs report to the user (``SimtoolError``, ``WifiqError``).
@@ -31,7 +33,8 @@ def run_group(group: click.Group, prog: str, known: type[Exception], argv: list[
     try:
         rv = group.main(args=argv, prog_name=prog, standalone_mode=False)
     except known as err:
-        click.echo(f"{prog}: error: {err}", err=True)
+        # The message may quote an input (a file name, a DN): one line, nothing a terminal acts on.
+        click.echo(f"{prog}: error: {escape_controls(str(err))}", err=True)
         return int(getattr(err, "exit_code", 1))
     except click.exceptions.Abort:
         click.echo(f"{prog}: aborted", err=True)
