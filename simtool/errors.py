@@ -7,6 +7,7 @@ message shown to the user (it names the problem and the input).
 from __future__ import annotations
 
 from .clirun import ToolError
+from .exitcodes import ExitCode
 
 
 class SimtoolError(ToolError):
@@ -16,7 +17,7 @@ class SimtoolError(ToolError):
 class UsageError(SimtoolError):
     """The command line or an input file asked for something impossible."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class SecretError(SimtoolError):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SimtoolError
+from ..exitcodes import ExitCode
 from .daemon import CONTROL, LOG_FILE, PID_FILE, socket_path
 from .rig import missing_requirements
 
@@ -29,7 +30,7 @@ STOP_TIMEOUT = 20.0
 class LabError(SimtoolError):
     """The lab cannot start, is not running, or refused a request (``problem`` says which)."""
 
-    exit_code = 3
+    exit_code = ExitCode.NO_CARD
 
     def __init__(self, folder: Path, problem: str) -> None:
         super().__init__(f"lab {folder}: {problem}")
@@ -40,7 +41,7 @@ class LabError(SimtoolError):
 class LabRequestError(LabError):
     """The running lab refused a request (a bad ICCID, a slot already holding a card, …)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 def lab_dir(option: Path | None) -> Path:
