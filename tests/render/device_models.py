@@ -99,6 +99,8 @@ def apply_routeros(state: set[tuple[str, frozenset[str]]], text: str) -> set[tup
     ``:foreach rule in=[<menu> find where k=v…] do={ cmd; cmd }`` runs the commands once per
     matching item, ``$rule`` standing for that item (``place-before=`` then names it)."""
     for line in _code_lines(text, "#"):
+        if line.startswith(":do { "):  # :do { inner } on-error={ … }: the inner command, errors aside
+            line = line[len(":do { ") : line.rindex(" } on-error=")]
         if line.startswith(":foreach "):
             head, _, body = line.partition(" do={")
             tokens = shlex.split(head.split("in=[", 1)[1].rstrip("]"))

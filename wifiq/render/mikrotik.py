@@ -57,11 +57,13 @@ class MikrotikRenderer(Renderer):
         """Remove our accept rules, then put two before every fasttrack rule (none: nothing)."""
         menu, lst = f"{_MENU[version]} filter", self.list_name
         accept = f"add chain=forward action=accept connection-state=established,related comment={FASTTRACK_COMMENT} place-before=$rule"
-        return [
-            f"{menu} remove [find comment={FASTTRACK_COMMENT}]",
+        loop = (
             f":foreach rule in=[{menu} find where action=fasttrack-connection] do={{ "
-            f"{menu} {accept} dst-address-list={lst}; {menu} {accept} src-address-list={lst} }}",
-        ]
+            f"{menu} {accept} dst-address-list={lst}; {menu} {accept} src-address-list={lst} }}"
+        )
+        if version == 6:  # IPv6 FastTrack exists from RouterOS 7.18: older versions must not stop the import
+            loop = f':do {{ {loop} }} on-error={{ :log warning "wifiq: no IPv6 FastTrack rules handled" }}'
+        return [f"{menu} remove [find comment={FASTTRACK_COMMENT}]", loop]
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         out = commented("#", header_lines(doc, dscp, self.info.name))
