@@ -10,7 +10,7 @@ import sys
 import click
 
 from . import __version__
-from .clirun import run_group
+from carrierkit.cli import run_group
 from .errors import SimtoolError
 
 

@@ -6,7 +6,7 @@ message shown to the user (it names the problem and the input).
 
 from __future__ import annotations
 
-from .clirun import ToolError
+from carrierkit.cli import ToolError
 
 
 class SimtoolError(ToolError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 import click
-from simtool.clirun import run_group
+from carrierkit.cli import run_group
 
 from . import __version__
 from .errors import WifiqError

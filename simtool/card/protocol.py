@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from ..secrets import redact
+from carrierkit.secrets import redact
 from .errors import ApduTooLongError, CardProtocolError
 from .statuswords import error_for
 from .transport import CardConnection

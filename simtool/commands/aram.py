@@ -28,7 +28,7 @@ from ..card import transport
 from ..card.protocol import CardProtocol
 from ..card.uicc import read_iccid
 from ..errors import SimtoolError, UsageError
-from ..fileio import atomic_write_text
+from carrierkit.fileio import atomic_write_text
 from .cardopts import (
     adm_options, apdu_listing, card_options, echo_apdus, emit, maybe_verify_adm, open_card, read_adm_key,
 )

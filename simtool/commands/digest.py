@@ -18,7 +18,7 @@ import click
 from ..apk import (KEY_FILE_KINDS, ApkError, ApkReport, CertDigests, Signer, inspect_apk, to_json,
                    unreadable)
 from ..errors import SimtoolError
-from ..secrets import SecretSource, read_secret
+from carrierkit.secrets import SecretSource, read_secret
 
 PASSWORD_ENV = "SIMTOOL_KEYSTORE_PASSWORD"
 PROGRESS_MIN_BYTES = 64 << 20

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from .errors import SecretError
+from simtool.errors import SecretError
 
 
 @dataclass(frozen=True)
