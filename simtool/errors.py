@@ -6,7 +6,7 @@ message shown to the user (it names the problem and the input).
 
 from __future__ import annotations
 
-from carrierkit.cli import ToolError
+from carrierkit.errors import ToolError
 
 
 class SimtoolError(ToolError):
@@ -18,11 +18,3 @@ class UsageError(SimtoolError):
 
     exit_code = 2
 
-
-class SecretError(SimtoolError):
-    """A secret (password, ADM key, PIN) could not be obtained."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"cannot read {name}: {reason}")
-        self.name = name
-        self.reason = reason
