@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from .errors import MissingExtraError, ToolError
+from .textsafe import escape_controls
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def run_group(group: click.Group, prog: str, argv: list[str] | None) -> int:
     try:
         rv = group.main(args=argv, prog_name=prog, standalone_mode=False)
     except ToolError as err:
-        click.echo(f"{prog}: error: {err}", err=True)
+        # The message may quote an input (a file name, a DN): one line, nothing a terminal acts on.
+        click.echo(f"{prog}: error: {escape_controls(str(err))}", err=True)
         return int(getattr(err, "exit_code", 1))
     except click.exceptions.Abort:
         click.echo(f"{prog}: aborted", err=True)
