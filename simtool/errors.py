@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from carrierkit.errors import ToolError
 
+from .exitcodes import ExitCode
+
 
 class SimtoolError(ToolError):
     """Base of every error simtool reports to the user (``exit_code``: the process status)."""
@@ -16,5 +18,5 @@ class SimtoolError(ToolError):
 class UsageError(SimtoolError):
     """The command line or an input file asked for something impossible."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
