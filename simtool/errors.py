@@ -6,7 +6,8 @@ message shown to the user (it names the problem and the input).
 
 from __future__ import annotations
 
-from .clirun import ToolError
+from carrierkit.errors import ToolError
+
 from .exitcodes import ExitCode
 
 
@@ -19,11 +20,3 @@ class UsageError(SimtoolError):
 
     exit_code = ExitCode.USAGE
 
-
-class SecretError(SimtoolError):
-    """A secret (password, ADM key, PIN) could not be obtained."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"cannot read {name}: {reason}")
-        self.name = name
-        self.reason = reason

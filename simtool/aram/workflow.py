@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 from ..card.adm import verify_adm
 from ..card.protocol import CardProtocol
-from ..fileio import atomic_write_text
+from carrierkit.fileio import atomic_write_text
 from .errors import OutputFileError, VerificationError
 from .plan import ApplyResult, Plan, apply_plan, delete_plan, make_plan
 from .rulefile import dump_rules, load_rules

@@ -15,7 +15,7 @@ import click
 from ..card import transport
 from ..card.adm import parse_adm_key
 from ..card.protocol import CardProtocol
-from ..secrets import SecretSource, read_secret
+from carrierkit.secrets import SecretSource, read_secret
 
 ADM_ENV = "SIMTOOL_ADM"
 

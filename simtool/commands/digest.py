@@ -8,8 +8,6 @@ usage errors.
 from __future__ import annotations
 
 import contextlib
-import json
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,11 +16,13 @@ import click
 from ..apk import (KEY_FILE_KINDS, ApkError, ApkReport, CertDigests, Signer, inspect_apk, to_json,
                    unreadable)
 from ..errors import SimtoolError
-from ..secrets import SecretSource, read_secret
-from ..textsafe import escape_controls as safe
+from carrierkit.errors import SecretError
+from carrierkit.output import emit_json
+from carrierkit.progress import progress
+from carrierkit.secrets import SecretSource, read_secret
+from carrierkit.textsafe import escape_controls as safe
 
 PASSWORD_ENV = "SIMTOOL_KEYSTORE_PASSWORD"
-PROGRESS_MIN_BYTES = 64 << 20
 
 
 def _labels(report: ApkReport) -> list[tuple[str, Signer]]:
@@ -95,16 +95,16 @@ def render_text(report: ApkReport) -> str:
 
 @contextlib.contextmanager
 def _progress(path: Path, full_verify: bool) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr for ``--verify`` of a big file on a terminal, else None."""
+    """Progress on stderr for ``--verify`` taking over a second on a terminal, else None."""
+    if not full_verify:
+        yield None
+        return
     try:
         size = path.stat().st_size
     except OSError:
         size = 0  # the library names the problem
-    if not (full_verify and size >= PROGRESS_MIN_BYTES and sys.stderr.isatty()):
-        yield None
-        return
-    with click.progressbar(length=size, label=f"verifying {safe(path.name)}", file=sys.stderr) as bar:
-        yield bar.update
+    with progress(f"verifying {safe(path.name)}", size or None, unit="bytes") as update:
+        yield update
 
 
 @click.command("digest")
@@ -142,7 +142,7 @@ def digest(paths: tuple[Path, ...], as_json: bool, full_verify: bool, min_sdk: i
             with _progress(path, full_verify) as update:
                 report = inspect_apk(path, min_sdk=min_sdk, max_sdk=max_sdk,
                                      full_verify=full_verify, password=password, progress=update)
-        except SimtoolError as err:  # ApkError, or a keystore password that cannot be read
+        except (SimtoolError, SecretError) as err:  # ApkError, or an unreadable keystore password
             all_ok = False
             message = str(err) if isinstance(err, ApkError) else f"{path}: {err}"
             click.echo(f"simtool: error: {safe(message)}", err=True)
@@ -163,6 +163,6 @@ def digest(paths: tuple[Path, ...], as_json: bool, full_verify: bool, min_sdk: i
             click.echo(f"simtool: error: {safe(str(path))}: does not verify: {safe(reason)}",
                        err=True)
     if as_json:
-        click.echo(json.dumps(results, indent=2))
+        emit_json(results, indent=2)
     return 0 if all_ok else 1
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simtool.textsafe import escape_controls
+from carrierkit.textsafe import escape_controls
 from tests.apk import hostile_inputs as hi
 from tests.rig.digest_cli import simtool_argv
 
