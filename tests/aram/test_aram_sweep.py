@@ -1,7 +1,7 @@
 """Exact reading at every rule-list length L from 0 to 2,000 (issue 15, item 1): on the
 open-source applet's chunking (aram-applet, sysmo) and on a correct card (spec, t0), a read
 either returns exactly the card's rules or raises DamagedAnswerError (exit 6) — never a wrong
-rule. The card logic is the simulated card's, in process (tests/rig/vcard/inprocess.py); a
+rule. The card logic is the simulated card's, in process (simtool/lab/vcard/inprocess.py); a
 sample of the same lengths runs end to end through pcscd + vpcd in test_aram_exact_e2e.py."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from simtool.aram.exactread import applet_breaks_at
 from simtool.aram.session import AramSession
 from simtool.card.protocol import CardProtocol
 from tests.aram.sizes import MIN_RULE, rules_of_length
-from tests.rig.vcard.inprocess import InProcessCard
+from simtool.lab.vcard.inprocess import InProcessCard
 
 LENGTHS = [0, *range(MIN_RULE, 2001)]  # 1..9: no rule list is that short (see below)
 

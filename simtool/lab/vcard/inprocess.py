@@ -1,4 +1,4 @@
-"""A simulated card driven in this process: the card logic of tests.rig.vcard behind the
+"""A simulated card driven in this process: the card logic of simtool.lab.vcard behind the
 CardConnection interface simtool's protocol layer uses, without pcscd or vpcd.
 
 For sweeps over thousands of card states (every rule-list length) where starting a card process
