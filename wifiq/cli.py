@@ -8,10 +8,10 @@ from __future__ import annotations
 import sys
 
 import click
-from simtool.clirun import run_group
+
+from carrierkit.cli import run_group
 
 from . import __version__
-from .errors import WifiqError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    return run_group(cli, "wifiq", WifiqError, argv)
+    return run_group(cli, "wifiq", argv)
 
 
 if __name__ == "__main__":
