@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .config import ConfigError, Output
 from .errors import WifiqError
-from .render import parse_render_input, render, write_output
+from .render import parse_render_input, render, render_options, write_output
 from .render.registry import get_renderer
 from .render_state import first_refresh, previous_document
 from .report import OperatorReport, document
@@ -48,6 +48,10 @@ def check_outputs(outputs: Sequence[Output], config_path: Path) -> None:
             info = get_renderer(output.target).info
         except WifiqError as exc:
             raise ConfigError(config_path, f"outputs[{index}].target", str(exc)) from None
+        try:
+            render_options(output.target, output.prefix, dict(output.options))
+        except WifiqError as exc:
+            raise ConfigError(config_path, f"outputs[{index}].options", str(exc)) from None
         where = f"outputs[{index}].path"
         if info.files and not output.path.is_dir():
             raise ConfigError(
@@ -84,7 +88,9 @@ def write_outputs(
                 previous_doc = previous_document(current_doc, previous_at)
                 if previous_at is not None and not first_refresh(previous_doc):
                     previous = parse_render_input(previous_doc, "the previous refresh")
-            text = render(output.target, current, previous=previous, dscp=output.dscp)
+            text = render(
+                output.target, current, previous=previous, dscp=output.dscp, prefix=output.prefix, options=dict(output.options)
+            )
             paths = write_output(output.target, text, output.path)
         except WifiqError as exc:
             raise OutputError(output, str(exc)) from None
