@@ -8,10 +8,10 @@ from __future__ import annotations
 import sys
 
 import click
-from simtool.clirun import run_group
+
+from carrierkit.cli import run_group
 
 from . import __version__
-from .errors import WifiqError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,8 +40,16 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI; a WifiqError becomes ``wifiq: error: …`` and its exit code."""
-    return run_group(cli, "wifiq", WifiqError, argv)
+    """Entry point: run the CLI; a WifiqError becomes ``wifiq: error: …`` and its exit code.
+
+    Text that the output's encoding cannot carry (a brand like "ŽSR" under a latin-1
+    locale) is written as backslash escapes rather than failing the command.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    return run_group(cli, "wifiq", argv)
 
 
 if __name__ == "__main__":

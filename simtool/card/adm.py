@@ -8,6 +8,7 @@ the card. The key itself is never logged (the protocol layer redacts VERIFY data
 from __future__ import annotations
 
 from ..errors import SimtoolError
+from ..exitcodes import ExitCode
 from .protocol import Apdu, CardProtocol
 from .statuswords import error_for
 
@@ -18,7 +19,7 @@ MIN_TRIES = 3
 class AdmError(SimtoolError):
     """ADM verification refused or failed; ``tries_left`` when the card said."""
 
-    exit_code = 9
+    exit_code = ExitCode.ADM
 
     def __init__(self, message: str, tries_left: int | None = None) -> None:
         super().__init__(message)
@@ -36,9 +37,10 @@ def parse_adm_key(text: str) -> bytes:
             return bytes.fromhex(text)
         except ValueError:
             pass
-    if 0 < len(text) <= 8 and text.isdigit():
+    if 0 < len(text) <= 8 and text.isascii() and text.isdigit():  # "٨" is a digit, not ASCII
         return text.encode("ascii").ljust(8, b"\xff")
-    raise AdmError(f"ADM key must be 16 hex digits or up to 8 decimal digits (got {len(text)} characters)")
+    raise AdmError(f"ADM key must be 16 hex digits or up to 8 ASCII decimal digits (got "
+                   f"{len(text)} characters)")
 
 
 def tries_left(proto: CardProtocol, key_ref: int = ADM1) -> int | None:

@@ -142,10 +142,10 @@ def test_config_outputs_carry_prefix_and_options(box: None, tmp_path: Path) -> N
     config = load_config(_config(tmp_path, 'prefix = "acme"\noptions = { policy = "VOICE", id = 12 }\n'))
     output = config.outputs[0]
     assert output.prefix == "acme" and output.options == (("policy", "VOICE"), ("id", "12"))
-    check_outputs(config.outputs, tmp_path / "wifiq.toml")
+    check_outputs(config.outputs, tmp_path / "wifiq.toml", tmp_path / "state.sqlite")
     bad = load_config(_config(tmp_path, "[outputs.options]\ncolour = 'red'\n"))
     with pytest.raises(ConfigError, match=r"outputs\[0\].options: .*unknown option \(known: policy, placement, id\)"):
-        check_outputs(bad.outputs, tmp_path / "wifiq.toml")
+        check_outputs(bad.outputs, tmp_path / "wifiq.toml", tmp_path / "state.sqlite")
     for body, key in (("prefix = 3\n", "outputs[0].prefix"), ("options = 'x'\n", "outputs[0].options"),
                       ("options = { id = [1] }\n", "outputs[0].options.id")):
         with pytest.raises(ConfigError, match=key.replace("[", r"\[").replace("]", r"\]")):

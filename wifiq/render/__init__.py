@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from simtool.fileio import atomic_write_text
+from carrierkit.fileio import atomic_write_text
 
 from ..errors import UsageError, WifiqError
 from .base import Renderer, RendererInfo, split_sections
