@@ -9,7 +9,7 @@ import click
 
 from ..errors import UsageError
 from ..render import load_render_input, render, split_sections, targets, write_output
-from ..render.registry import get_renderer
+from ..render.registry import broken_plugins, get_renderer
 from ..render_state import load_state_input
 from ..store import default_state_path
 
@@ -78,8 +78,13 @@ def render_command(
 @click.command("formats")
 @click.option("--json", "as_json", is_flag=True, help="Print the capability sheets as JSON.")
 def formats_command(as_json: bool) -> None:
-    """List the render targets and what each supports."""
+    """List the render targets and what each supports.
+
+    A plug-in that fails to load is reported on stderr in one line and left out.
+    """
     sheets = targets()
+    for problem in broken_plugins():
+        click.echo(f"wifiq: skipped: {problem}", err=True)
     if as_json:
         click.echo(json.dumps([info.as_dict() for info in sheets.values()], indent=2))
         return
