@@ -353,6 +353,7 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, logical_
     if hash_:
         cert_sets: tuple[CertSet, ...] = (CertSet(None, None, frozenset({parse_hash(hash_)})),)
     else:
+        assert apk is not None  # exactly one of --apk and --hash (checked above)
         report = _apk_report(apk)
         cert_sets = cert_sets_from_apk(report)
         package = package or report.package
