@@ -40,7 +40,15 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI; a WifiqError becomes ``wifiq: error: …`` and its exit code."""
+    """Entry point: run the CLI; a WifiqError becomes ``wifiq: error: …`` and its exit code.
+
+    Text that the output's encoding cannot carry (a brand like "ŽSR" under a latin-1
+    locale) is written as backslash escapes rather than failing the command.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     return run_group(cli, "wifiq", argv)
 
 
