@@ -278,9 +278,10 @@ def _dry_run_without_card(rules_file: Path, desired: tuple[AccessRule, ...], err
     """``apply --dry-run`` with no reader or no card: the plan against an empty card and
     Android's verdict on the result; exit 8 when Android would not honour it (unless --force)."""
     offline = plan_without_card(desired, prune=prune)
+    rows = rule_rows(offline.rules)
     payload = {
         "plan": plan_json(offline.plan), "file": str(rules_file), "dry_run": True, "card": None,
-        "card_error": str(err), "assumed": "an empty card", "rules": rule_rows(offline.rules),
+        "card_error": str(err), "assumed": "an empty card", "rules": rows,
         "findings": list(offline.findings), "notes": [offline.prune_note] if offline.prune_note else [],
         "apdus": [{"command": c, "sent": False, "sw": None} for c in offline.writes],
     }
@@ -288,7 +289,7 @@ def _dry_run_without_card(rules_file: Path, desired: tuple[AccessRule, ...], err
     def text() -> None:
         click.echo(f"no card ({err}): the plan against an empty card", err=True)
         _echo_plan(offline.plan)
-        _echo_rule_rows(offline.rules, payload["rules"], empty="(the card would hold no rules)")
+        _echo_rule_rows(offline.rules, rows, empty="(the card would hold no rules)")
         click.echo("APDUs (dry run, after SELECT and GET DATA):")
         for command in offline.writes:
             click.echo(f"  would send  {command}")
@@ -387,11 +388,12 @@ def _check_rule_file(rules_file: Path, as_json: bool) -> int | None:
     """``check --rules FILE`` alone: Android's verdict on every rule of the file, no card."""
     rules = rules_as_card(load_rules(rules_file))
     findings = android_findings(rules)
-    payload = {"file": str(rules_file), "rules": rule_rows(rules), "error": rules.android.error,
+    rows = rule_rows(rules)
+    payload = {"file": str(rules_file), "rules": rows, "error": rules.android.error,
                "findings": list(findings), "honoured": not findings}
 
     def text() -> None:
-        _echo_rule_rows(rules, payload["rules"], empty=f"{rules_file}: no rules (Android grants no app anything)")
+        _echo_rule_rows(rules, rows, empty=f"{rules_file}: no rules (Android grants no app anything)")
         for finding in findings:
             click.echo(finding, err=True)
 
@@ -419,6 +421,7 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, rules_fi
     if hash_:
         cert_sets: tuple[CertSet, ...] = (CertSet(None, None, frozenset({parse_hash(hash_)})),)
     else:
+        assert apk is not None  # exactly one of --apk and --hash (checked above)
         report = _apk_report(apk)
         cert_sets = cert_sets_from_apk(report)
         package = package or report.package

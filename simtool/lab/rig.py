@@ -35,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 READER_NAME = "Virtual PCD"
@@ -90,7 +91,7 @@ def missing_requirements() -> str | None:
     return None
 
 
-def _scard():
+def _scard() -> Any:
     from smartcard import scard  # imported late: PCSCLITE_CSOCK_NAME must be set first
 
     return scard
@@ -162,7 +163,7 @@ class PcscRig:
             raise
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def start(self) -> None:

@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     memory = card.ctx.memory
     save_memory(args.state, memory)
 
-    def on_term(signum, frame):
+    def on_term(signum: int, frame: object) -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, on_term)
