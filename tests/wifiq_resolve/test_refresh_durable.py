@@ -210,11 +210,14 @@ def test_on_change_runs_after_commit_and_is_retried_until_it_succeeds(wifiq, kno
 # -- item 4: paths and state identity -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["config", "state", "wal", "lock", "twice"])
+@pytest.mark.parametrize("which", ["config", "state", "wal", "lock", "twice", "symlink"])
 def test_an_output_that_would_overwrite_a_file_of_wifiq_is_refused(wifiq, knot, which):
     cfg = Path(config(wifiq, knot))
+    link = wifiq.home / "innocent.nft"
+    link.symlink_to(cfg)
     target = {"config": cfg, "state": wifiq.state, "wal": Path(f"{wifiq.state}-wal"),
-              "lock": Path(f"{wifiq.state}.lock"), "twice": wifiq.home / "x.nft"}[which]
+              "lock": Path(f"{wifiq.state}.lock"), "twice": wifiq.home / "x.nft",
+              "symlink": link}[which]
     extra = [("nftables", target, False)]
     if which == "twice":  # the same file under two spellings
         extra.append(("mikrotik", wifiq.home / "." / "x.nft", True))
@@ -241,6 +244,20 @@ def test_another_programs_database_with_a_meta_table_is_refused_untouched(wifiq,
     assert not Path(f"{wifiq.state}-wal").exists()
     history = wifiq("history", "--plmn", "505-01", "--state", str(wifiq.state))
     assert history.code == 1 and "not a wifiq state file" in history.err
+
+
+def test_a_state_from_before_the_marks_is_adopted_without_old_news(wifiq, knot):
+    assert wifiq.refresh("--plmn", "505-01", "--resolver", knot.address).code == 3
+    with sqlite3.connect(wifiq.state) as db:  # as the previous wifiq left it
+        db.execute("PRAGMA application_id = 0")
+        db.execute("DROP TABLE deliveries")
+        db.execute("DROP TABLE failing")
+    run = wifiq.refresh("--plmn", "505-01", "--resolver", knot.address)
+    assert (run.code, run.out) == (0, ""), run.err  # its changes were reported back then
+    with sqlite3.connect(wifiq.state) as db:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == 0x57694651
+        assert db.execute("SELECT value FROM meta WHERE key = 'application'").fetchone() == (
+            "wifiq",)
 
 
 def test_history_and_render_read_a_state_on_a_read_only_file_system(wifiq, knot, tmp_path):
