@@ -23,6 +23,7 @@ reports them per signer and so do we; only an unreadable block raises ApkError.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from . import algorithms
 from .bytereader import ByteReader
@@ -113,7 +114,7 @@ def _parse_signer(r: ByteReader, scheme: str, index: int, path: str) -> BlockSig
                      if alg_id not in algorithms.ALGORITHMS)
     partial = BlockSigner(index, outer_min, outer_max, warnings=warnings)
 
-    def fail(*errors: str, **found: object) -> BlockSigner:
+    def fail(*errors: str, **found: Any) -> BlockSigner:
         return replace(partial, errors=errors, **found)
 
     if v3 and (outer_min > 0x7FFFFFFF or outer_max > 0x7FFFFFFF or outer_min > outer_max):

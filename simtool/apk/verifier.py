@@ -98,8 +98,8 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
 
         def run(scheme: str, block_id: int) -> SchemeResult | None:
             """Parse the block with ``block_id`` when present (and note the scheme as found)."""
-            value = block.get(block_id) if block else None
-            if value is None:
+            value = block.get(block_id) if block is not None else None
+            if block is None or value is None:
                 return None
             found.add(scheme)
             return parse_block(value, scheme, name, block.value_offset(block_id) or 0)
