@@ -41,7 +41,7 @@ class InProcessCard:
         if self.remove_after is not None and self.answered >= self.remove_after:
             if self.removed is None:
                 raise RuntimeError("card removed")
-            raise self.removed(self.reader, apdu[:4].hex().upper())  # type: ignore[call-arg]
+            raise self.removed(self.reader, apdu[:4].hex().upper())
         answer = self.card.transmit(apdu)
         self.answered += 1
         self.memory.apdus.clear()  # the card's APDU log is not needed in process (and grows)
