@@ -5,8 +5,8 @@ transaction (:meth:`~wifiq.store.StateStore.record_refresh`), so a refresh kille
 leaves the previous state or the new one.
 
 Exit statuses (the ``wifiq refresh`` contract, see docs/wifiq-cron.md):
-0 nothing changed, nothing failed; 3 addresses changed; 4 some lookups failed (their last good
-addresses kept; changes elsewhere may also have happened); 1 fatal (every lookup failed, the
+0 nothing changed, nothing failed; 3 addresses changed; 4 some lookups failed or a mass removal
+was refused (their last good addresses kept; changes elsewhere may also have happened); 1 fatal (every lookup failed, the
 state is busy or unreadable); 2 bad command line or config.
 """
 
@@ -17,11 +17,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from . import __version__
-from .holddown import AddressState, HoldDown, Observation, apply
+from .holddown import (
+    AddressState,
+    HoldDown,
+    MassRemoval,
+    Observation,
+    RemovalGuard,
+    apply,
+    mass_removal,
+)
 from .names import EpdgName
 from .operators import OperatorDb
 from .report import OperatorReport, lookup_status, operator_reports
-from .resolve import Lookup, ResolveOptions, resolve, summarize
+from .resolve import Lookup, ResolveOptions, ResolverCheck, resolve, summarize
 from .resolve.lookup import RECORD_TYPES, Outcome
 from .resolve.summary import NameSummary
 from .store import StateStore
@@ -48,6 +56,8 @@ class RefreshResult:
     reports: tuple[OperatorReport, ...]
     lookups: tuple[Lookup, ...]
     previous_at: float | None = None
+    refused: MassRemoval | None = None
+    """A mass removal the guard refused (the addresses were kept; the status is partial)."""
 
     @property
     def exit_code(self) -> int:
@@ -90,20 +100,30 @@ def run_refresh(
     *,
     progress: Callable[[int], None] | None = None,
     clock: Callable[[], float] = time.time,
+    guard: RemovalGuard | None = None,
+    on_check: Callable[[ResolverCheck], None] | None = None,
 ) -> RefreshResult:
     """Resolve ``targets``, apply the hold-down, store the run and return its diff.
 
-    Raises ResolverSocketError when a resolver's socket cannot be opened and StateError when
-    the state cannot be written (nothing is stored then).
+    ``guard`` (default: :class:`RemovalGuard`'s 50 %) refuses a mass removal: the addresses
+    stay active and the status is ``partial``. ``on_check`` receives each resolver's
+    start-up probe. Raises ResolverSocketError when a resolver's socket cannot be opened and
+    StateError when the state cannot be written (nothing is stored then).
     """
     refreshed_at = clock()
     fqdns = list(dict.fromkeys(t.fqdn for t in targets))
-    lookups = resolve(fqdns, options, progress=progress)
+    lookups = resolve(fqdns, options, progress=progress, on_check=on_check)
     summaries = summarize(lookups)
     previous = store.active(fqdns)
     last = store.last_run()
-    active, changes = apply(previous, observations(summaries), hold, refreshed_at)
+    seen = observations(summaries)
+    active, changes = apply(previous, seen, hold, refreshed_at)
+    refused = mass_removal(active, changes, guard or RemovalGuard())
+    if refused is not None:  # keep every address; the hold-down counters still advance
+        active, changes = apply(previous, seen, hold.never_expiring(), refreshed_at)
     status = lookup_status(lookups, changed=bool(changes))
+    if refused is not None and status != "failed":
+        status = "partial"  # a refused removal is a failure: exit 4 (5 if something changed)
     run_id = store.record_refresh(
         refreshed_at=refreshed_at,
         finished_at=clock(),
@@ -125,4 +145,5 @@ def run_refresh(
         tuple(reports),
         tuple(lookups),
         last.refreshed_at if last else None,
+        refused,
     )
