@@ -6,7 +6,9 @@ message shown to the user (it names the problem and the input).
 
 from __future__ import annotations
 
-from .clirun import ToolError
+from carrierkit.errors import ToolError
+
+from .exitcodes import ExitCode
 
 
 class SimtoolError(ToolError):
@@ -16,13 +18,5 @@ class SimtoolError(ToolError):
 class UsageError(SimtoolError):
     """The command line or an input file asked for something impossible."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
-
-class SecretError(SimtoolError):
-    """A secret (password, ADM key, PIN) could not be obtained."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"cannot read {name}: {reason}")
-        self.name = name
-        self.reason = reason

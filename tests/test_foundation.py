@@ -10,9 +10,10 @@ import click
 import pytest
 
 from simtool import cli as simtool_cli
-from simtool.errors import SecretError, SimtoolError
-from simtool.fileio import atomic_write_text
-from simtool.secrets import SecretSource, read_secret, redact
+from carrierkit.errors import SecretError
+from simtool.errors import SimtoolError
+from carrierkit.fileio import atomic_write_text
+from carrierkit.secrets import SecretSource, read_secret, redact
 from wifiq import cli as wifiq_cli
 
 

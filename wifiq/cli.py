@@ -10,10 +10,10 @@ import io
 import sys
 
 import click
-from simtool.clirun import run_group
+
+from carrierkit.cli import run_group
 
 from . import __version__
-from .errors import WifiqError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,7 +71,7 @@ def escape_unencodable_output() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI; a WifiqError becomes ``wifiq: error: …`` and its exit code."""
     escape_unencodable_output()
-    return run_group(cli, "wifiq", WifiqError, argv)
+    return run_group(cli, "wifiq", argv)
 
 
 if __name__ == "__main__":

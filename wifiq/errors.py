@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simtool.clirun import ToolError
+from carrierkit.errors import ToolError
 
 
 class WifiqError(ToolError):

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
 from .bytereader import ByteReader
 from .certs import Certificate, parse_certificate
-from ..errors import SecretError
+from carrierkit.errors import SecretError
 from .errors import ApkError
 from .pkcs12_certs import UnsupportedEncryption, read_pkcs12_certificates
 from .report import SDK_MAX, ApkReport, SdkCertificates, Signer

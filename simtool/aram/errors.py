@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from ..card.statuswords import ApduError
 from ..errors import SimtoolError, UsageError
+from ..exitcodes import ExitCode
 
 
 class AramNotFoundError(SimtoolError):
     """The card has no ARA-M application (SELECT answered ``sw``)."""
 
-    exit_code = 5
+    exit_code = ExitCode.CARD_REFUSED
 
     def __init__(self, sw: int) -> None:
         super().__init__(f"no ARA-M application on this card (SELECT answered {sw:04X})")
@@ -20,7 +21,7 @@ class AramNotFoundError(SimtoolError):
 class DamagedAnswerError(SimtoolError):
     """The FF40 answer is incomplete, too long or malformed: never parsed into rules."""
 
-    exit_code = 6
+    exit_code = ExitCode.DAMAGED_LIST
 
     def __init__(self, problem: str, announced: int | None, received: int) -> None:
         got = f"{received} of {announced} announced bytes" if announced is not None else f"{received} bytes"
@@ -44,7 +45,7 @@ _HINTS = {
 class StoreRefusedError(SimtoolError):
     """The card refused a STORE DATA; ``done`` counts the changes written before it."""
 
-    exit_code = 5
+    exit_code = ExitCode.CARD_REFUSED
 
     def __init__(self, action: str, err: ApduError, done: int, total: int) -> None:
         hint = _HINTS.get(err.sw)
@@ -63,7 +64,7 @@ class AndroidRefusalError(SimtoolError):
 
     ``problems`` holds one reason per refused rule (or the whole-set failure)."""
 
-    exit_code = 8
+    exit_code = ExitCode.ANDROID_REFUSAL
 
     def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
         super().__init__("; ".join(problems) + " (use --force to store it anyway)")
@@ -74,7 +75,7 @@ class VerificationError(SimtoolError):
     """The read-back does not hold exactly what was asked: ``missing`` wanted rules are not
     there, ``extra`` rules are there unasked (counts; None when not counted)."""
 
-    exit_code = 7
+    exit_code = ExitCode.NOT_VERIFIED
 
     def __init__(self, message: str, missing: int | None = None, extra: int | None = None) -> None:
         super().__init__(message)
@@ -90,7 +91,7 @@ class OutputFileError(SimtoolError):
     """A file simtool was asked to write (``--log`` audit log, ``export`` output) cannot be
     written; ``what``, ``path`` and the OS reason."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
     def __init__(self, what: str, path: str, reason: str) -> None:
         super().__init__(f"cannot write the {what} {path}: {reason}")

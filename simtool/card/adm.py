@@ -8,6 +8,7 @@ the card. The key itself is never logged (the protocol layer redacts VERIFY data
 from __future__ import annotations
 
 from ..errors import SimtoolError
+from ..exitcodes import ExitCode
 from .protocol import Apdu, CardProtocol
 from .statuswords import error_for
 
@@ -18,7 +19,7 @@ MIN_TRIES = 3
 class AdmError(SimtoolError):
     """ADM verification refused or failed; ``tries_left`` when the card said."""
 
-    exit_code = 9
+    exit_code = ExitCode.ADM
 
     def __init__(self, message: str, tries_left: int | None = None) -> None:
         super().__init__(message)

@@ -7,18 +7,19 @@ Exit statuses (documented in docs/simtool-aram.md): 3 no reader/card, 4 card rem
 from __future__ import annotations
 
 from ..errors import SimtoolError
+from ..exitcodes import ExitCode
 
 
 class CardError(SimtoolError):
     """Base of every card-layer error."""
 
-    exit_code = 5
+    exit_code = ExitCode.CARD_REFUSED
 
 
 class PcscUnavailableError(CardError):
     """The PC/SC service could not be reached (pcscd not running, or no permission)."""
 
-    exit_code = 3
+    exit_code = ExitCode.NO_CARD
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"PC/SC service not available: {detail} (is pcscd running?)")
@@ -29,7 +30,7 @@ class NoReaderError(CardError):
     """No reader is attached, none matches the selector, or (``matches``) a name substring
     matches more than one reader."""
 
-    exit_code = 3
+    exit_code = ExitCode.NO_CARD
 
     def __init__(self, selector: str | None, readers: tuple[str, ...], matches: tuple[str, ...] = ()) -> None:
         listing = ", ".join(f"{i}: {r}" for i, r in enumerate(readers))
@@ -49,7 +50,7 @@ class NoReaderError(CardError):
 class NoCardError(CardError):
     """The chosen reader holds no card (or the card does not answer)."""
 
-    exit_code = 3
+    exit_code = ExitCode.NO_CARD
 
     def __init__(self, reader: str, detail: str = "") -> None:
         super().__init__(f"no card in reader {reader!r}" + (f": {detail}" if detail else ""))
@@ -59,7 +60,7 @@ class NoCardError(CardError):
 class CardRemovedError(CardError):
     """The card went away in the middle of a command; nothing after ``apdu`` was sent."""
 
-    exit_code = 4
+    exit_code = ExitCode.CARD_REMOVED
 
     def __init__(self, reader: str, apdu: str = "") -> None:
         where = f" while sending {apdu}" if apdu else ""
@@ -71,7 +72,7 @@ class CardRemovedError(CardError):
 class ReaderBusyError(CardError):
     """Another program holds the card (exclusive connection refused)."""
 
-    exit_code = 3
+    exit_code = ExitCode.NO_CARD
 
     def __init__(self, reader: str) -> None:
         super().__init__(f"reader {reader!r} is in use by another program (try --shared)")
@@ -100,7 +101,7 @@ class CardProtocolError(CardError):
 class ApduTooLongError(CardError):
     """Command data that does not fit a short APDU (at most 255 bytes)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
     def __init__(self, what: str, length: int) -> None:
         super().__init__(

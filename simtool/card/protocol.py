@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..secrets import redact
+from carrierkit.secrets import redact
 from .errors import ApduTooLongError, CardProtocolError
 from .statuswords import error_for
-from .transport import CardConnection
+
+if TYPE_CHECKING:  # the type only: loading transport would load pyscard
+    from .transport import CardConnection
 
 log = logging.getLogger("simtool.card.apdu")
 

@@ -7,63 +7,35 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import click
 
-from ..aram.check import CertSet, cert_sets_from_apk, check_grants
-from ..aram.errors import OutputFileError, VerificationError
 from ..apk import inspect_apk
 from ..apk.report import ApkReport
-from ..aram.plan import ApplyResult, Plan, apply_plan, delete_plan, describe, make_plan
+from ..aram.check import CertSet, cert_sets_from_apk, check_grants
+from ..aram.jsonforms import apply_json, grant_rows, plan_json, rule_rows
+from ..aram.plan import ApplyResult, Plan, describe
 from ..aram.production import CardOutcome, check_audit_log, watch as watch_cards
-from ..aram.rulefile import (
-    check_package, dump_rules, load_rules, parse_aid, parse_apdu, parse_hash, parse_hex, rule_to_dict,
-)
+from ..aram.rulefile import check_package, dump_rules, load_rules, parse_aid, parse_apdu, parse_hash, parse_hex
 from ..aram.rules import CARRIER_PRIVILEGE_AID, DEFAULT_PERM, AccessRule
-from ..aram.session import AramSession, RuleList
+from ..aram.workflow import (
+    Progress, RuleMatch, add_rule, apply_rules, delete_rules, export_format, read_rules, write_export,
+)
 from ..card import transport
 from ..card.protocol import CardProtocol
 from ..card.uicc import read_iccid
 from ..errors import SimtoolError, UsageError
-from ..fileio import atomic_write_text
-from .cardopts import (
-    adm_options, apdu_listing, card_options, echo_apdus, emit, maybe_verify_adm, open_card, read_adm_key,
-)
+from ..exitcodes import ExitCode
+from .cardopts import adm_options, apdu_listing, card_options, echo_apdus, emit, open_card, read_adm_key
 
 
 @click.group("aram")
 def aram_group() -> None:
     """ARA-M access rules (carrier privileges) on the SIM."""
-
-
-def rule_rows(rules: RuleList) -> list[dict[str, Any]]:
-    """List rows: the rule's fields plus Android's verdict on it."""
-    rows = []
-    for i, rule in enumerate(rules.rules):
-        row: dict[str, Any] = {"index": i + 1, **rule_to_dict(rule)}
-        if rules.android.error:
-            row["android"], row["android_reason"] = False, rules.android.error
-        else:
-            v = rules.android.rules[i]
-            row["android"], row["android_reason"] = v.honoured, v.reason
-        rows.append(row)
-    return rows
-
-
-def _read(proto: CardProtocol, logical: bool = False) -> tuple[AramSession, RuleList]:
-    """Select the ARA-M and read every rule; with ``logical`` on a fresh logical channel, as
-    Android does (the channel is closed again afterwards)."""
-    channel = proto.open_channel() if logical else 0
-    try:
-        session = AramSession(proto, channel)
-        session.select()
-        return session, session.read_rules()
-    finally:
-        if logical:
-            proto.close_channel(channel)
 
 
 _LOGICAL = click.option("--logical-channel", is_flag=True,
@@ -77,7 +49,7 @@ def list_cmd(logical_channel: bool, reader: str | None, shared: bool, as_json: b
              dry_run: bool) -> None:
     """Every rule on the card and whether Android honours it as a carrier privilege."""
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        _, rules = _read(proto, logical_channel)
+        rules = read_rules(proto, logical=logical_channel)
         rows = rule_rows(rules)
         payload: Any = rows
         if dry_run:
@@ -103,15 +75,6 @@ def list_cmd(logical_channel: bool, reader: str | None, shared: bool, as_json: b
         emit(as_json, payload, text)
 
 
-def _plan_json(plan: Plan) -> dict[str, Any]:
-    return {
-        "add": [rule_to_dict(r) for r in plan.add],
-        "delete": [rule_to_dict(r) for r in plan.delete],
-        "keep": [rule_to_dict(r) for r in plan.keep],
-        "delete_all": plan.delete_all,
-    }
-
-
 def _echo_plan(plan: Plan) -> None:
     for label, rules in (("keep", plan.keep), ("delete", plan.delete), ("add", plan.add)):
         for r in rules:
@@ -122,25 +85,32 @@ def _echo_plan(plan: Plan) -> None:
         click.echo("nothing to change")
 
 
-def _run_plan(proto: Any, session: AramSession, plan: Plan, *, force: bool, as_json: bool,
-              dry_run: bool, extra: dict[str, Any] | None = None, show: bool = True) -> ApplyResult:
-    """Apply ``plan``, then print the plan and outcome (JSON or text; nothing when not ``show``)."""
-    bar_needed = plan.changes > 5 and sys.stderr.isatty() and not as_json
-    if bar_needed:
-        with click.progressbar(length=plan.changes, label="writing", file=sys.stderr) as bar:
-            result = apply_plan(session, plan, force=force, progress=bar.update)
-    else:
-        result = apply_plan(session, plan, force=force)
-    payload: dict[str, Any] = {
-        "plan": _plan_json(plan),
-        "written": result.written,
-        "verified": result.verified,
-        "refresh_tag": result.refresh_tag.hex().upper() if result.refresh_tag else None,
-        "apdus_sent": proto.apdu_count,
-        "notes": result.notes,
-        "dry_run": dry_run,
-        **(extra or {}),
-    }
+@contextmanager
+def _progress_bar(as_json: bool) -> Iterator[Progress]:
+    """A progress callback that shows a bar on a terminal for plans of more than 5 changes."""
+    bar: Any = None
+
+    def step(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            if total <= 5 or as_json or not sys.stderr.isatty():
+                return
+            bar = click.progressbar(length=total, label="writing", file=sys.stderr)
+            bar.__enter__()
+        bar.update(1)
+
+    try:
+        yield step
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _show_result(proto: CardProtocol, result: ApplyResult, *, as_json: bool, dry_run: bool,
+                 extra: dict[str, Any] | None = None) -> None:
+    """Print the plan and outcome of add / delete / apply (JSON or text)."""
+    plan = result.plan
+    payload: dict[str, Any] = {**apply_json(result, apdus_sent=proto.apdu_count, dry_run=dry_run), **(extra or {})}
     if dry_run:
         payload["apdus"] = apdu_listing(proto)
 
@@ -156,9 +126,7 @@ def _run_plan(proto: Any, session: AramSession, plan: Plan, *, force: bool, as_j
             click.echo("Android reads the rules when the card is inserted: re-insert it or reboot the phone.",
                        err=True)
 
-    if show:
-        emit(as_json, payload, text)
-    return result
+    emit(as_json, payload, text)
 
 
 def _rule_from_options(o: dict[str, Any]) -> AccessRule:
@@ -248,14 +216,13 @@ def add_cmd(**o: Any) -> None:
     rule = _rule_from_options(o)
     key = read_adm_key(o["adm"], o["adm_file"])
     with open_card(o["reader"], o["shared"], dry_run=o["dry_run"], trace=o["trace"]) as proto:
-        maybe_verify_adm(proto, key)
-        session, current = _read(proto)
-        plan = make_plan(current.rules, [rule], prune=False)
-        if plan.empty:
-            emit(o["as_json"], {"plan": _plan_json(plan), "written": 0, "already_present": True},
+        with _progress_bar(o["as_json"]) as progress:
+            result = add_rule(proto, rule, force=o["force"], adm_key=key, progress=progress)
+        if result.plan.empty:
+            emit(o["as_json"], {"plan": plan_json(result.plan), "written": 0, "already_present": True},
                  lambda: click.echo(f"already on the card: {describe(rule)}"))
             return
-        _run_plan(proto, session, plan, force=o["force"], as_json=o["as_json"], dry_run=o["dry_run"])
+        _show_result(proto, result, as_json=o["as_json"], dry_run=o["dry_run"])
 
 
 @aram_group.command("delete")
@@ -271,35 +238,30 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
     """Delete the rules matching every criterion given, or all rules."""
     if all_ == any(x is not None for x in (hash_, package, aid)):
         raise UsageError("give --all, or at least one of --hash, --package, --aid (not both)")
-    want_hash = parse_hash(hash_) if hash_ else None
-    want_aid = None if aid is None else parse_aid(aid, "--aid")
-
-    def hit(r: AccessRule) -> bool:
-        return (
-            (want_hash is None or r.hash == want_hash)
-            and (package is None or r.package == package)
-            and (want_aid is None or r.aid == want_aid)
-        )
-
+    match = RuleMatch(
+        hash=parse_hash(hash_) if hash_ else None,
+        package=package,
+        aid=None if aid is None else parse_aid(aid, "--aid"),
+        everything=all_,
+    )
     key = read_adm_key(adm, adm_file)
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        maybe_verify_adm(proto, key)
-        session, current = _read(proto)
-        plan = delete_plan(current.rules, hit, everything=all_)
-        if plan.empty:
-            emit(as_json, {"plan": _plan_json(plan), "written": 0},
+        with _progress_bar(as_json) as progress:
+            result = delete_rules(proto, match, adm_key=key, progress=progress)
+        if result.plan.empty:
+            emit(as_json, {"plan": plan_json(result.plan), "written": 0},
                  lambda: click.echo("no matching rule on the card"))
             return
-        _run_plan(proto, session, plan, force=True, as_json=as_json, dry_run=dry_run)
+        _show_result(proto, result, as_json=as_json, dry_run=dry_run)
 
 
-def _apply_once(proto: Any, rules_file: Path, desired: tuple[AccessRule, ...], *, prune: bool, force: bool,
-                adm_key: bytes | None, as_json: bool, dry_run: bool, show: bool = True) -> ApplyResult:
-    maybe_verify_adm(proto, adm_key)
-    session, current = _read(proto)
-    plan = make_plan(current.rules, desired, prune=prune)
-    return _run_plan(proto, session, plan, force=force, as_json=as_json, dry_run=dry_run,
-                     extra={"file": str(rules_file)}, show=show)
+def _apply_once(proto: CardProtocol, rules_file: Path, desired: tuple[AccessRule, ...], *, prune: bool,
+                force: bool, adm_key: bytes | None, as_json: bool, dry_run: bool, show: bool = True) -> ApplyResult:
+    with _progress_bar(as_json or not show) as progress:
+        result = apply_rules(proto, desired, prune=prune, force=force, adm_key=adm_key, progress=progress)
+    if show:
+        _show_result(proto, result, as_json=as_json, dry_run=dry_run, extra={"file": str(rules_file)})
+    return result
 
 
 @aram_group.command("apply")
@@ -354,7 +316,7 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
     )
     failed = sum(o.result == "failed" for o in outcomes)
     click.echo(f"{len(outcomes)} card(s), {failed} failed", err=True)
-    return 7 if failed else None
+    return ExitCode.NOT_VERIFIED if failed else None
 
 
 @aram_group.command("export")
@@ -366,22 +328,15 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
 def export_cmd(output: Path, fmt: str | None, force: bool, reader: str | None, shared: bool, as_json: bool,
                trace: bool, dry_run: bool) -> None:
     """Write the card's rules to OUTPUT ("-" for stdout) in the format `apply` reads; verified."""
-    fmt = fmt or ("toml" if output.suffix.lower() == ".toml" else "json")
+    fmt = export_format(output, fmt)
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        _, current = _read(proto)
-    text = dump_rules(current.rules, fmt)
+        current = read_rules(proto)
     if str(output) == "-":
-        click.echo(text, nl=False)
+        click.echo(dump_rules(current.rules, fmt), nl=False)
         return
-    try:
-        atomic_write_text(output, text)
-    except OSError as exc:
-        raise OutputFileError("export", str(output), exc.strerror or str(exc)) from None
-    back = load_rules(output)
-    if [r.identity for r in back] != [r.identity for r in current.rules]:
-        raise VerificationError(f"{output}: re-reading the export does not give the card's rules back")
-    emit(as_json, {"file": str(output), "rules": len(back), "format": fmt, "verified": True},
-         lambda: click.echo(f"{len(back)} rule(s) written to {output} ({fmt}, verified)", err=True))
+    count = write_export(current.rules, output, fmt)
+    emit(as_json, {"file": str(output), "rules": count, "format": fmt, "verified": True},
+         lambda: click.echo(f"{count} rule(s) written to {output} ({fmt}, verified)", err=True))
 
 
 @aram_group.command("check")
@@ -405,14 +360,9 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, logical_
             why = "; ".join(report.errors) or "no signing certificates found"
             raise UsageError(f"{apk}: {why}")
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        _, current = _read(proto, logical_channel)
+        current = read_rules(proto, logical=logical_channel)
     grants = check_grants(current, cert_sets, package)
-    rows = [
-        {"min_sdk": g.certs.min_sdk, "max_sdk": g.certs.max_sdk, "granted": g.granted,
-         "rule_index": None if g.rule_index is None else g.rule_index + 1, "rule": g.rule,
-         "reasons": list(g.reasons), "certificates": list(g.certs.subjects)}
-        for g in grants
-    ]
+    rows = grant_rows(grants)
 
     def text() -> None:
         for row in rows:
@@ -427,5 +377,5 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, logical_
                     click.echo(f"  - {reason}")
 
     emit(as_json, {"package": package, "results": rows}, text)
-    return None if all(g.granted for g in grants) else 8
+    return None if all(g.granted for g in grants) else ExitCode.ANDROID_REFUSAL
 

@@ -13,9 +13,9 @@ from typing import Any, Callable, Iterator
 import click
 
 from ..card import transport
-from ..card.adm import parse_adm_key, verify_adm
+from ..card.adm import parse_adm_key
 from ..card.protocol import CardProtocol
-from ..secrets import SecretSource, read_secret
+from carrierkit.secrets import SecretSource, read_secret
 
 ADM_ENV = "SIMTOOL_ADM"
 
@@ -80,12 +80,6 @@ def read_adm_key(adm: bool, adm_file: Path | None) -> bytes | None:
         return None
     text = read_secret(SecretSource("ADM key", ADM_ENV, file=adm_file, prompt="ADM key"))
     return parse_adm_key(text or "")
-
-
-def maybe_verify_adm(proto: CardProtocol, key: bytes | None) -> None:
-    """Verify ADM1 with ``key`` (read once by read_adm_key) when one was asked for."""
-    if key is not None:
-        verify_adm(proto, key)
 
 
 def emit(as_json: bool, payload: Any, text: Callable[[], None]) -> None:

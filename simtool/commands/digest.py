@@ -8,8 +8,6 @@ usage errors.
 from __future__ import annotations
 
 import contextlib
-import json
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,10 +16,13 @@ import click
 from ..apk import (KEY_FILE_KINDS, ApkError, ApkReport, CertDigests, Signer, inspect_apk, to_json,
                    unreadable)
 from ..errors import SimtoolError
-from ..secrets import SecretSource, read_secret
+from carrierkit.errors import SecretError
+from carrierkit.output import emit_json
+from carrierkit.progress import progress
+from carrierkit.secrets import SecretSource, read_secret
+from carrierkit.textsafe import escape_controls as safe
 
 PASSWORD_ENV = "SIMTOOL_KEYSTORE_PASSWORD"
-PROGRESS_MIN_BYTES = 64 << 20
 
 
 def _labels(report: ApkReport) -> list[tuple[str, Signer]]:
@@ -39,7 +40,7 @@ def _labels(report: ApkReport) -> list[tuple[str, Signer]]:
 
 def _cert_lines(label: str, c: CertDigests) -> list[str]:
     """apksigner's four ``--print-certs`` lines for one certificate."""
-    return [f"{label} certificate DN: {c.subject}",
+    return [f"{label} certificate DN: {safe(c.subject)}",
             f"{label} certificate SHA-256 digest: {c.sha256}",
             f"{label} certificate SHA-1 digest: {c.sha1}",
             f"{label} certificate MD5 digest: {c.md5}"]
@@ -63,13 +64,13 @@ def render_text(report: ApkReport) -> str:
             lines.append(f"Number of signers: {count}")
     for label, s in _labels(report):
         if s.name and not report.schemes:
-            lines.append(f"{label} alias: {s.name}")
+            lines.append(f"{label} alias: {safe(s.name)}")
         lines += _cert_lines(label, s.certificate)
     if report.source_stamp is not None:
         lines += _cert_lines("Source Stamp Signer", report.source_stamp)
     for i, node in enumerate(report.lineage):
         c = node.certificate
-        lines += [f"simtool: Lineage #{i + 1} certificate DN: {c.subject}",
+        lines += [f"simtool: Lineage #{i + 1} certificate DN: {safe(c.subject)}",
                   f"simtool: Lineage #{i + 1} certificate SHA-256 digest: {c.sha256}",
                   f"simtool: Lineage #{i + 1} certificate SHA-1 digest: {c.sha1}"]
     if report.verified:
@@ -78,7 +79,7 @@ def render_text(report: ApkReport) -> str:
                 f" (matches on SDK {report.carrier_certificates[0].min_sdk}"
                 f"-{report.carrier_certificates[-1].max_sdk})")
             lines.append(f"simtool: SIM hash{where}: SHA-1 {report.recommended_sha1} "
-                         f"({report.recommended_subject})")
+                         f"({safe(report.recommended_subject or '')})")
             lines.append(f"simtool: SIM hash SHA-256 alternative: {report.recommended_sha256}")
         else:
             lines.append("simtool: no single certificate matches on every SDK version; per range:")
@@ -86,24 +87,24 @@ def render_text(report: ApkReport) -> str:
                 hashes = ", ".join(c.sha1 for c in rng.certificates) or "(none)"
                 lines.append(f"simtool:   SDK {rng.min_sdk}-{rng.max_sdk}: SHA-1 any of {hashes}")
     for w in report.warnings:
-        lines.append(f"WARNING: {w}")
+        lines.append(f"WARNING: {safe(w)}")
     for e in report.errors:
-        lines.append(f"ERROR: {e}")
+        lines.append(f"ERROR: {safe(e)}")
     return "\n".join(lines)
 
 
 @contextlib.contextmanager
 def _progress(path: Path, full_verify: bool) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr for ``--verify`` of a big file on a terminal, else None."""
+    """Progress on stderr for ``--verify`` taking over a second on a terminal, else None."""
+    if not full_verify:
+        yield None
+        return
     try:
         size = path.stat().st_size
     except OSError:
         size = 0  # the library names the problem
-    if not (full_verify and size >= PROGRESS_MIN_BYTES and sys.stderr.isatty()):
-        yield None
-        return
-    with click.progressbar(length=size, label=f"verifying {path.name}", file=sys.stderr) as bar:
-        yield bar.update
+    with progress(f"verifying {safe(path.name)}", size or None, unit="bytes") as update:
+        yield update
 
 
 @click.command("digest")
@@ -141,10 +142,10 @@ def digest(paths: tuple[Path, ...], as_json: bool, full_verify: bool, min_sdk: i
             with _progress(path, full_verify) as update:
                 report = inspect_apk(path, min_sdk=min_sdk, max_sdk=max_sdk,
                                      full_verify=full_verify, password=password, progress=update)
-        except SimtoolError as err:  # ApkError, or a keystore password that cannot be read
+        except (SimtoolError, SecretError) as err:  # ApkError, or an unreadable keystore password
             all_ok = False
             message = str(err) if isinstance(err, ApkError) else f"{path}: {err}"
-            click.echo(f"simtool: error: {message}", err=True)
+            click.echo(f"simtool: error: {safe(message)}", err=True)
             if as_json:
                 what = err.what if isinstance(err, ApkError) else str(err)
                 results.append(to_json(unreadable(str(path), what, full_verify)))
@@ -154,13 +155,14 @@ def digest(paths: tuple[Path, ...], as_json: bool, full_verify: bool, min_sdk: i
             results.append(to_json(report))
         else:
             if len(paths) > 1:
-                click.echo(("\n" if printed else "") + f"== {path}")
+                click.echo(("\n" if printed else "") + f"== {safe(str(path))}")
             click.echo(render_text(report))
             printed = True
         if not report.verified:
-            click.echo(f"simtool: error: {path}: does not verify: "
-                       f"{report.errors[0] if report.errors else 'unknown reason'}", err=True)
+            reason = report.errors[0] if report.errors else "unknown reason"
+            click.echo(f"simtool: error: {safe(str(path))}: does not verify: {safe(reason)}",
+                       err=True)
     if as_json:
-        click.echo(json.dumps(results, indent=2))
+        emit_json(results, indent=2)
     return 0 if all_ok else 1
 

@@ -95,13 +95,27 @@ def apply_fortios(state: dict[tuple[str, str], dict[str, list[str]]], text: str)
 
 
 def apply_routeros(state: set[tuple[str, frozenset[str]]], text: str) -> set[tuple[str, frozenset[str]]]:
-    """RouterOS: ``<menu> add k=v…`` adds an item; ``<menu> remove [find k=v…]`` removes matches."""
+    """RouterOS: ``<menu> add k=v…`` adds an item; ``<menu> remove [find k=v…]`` removes matches;
+    ``:foreach rule in=[<menu> find where k=v…] do={ cmd; cmd }`` runs the commands once per
+    matching item, ``$rule`` standing for that item (``place-before=`` then names it)."""
     for line in _code_lines(text, "#"):
+        if line.startswith(":do { "):  # :do { inner } on-error={ … }: the inner command, errors aside
+            line = line[len(":do { ") : line.rindex(" } on-error=")]
+        if line.startswith(":foreach "):
+            head, _, body = line.partition(" do={")
+            tokens = shlex.split(head.split("in=[", 1)[1].rstrip("]"))
+            at = tokens.index("find")
+            menu, wanted = " ".join(tokens[:at]), {t for t in tokens[at + 1 :] if t != "where"}
+            for item in [i for i in state if i[0] == menu and wanted <= i[1]]:
+                ident = "|".join(sorted(item[1]))
+                for command in body.rstrip().rstrip("}").split(";"):
+                    state = apply_routeros(state, command.strip().replace("$rule", ident))
+            continue
         tokens = shlex.split(line)
         at = next(i for i, t in enumerate(tokens) if t in ("add", "remove"))
         menu, verb, args = " ".join(tokens[:at]), tokens[at], tokens[at + 1 :]
         if verb == "add":
-            state.add((menu, frozenset(a for a in args if not a.startswith("comment=") or menu.endswith("mangle"))))
+            state.add((menu, frozenset(a for a in args if not a.startswith("comment=") or not menu.endswith("address-list"))))
         else:
             wanted = {a.strip("[]") for a in args if a.strip("[]") != "find"}
             state = {item for item in state if not (item[0] == menu and wanted <= item[1])}

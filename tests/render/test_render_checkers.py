@@ -111,10 +111,11 @@ def test_schemas_reject_a_wrong_document(current: RenderInput) -> None:
     doc["operators"][0]["ipv4"].append("not-an-address")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, schema("render-full"), format_checker=jsonschema.FormatChecker())
-    body = json.loads(render("meraki", current))
-    body["rules"] = body["rules"] * 2
+    rule = json.loads(render("meraki", current))
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(body, schema("meraki-traffic-shaping"))
+        jsonschema.validate({"trafficShapingEnabled": True, "rules": [rule] * 9}, schema("meraki-traffic-shaping"))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**rule, "definitions": []}, schema("meraki-traffic-shaping"))
 
 
 MODELS: dict[str, tuple[Callable[[Any, str], Any], Any]] = {
@@ -125,6 +126,7 @@ MODELS: dict[str, tuple[Callable[[Any, str], Any], Any]] = {
     "junos": (dm.apply_set_style, set()),
     "panos": (dm.apply_set_style, set()),
     "edgeos": (dm.apply_set_style, set()),
+    "vyos": (dm.apply_set_style, set()),
     "fortios": (dm.apply_fortios, {}),
     "mikrotik": (dm.apply_routeros, set()),
     "csv": (dm.apply_csv, set()),
@@ -156,15 +158,21 @@ def test_reverse_delta_goes_back(target: str, current: RenderInput, following: R
     assert back == apply(copy.deepcopy(empty), render(target, current))
 
 
-def test_edgeos_refuses_a_new_family(current: RenderInput) -> None:
-    from wifiq.render import TargetLimitError, parse_render_input
+@pytest.mark.parametrize("target", ["edgeos", "vyos"])
+def test_a_family_appearing_and_disappearing_needs_no_new_rule_set(target: str, current: RenderInput) -> None:
+    """Both families' groups and rule sets always exist, so a delta only moves members."""
+    from wifiq.render import parse_render_input
 
     only_v4 = parse_render_input(
         {"refreshed_at": "2026-11-26T08:00:00Z", "wifiq_version": "0.1.0", "operators": [{"plmn": "505-01", "active": ["192.0.2.1"]}]}
     )
-    with pytest.raises(TargetLimitError) as err:
-        render("edgeos", current, previous=only_v4)
-    assert err.value.target == "edgeos" and "IPv6" in str(err.value)
+    apply, empty = MODELS[target]
+    base = apply(copy.deepcopy(empty), render(target, only_v4))
+    assert any("ipv6-address-group" in fact for fact in base), "the IPv6 group must exist with no IPv6 address"
+    appeared = apply(copy.deepcopy(base), render(target, current, previous=only_v4))
+    assert appeared == apply(copy.deepcopy(empty), render(target, current))
+    gone = apply(copy.deepcopy(appeared), render(target, only_v4, previous=current))
+    assert gone == base
 
 
 def _cisco_effective(state: dict[str, set[str]]) -> dict[str, set[str]]:
@@ -183,7 +191,7 @@ def test_cisco_full_over_an_older_full_marks_exactly_the_new_list(target: str, c
     assert "permit udp any host 203.0.113.11 eq 500" not in str(_cisco_effective(over))
 
 
-@pytest.mark.parametrize("target", ["mikrotik", "edgeos", "panos"])
+@pytest.mark.parametrize("target", ["mikrotik", "edgeos", "vyos", "panos"])
 def test_full_over_an_older_full_equals_the_new_full(target: str, current: RenderInput, following: RenderInput) -> None:
     apply, empty = MODELS[target]
     over = apply(apply(copy.deepcopy(empty), render(target, current)), render(target, following))

@@ -63,14 +63,15 @@ def test_limit_error_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[s
            "operators": [{"plmn": f"2{i:02d}-01", "active": [f"192.0.2.{i + 1}"]} for i in range(9)]}
     path = tmp_path / "nine.json"
     path.write_text(json.dumps(doc))
-    assert main(["render", "meraki", "--from", str(path)]) == 1
-    assert "meraki: cannot render: 9 operators" in capsys.readouterr().err
+    assert main(["render", "meraki", "--from", str(path), "--dscp", "va"]) == 1
+    err = capsys.readouterr().err
+    assert "meraki: cannot render: DSCP va (44) is not one Meraki accepts" in err and err.count("\n") == 1
 
 
 def test_formats(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["formats"]) == 0
     text = capsys.readouterr().out
-    assert "meraki" in text and "limit: at most 8 rules" in text
+    assert "meraki" in text and "limit: at most 8 rules per SSID" in text
     assert main(["formats", "--json"]) == 0
     sheets = json.loads(capsys.readouterr().out)
     assert {s["name"] for s in sheets} >= {"nftables", "iptables", "plain", "csv", "json", "cisco-9800"}

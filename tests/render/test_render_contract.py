@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -86,12 +87,9 @@ def _world_of(operators: int) -> RenderInput:
     )
 
 
-def test_meraki_raises_on_its_rule_limit_naming_target_and_limit() -> None:
-    with pytest.raises(TargetLimitError) as err:
-        render("meraki", _world_of(9))
-    assert err.value.target == "meraki" and "8" in err.value.limit
-    assert str(err.value).startswith("meraki: cannot render:")
-    assert render("meraki", _world_of(8)).count("dscpTagValue") == 8
+def test_meraki_is_one_rule_whatever_the_number_of_operators() -> None:
+    rule = json.loads(render("meraki", _world_of(40)))
+    assert rule["dscpTagValue"] == 46 and len(rule["definitions"]) == 41  # the marker + 40 addresses
 
 
 @pytest.mark.parametrize("target", ["cisco-ios", "cisco-9800", "fortios", "panos"])

@@ -3,7 +3,10 @@
 - ``nft -c -f`` and ``ipset restore`` + ``iptables-restore --test`` (both families);
 - delta for real: full N applied, then the delta, equals full N+1 applied (nft sets, ipsets);
 - end to end: client → router (our nft rules) → server; UDP 4500 and ESP to a listed address
-  arrive with DSCP 46 and to an unlisted one with 0, IPv4 and IPv6, replies marked too.
+  arrive with DSCP 46 and to an unlisted one with 0, IPv4 and IPv6, replies marked too;
+- openwrt-fw4: the include loads inside a fw4-like ``table inet fw4`` (as firewall4's
+  ruleset.uc includes ``/etc/nftables.d/*.nft``), a reload with a newer include keeps no stale
+  address, and it marks forwarded traffic end to end.
 """
 
 from __future__ import annotations
@@ -156,9 +159,91 @@ def _records(proc: subprocess.Popen[str]) -> list[dict[str, object]]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
+def fw4_ruleset(include: Path) -> str:
+    """A fw4-like ruleset: what firewall4's ruleset.uc prints around ``include "/etc/nftables.d/*.nft"``
+    (``table`` / ``flush table`` / ``table inet fw4 {`` defines, includes, fw4's own chains ``}``)."""
+    return "\n".join([
+        "table inet fw4",
+        "flush table inet fw4",
+        "table inet fw4 {",
+        '\tdefine lan_devices = { "wqr0" }',
+        f'\tinclude "{include}"',
+        "\tchain forward {",
+        "\t\ttype filter hook forward priority filter; policy accept;",
+        '\t\tct state established,related accept comment "!fw4: Allow forwarded established and related flows"',
+        "\t}",
+        "\tchain mangle_postrouting {",
+        "\t\ttype filter hook postrouting priority mangle; policy accept;",
+        "\t}",
+        "}",
+    ]) + "\n"
+
+
+def _fw4_files(directory: Path, include_text: str, name: str = "ruleset") -> Path:
+    (directory / f"{name}-wifiq.nft").write_text(include_text)
+    ruleset = directory / f"{name}.nft"
+    ruleset.write_text(fw4_ruleset(directory / f"{name}-wifiq.nft"))
+    return ruleset
+
+
+def test_fw4_include_loads_inside_the_fw4_table(tmp_path: Path, current: RenderInput) -> None:
+    ruleset = _fw4_files(tmp_path, render("openwrt-fw4", current))
+    proc = in_fresh_netns(f"nft -c -f {ruleset}; nft -f {ruleset}; nft -f {ruleset}; nft list chain inet fw4 wifiq_dscp_postrouting")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("dscp set ef") == 8, "applied twice (two reloads) must not duplicate rules"
+    for address in current.addresses():
+        assert str(address) in proc.stdout
+
+
+def test_plain_nftables_file_breaks_fw4_and_that_is_why_openwrt_fw4_exists(tmp_path: Path, current: RenderInput) -> None:
+    ruleset = _fw4_files(tmp_path, render("nftables", current))
+    proc = in_fresh_netns(f"nft -c -f {ruleset}")
+    assert proc.returncode != 0 and "unexpected table" in proc.stderr
+
+
+def test_fw4_reload_with_a_newer_include_keeps_no_stale_address(tmp_path: Path, current: RenderInput, following: RenderInput) -> None:
+    old = _fw4_files(tmp_path, render("openwrt-fw4", current), "old")
+    new = _fw4_files(tmp_path, render("openwrt-fw4", following), "new")
+    proc = in_fresh_netns(f"nft -f {old}; nft -f {new}; nft list chain inet fw4 wifiq_dscp_postrouting")
+    assert proc.returncode == 0, proc.stderr
+    for address in following.addresses():
+        assert str(address) in proc.stdout
+    for gone in set(current.addresses()) - set(following.addresses()):
+        assert f" {gone}" not in proc.stdout and f"{{{gone}" not in proc.stdout, f"stale {gone} still marked"
+
+
+def test_fw4_flush_table_keeps_named_set_elements(tmp_path: Path) -> None:
+    """Why openwrt-fw4 puts addresses in the rules: fw4's reload (``flush table``) keeps a named
+    set's elements, so a named set in the include would keep marking addresses that are gone."""
+    for name, address in (("a", "192.0.2.1"), ("b", "192.0.2.2")):
+        (tmp_path / f"{name}.nft").write_text(
+            "table inet fw4\nflush table inet fw4\n"
+            f"table inet fw4 {{\n\tset s {{\n\t\ttype ipv4_addr\n\t\telements = {{ {address} }}\n\t}}\n}}\n"
+        )
+    proc = in_fresh_netns(f"nft -f {tmp_path}/a.nft; nft -f {tmp_path}/b.nft; nft list set inet fw4 s")
+    assert proc.returncode == 0, proc.stderr
+    assert "192.0.2.1" in proc.stdout and "192.0.2.2" in proc.stdout
+
+
+def test_fw4_include_with_one_family_only(tmp_path: Path) -> None:
+    only_v6 = parse_render_input(
+        {"refreshed_at": "2026-11-26T09:00:00Z", "wifiq_version": "0.1.0",
+         "operators": [{"plmn": "505-01", "active": ["2001:db8:2::10"]}]}
+    )
+    empty = parse_render_input({"refreshed_at": "2026-11-26T09:00:00Z", "wifiq_version": "0.1.0", "operators": []})
+    for name, doc in (("v6", only_v6), ("empty", empty)):
+        ruleset = _fw4_files(tmp_path, render("openwrt-fw4", doc), name)
+        proc = in_fresh_netns(f"nft -c -f {ruleset}")
+        assert proc.returncode == 0, f"{name}: {proc.stderr}"
+
+
 def _load_rules(topo: Topology, target: str, directory: Path) -> None:
     """Install the rendered rules on the router namespace, as an admin would."""
     text = render(target, _gateway_rules())
+    if target == "openwrt-fw4":
+        ruleset = _fw4_files(directory, text)
+        topo.ns(topo.router, "nft", "-f", str(ruleset))
+        return
     if target == "nftables":
         (directory / "gateway.nft").write_text(text)
         topo.ns(topo.router, "nft", "-f", str(directory / "gateway.nft"))
@@ -171,7 +256,7 @@ def _load_rules(topo: Topology, target: str, directory: Path) -> None:
     ))
 
 
-@pytest.mark.parametrize("target", ["nftables", "iptables"])
+@pytest.mark.parametrize("target", ["nftables", "iptables", "openwrt-fw4"])
 def test_end_to_end_dscp_through_a_router(target: str, tmp_path: Path) -> None:
     addresses = LISTED + UNLISTED
     server = client = None

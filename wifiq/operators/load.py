@@ -13,7 +13,7 @@ from pathlib import Path
 
 import platformdirs
 
-from simtool.fileio import atomic_write_text
+from carrierkit.fileio import atomic_write_text
 
 from .db import DataInfo, OperatorDb
 from .model import Override

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from simtool.fileio import atomic_write_text
+from carrierkit.fileio import atomic_write_text
 
 from ..errors import UsageError, WifiqError
 from .base import RendererInfo, split_sections

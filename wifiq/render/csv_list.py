@@ -2,6 +2,11 @@
 
 Full: ``plmn,mcc,mnc,brand,operator,family,address``. Delta: the same with a leading
 ``action`` column (``add``/``remove``), one row per operator whose list changed.
+
+A cell that a spreadsheet would read as a formula (it begins with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return — OWASP "CSV Injection") gets a leading ``'``, so an operator name from
+the data never runs as a formula. :meth:`CsvRenderer.spreadsheet` adds the UTF-8 BOM and CRLF
+line ends that spreadsheet programs expect (RFC 4180 uses CRLF too).
 """
 
 from __future__ import annotations
@@ -15,6 +20,19 @@ from .model import Delta, IPAddress, OperatorAddresses, RenderInput
 from .names import NameRules
 
 COLUMNS = ["plmn", "mcc", "mnc", "brand", "operator", "family", "address"]
+#: First characters that make a spreadsheet evaluate a cell (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+
+def neutralise(cell: str) -> str:
+    """Prefix ``'`` to a cell a spreadsheet would evaluate as a formula; others unchanged."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def spreadsheet(text: str) -> str:
+    """The same CSV for spreadsheets: a UTF-8 byte-order mark and CRLF line ends."""
+    return BOM + text.replace("\n", "\r\n")
 
 
 class CsvRenderer(Renderer):
@@ -32,7 +50,8 @@ class CsvRenderer(Renderer):
 
     @staticmethod
     def _row(op: OperatorAddresses, address: IPAddress) -> list[str]:
-        return [op.plmn, op.mcc, op.mnc, op.brand or "", op.operator or "", f"ipv{address.version}", str(address)]
+        cells = [op.plmn, op.mcc, op.mnc, op.brand or "", op.operator or "", f"ipv{address.version}", str(address)]
+        return [neutralise(cell) for cell in cells]
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         buf = io.StringIO()

@@ -2,8 +2,13 @@
 
 ``set`` commands for ``configure`` (or the ``vyatta-cfg-cmd-wrapper`` in a script). One
 address-group per family (EdgeOS rules reference one group each; group names ≤ 31 characters,
-the ipset limit underneath); the group description names the operators. Apply the rule sets
-with ``set interfaces ethernet ethX firewall in modify WIFIQ_EPDG`` (and ``ipv6-modify``).
+the ipset limit underneath); the group description names the operators. Both families' groups
+and rule sets always exist (an empty group when a family has no address), so a delta can add
+the first address of a family and a full output converges from any older one.
+
+The output never attaches a rule set to an interface: EdgeOS allows one ``firewall in modify``
+per interface, and setting ours would replace the user's. The header says how to attach it
+when the interface has none, and what to do when it has one (add our rules to that rule set).
 """
 
 from __future__ import annotations
@@ -43,49 +48,59 @@ class EdgeosRenderer(Renderer):
 
     def description(self, doc: RenderInput, version: int) -> str:
         """The ``set … description`` line naming the operators behind one family's group."""
-        labels = ", ".join(op.label for op in doc.with_addresses if op.family(version))
+        labels = ", ".join(op.label for op in doc.with_addresses if op.family(version)) or "none active"
         text = quote_comment("wifiq ePDGs: " + labels, 255)
         return f'set firewall group {_GROUP[version]} {self.group(version)} description "{text}"'
 
-    def full(self, doc: RenderInput, dscp: Dscp) -> str:
-        out = commented("#", header_lines(doc, dscp, self.info.name))
+    def attach_help(self) -> list[str]:
+        """Header lines: how to hook the rule sets to an interface without replacing anything."""
+        v4, v6 = self.ruleset(4), self.ruleset(6)
+        return [
+            "Attach once per LAN/WAN interface, ONLY if `show interfaces ethernet eth1 firewall` has no modify yet:",
+            f"  set interfaces ethernet eth1 firewall in modify {v4}",
+            f"  set interfaces ethernet eth1 firewall in ipv6-modify {v6}",
+            "If it already has `in modify OTHER`, do not replace it: copy the rule lines of",
+            f"  firewall modify {v4} (and ipv6-modify {v6}) into OTHER under free rule numbers, before its catch-all rules.",
+        ]
+
+    def _group_lines(self, doc: RenderInput, version: int) -> list[str]:
+        group = self.group(version)
+        out = [f"delete firewall group {_GROUP[version]} {group}", self.description(doc, version)]
+        return out + [self._member(a) for a in doc.addresses(version)]
+
+    def _rules(self, dscp: Dscp, version: int) -> list[str]:
         ports = ",".join(str(p) for p in UDP_PORTS)
+        group = self.group(version)
+        base = f"set firewall {_MODIFY[version]} {self.ruleset(version)}"
+        out = [f"delete firewall {_MODIFY[version]} {self.ruleset(version)} rule"]
+        for number, (side, proto, port) in enumerate(
+            (("destination", "udp", True), ("source", "udp", True), ("destination", "esp", False), ("source", "esp", False)),
+            start=1,
+        ):
+            rule = f"{base} rule {number * 10}"
+            out += [
+                f"{rule} action modify",
+                f'{rule} description "wifiq {proto} {side} ePDG"',
+                f"{rule} protocol {proto}",
+                f"{rule} {side} group {_GROUP[version]} {group}",
+            ]
+            if port:
+                out.append(f"{rule} {side} port {ports}")
+            out.append(f"{rule} modify dscp {dscp.value}")
+        return out
+
+    def full(self, doc: RenderInput, dscp: Dscp) -> str:
+        out = commented("#", header_lines(doc, dscp, self.info.name) + self.attach_help())
         for version in (4, 6):
-            group = self.group(version)
-            members = doc.addresses(version)
-            if not members:
-                continue
-            out.append(f"delete firewall group {_GROUP[version]} {group}")
-            out.append(self.description(doc, version))
-            out += [self._member(a) for a in members]
-            base = f"set firewall {_MODIFY[version]} {self.ruleset(version)}"
-            out.append(f"delete firewall {_MODIFY[version]} {self.ruleset(version)}")
-            for number, (side, proto, port) in enumerate(
-                (("destination", "udp", True), ("source", "udp", True), ("destination", "esp", False), ("source", "esp", False)),
-                start=1,
-            ):
-                rule = f"{base} rule {number * 10}"
-                out += [
-                    f"{rule} action modify",
-                    f'{rule} description "wifiq {proto} {side} ePDG"',
-                    f"{rule} protocol {proto}",
-                    f"{rule} {side} group {_GROUP[version]} {group}",
-                ]
-                if port:
-                    out.append(f"{rule} {side} port {ports}")
-                out.append(f"{rule} modify dscp {dscp.value}")
+            out += self._group_lines(doc, version)
+            out += self._rules(dscp, version)
         return "\n".join(out) + "\n"
 
     def delta(self, change: Delta, dscp: Dscp) -> str:
         out = commented("#", header_lines(change.current, dscp, self.info.name, change))
         for version in (4, 6):
-            if not change.previous.addresses(version) and change.current.addresses(version):
-                raise self.fail(
-                    "a delta cannot create the rule set", f"IPv{version} appears for the first time: render the full config"
-                )
-        for version in (4, 6):
             line = self.description(change.current, version)
-            if change.current.addresses(version) and line != self.description(change.previous, version):
+            if line != self.description(change.previous, version):
                 out.append(f"delete firewall group {_GROUP[version]} {self.group(version)} description")
                 out.append(line)
         out += [self._member(a, "delete") for a in change.removed]

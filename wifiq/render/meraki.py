@@ -1,60 +1,105 @@
-"""Cisco Meraki MR: the JSON body for ``PUT /networks/{id}/wireless/ssids/{n}/trafficShaping/rules``.
+"""Cisco Meraki MR: one SSID traffic-shaping rule for every operator, merged into the device's rules.
 
-One rule per operator (definitions of type ``ipRange``, one per address) with ``dscpTagValue``
-and ``pcpTagValue``; default rules are switched off. The Dashboard allows 8 rules, defaults
-included: more operators raise an error rather than being dropped. Meraki rules cannot match a
-protocol next to an address, so all traffic to/from the ePDG addresses is marked (ePDGs carry
-only IKE/ESP). The PUT replaces the whole rule set, so a delta is the full body.
+``PUT /networks/{id}/wireless/ssids/{n}/trafficShaping/rules`` replaces the SSID's whole rule
+list, so wifiq never PUTs a list of its own: it renders ONE rule (all ePDG addresses as
+``ipRange`` definitions, ``dscpTagValue`` + ``pcpTagValue``) and, given the device's current
+rules (the GET of the same URL, :func:`merge_rule`), the PUT body that keeps every rule the user
+made, replaces only the rule wifiq made before (recognised by its marker definition, a host in
+the ``.invalid`` TLD that RFC 6761 guarantees never resolves, so it matches no traffic), puts it
+first (Meraki applies rules in list order) and never touches ``defaultRulesEnabled``. Meraki
+rules cannot name a protocol next to an address: all traffic to/from the ePDGs is marked.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .base import Renderer, RendererInfo
 from .dscp import Dscp
+from .errors import TargetLimitError
 from .model import RenderInput
 from .names import NameRules
 
+#: Meraki allows 8 traffic-shaping rules per SSID ("Note that you are allowed a maximum of 8 rules").
 MAX_RULES = 8
+#: The DSCP values Meraki's traffic-shaping rules accept: its dscpTaggingOptions (GET
+#: /networks/{id}/trafficShaping/dscpTaggingOptions) list the standard code points only —
+#: 0, CS1–CS7, AF11–AF43 and EF. Anything else is refused before it reaches the Dashboard.
+DSCP_TAGGING_OPTIONS = (0, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 46, 48, 56)
+_MARKER_TLD = ".invalid"
 
 
 class MerakiRenderer(Renderer):
-    """Meraki Dashboard API JSON body (SSID traffic shaping rules)."""
+    """Meraki Dashboard API: one traffic-shaping rule, or the merged PUT body."""
 
     info = RendererInfo(
         name="meraki",
         title="Cisco Meraki MR (Dashboard API)",
-        description="PUT body for SSID trafficShaping/rules: one rule per operator, dscpTagValue + pcpTagValue",
+        description="one SSID traffic-shaping rule for all operators (dscpTagValue + pcpTagValue), merged into the device's rules",
         protocols="all traffic to/from the addresses (Meraki rules cannot name a protocol with an address)",
         delta="full",
         comments=False,
         extension="json",
-        limits=(f"at most {MAX_RULES} rules (one per operator), defaults included",),
+        limits=(
+            f"at most {MAX_RULES} rules per SSID: wifiq's one plus the device's own",
+            "DSCP only from Meraki's dscpTaggingOptions: " + ", ".join(map(str, DSCP_TAGGING_OPTIONS)),
+        ),
     )
-    names = NameRules(max_length=127)
+    names = NameRules(max_length=127, allowed="a-z0-9-", case="lower")
 
-    def check(self, doc: RenderInput) -> None:
-        super().check(doc)
-        count = len(doc.with_addresses)
-        if count > MAX_RULES:
+    @property
+    def marker(self) -> dict[str, str]:
+        """The definition that tells wifiq's rule from the user's (matches no traffic)."""
+        return {"type": "host", "value": self.names.fixed("epdg") + _MARKER_TLD}
+
+    def check_dscp(self, dscp: Dscp) -> None:
+        """Refuse a DSCP that Meraki does not offer (its API would reject the PUT)."""
+        if dscp.value not in DSCP_TAGGING_OPTIONS:
             raise self.fail(
-                f"Meraki allows {MAX_RULES} traffic-shaping rules per SSID",
-                f"{count} operators with active addresses need {count} rules",
+                "Meraki's dscpTaggingOptions",
+                f"DSCP {dscp} is not one Meraki accepts (allowed: {', '.join(map(str, DSCP_TAGGING_OPTIONS))})",
             )
 
+    def rule(self, doc: RenderInput, dscp: Dscp) -> dict[str, Any]:
+        """wifiq's one rule: the marker, then every active address (IPv4 first)."""
+        self.check_dscp(dscp)
+        return {
+            "definitions": [self.marker, *({"type": "ipRange", "value": str(a)} for a in doc.addresses())],
+            "perClientBandwidthLimits": {"settings": "network default"},
+            "dscpTagValue": dscp.value,
+            "pcpTagValue": dscp.user_priority,
+        }
+
+    def owns(self, rule: object) -> bool:
+        """True for a rule wifiq rendered (it carries the marker definition)."""
+        definitions = rule.get("definitions") if isinstance(rule, dict) else None
+        return isinstance(definitions, list) and self.marker in definitions
+
+    def merge_rule(self, device: dict[str, Any], rule: dict[str, Any] | None, source: str = "device rules") -> dict[str, Any]:
+        """The PUT body: the device's GET body with wifiq's rule first (replacing its older one).
+
+        ``rule`` None removes wifiq's rule (nothing to mark). Every other field and rule is kept
+        as the device returned it, ``defaultRulesEnabled`` included; ``trafficShapingEnabled`` is
+        set true (rules do nothing without it).
+        """
+        rules = device.get("rules", [])
+        if not isinstance(rules, list):
+            raise TargetLimitError(self.info.name, "the GET body of trafficShaping/rules", f"{source}: 'rules' is not a list")
+        theirs = [r for r in rules if not self.owns(r)]
+        merged = ([rule] if rule is not None else []) + theirs
+        if len(merged) > MAX_RULES:
+            raise self.fail(
+                f"Meraki allows {MAX_RULES} traffic-shaping rules per SSID",
+                f"{source} already holds {len(theirs)} rules of its own: no room for wifiq's",
+            )
+        body = dict(device)
+        body["trafficShapingEnabled"] = True
+        body["rules"] = merged
+        return body
+
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
-        rules = [
-            {
-                "definitions": [{"type": "ipRange", "value": str(a)} for a in op.addresses],
-                "perClientBandwidthLimits": {"settings": "network default"},
-                "dscpTagValue": dscp.value,
-                "pcpTagValue": dscp.user_priority,
-            }
-            for op in doc.with_addresses
-        ]
-        body = {"trafficShapingEnabled": True, "defaultRulesEnabled": False, "rules": rules}
-        return json.dumps(body, indent=2) + "\n"
+        return json.dumps(self.rule(doc, dscp), indent=2) + "\n"
 
 
 RENDERER = MerakiRenderer()

@@ -2,7 +2,14 @@
 
 Mangle rules in ``postrouting`` change the DSCP of IKE/NAT-T (udp 500,4500) and ESP to and
 from the list. The full script first removes everything it made (by list name and by the
-``wifiq`` comment), so ``/import`` can run it again; a delta adds and removes list entries.
+``wifiq`` comments), so ``/import`` can run it again; a delta adds and removes list entries.
+
+FastTrack: RouterOS's default configuration fast-tracks established/related connections, and
+fast-tracked packets bypass the firewall, mangle included (help.mikrotik.com, "Connection
+tracking" → "FastTrack"), so only a flow's first packets would be marked. For every
+``action=fasttrack-connection`` filter rule the script places, right before it, an accept rule
+for established/related traffic to and from the list: those connections are never fast-tracked
+and every packet passes mangle. Nothing else in the filter is touched; no fasttrack rule, no rule.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from .names import NameRules, quote_comment
 
 _MENU = {4: "/ip firewall", 6: "/ipv6 firewall"}
 RULE_COMMENT = "wifiq-epdg-dscp"
+#: Comment of the accept rules placed before each fasttrack rule (owned, removed by the full script).
+FASTTRACK_COMMENT = "wifiq-epdg-nofasttrack"
 #: Characters RouterOS treats specially inside a quoted string (variables, commands, escapes).
 _ROUTEROS_SPECIAL = "\"\\$[]"
 
@@ -44,8 +53,21 @@ class MikrotikRenderer(Renderer):
             f' comment="{quote_comment("wifiq " + owners, 255, forbidden=_ROUTEROS_SPECIAL)}"'
         )
 
+    def fasttrack_exemption(self, version: int) -> list[str]:
+        """Remove our accept rules, then put two before every fasttrack rule (none: nothing)."""
+        menu, lst = f"{_MENU[version]} filter", self.list_name
+        accept = f"add chain=forward action=accept connection-state=established,related comment={FASTTRACK_COMMENT} place-before=$rule"
+        loop = (
+            f":foreach rule in=[{menu} find where action=fasttrack-connection] do={{ "
+            f"{menu} {accept} dst-address-list={lst}; {menu} {accept} src-address-list={lst} }}"
+        )
+        if version == 6:  # IPv6 FastTrack exists from RouterOS 7.18: older versions must not stop the import
+            loop = f':do {{ {loop} }} on-error={{ :log warning "wifiq: no IPv6 FastTrack rules handled" }}'
+        return [f"{menu} remove [find comment={FASTTRACK_COMMENT}]", loop]
+
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         out = commented("#", header_lines(doc, dscp, self.info.name))
+        out.append("# Fast-tracked packets skip mangle: the accept rules below keep ePDG connections off FastTrack")
         ports = ",".join(str(p) for p in UDP_PORTS)
         mark = f"action=change-dscp new-dscp={dscp.value} passthrough=yes comment={RULE_COMMENT}"
         for version in (4, 6):
@@ -60,6 +82,7 @@ class MikrotikRenderer(Renderer):
                 f"{menu} mangle add chain=postrouting dst-address-list={lst} protocol=ipsec-esp {mark}",
                 f"{menu} mangle add chain=postrouting src-address-list={lst} protocol=ipsec-esp {mark}",
             ]
+            out += self.fasttrack_exemption(version)
         return "\n".join(out) + "\n"
 
     def delta(self, change: Delta, dscp: Dscp) -> str:

@@ -2,7 +2,9 @@
 
 Full output replaces the table atomically (``table``/``delete table``/``table {…}`` in one
 ``nft -f`` transaction); a delta is ``add element`` / ``delete element`` on the two sets.
-Each set element carries the owning operators as its comment.
+Each set element carries the owning operators as its comment. Not for OpenWrt's firewall4,
+which includes ``/etc/nftables.d/*.nft`` inside its own table (``table`` is a syntax error
+there): that is the ``openwrt-fw4`` target.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def nft_dscp(dscp: Dscp) -> str:
 
 
 class NftablesRenderer(Renderer):
-    """``nft -f`` input for Linux routers (also OpenWrt fw4 as an include)."""
+    """``nft -f`` input for plain Linux routers (OpenWrt firewall4: the openwrt-fw4 target)."""
 
     info = RendererInfo(
         name="nftables",

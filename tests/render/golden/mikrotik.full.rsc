@@ -7,6 +7,7 @@
 #   310-260 T-Mobile USA, Inc. a very long operator name that no firewall accepts as an object name at all: 2 active
 #   311-480 Verizon (Verizon Wireless): 1 active
 #   505-01 Telstra (Telstra Corporation Ltd): 3 active
+# Fast-tracked packets skip mangle: the accept rules below keep ePDG connections off FastTrack
 /ip firewall address-list remove [find list=wifiq-epdg]
 /ip firewall address-list add list=wifiq-epdg address=192.0.2.30 comment="wifiq 310-260 T-Mobile USA, Inc. a very long operator name that no firewall accepts as an object name at all"
 /ip firewall address-list add list=wifiq-epdg address=192.0.2.40 comment="wifiq 310-026, 311-480 Verizon"
@@ -18,6 +19,8 @@
 /ip firewall mangle add chain=postrouting src-address-list=wifiq-epdg protocol=udp src-port=500,4500 action=change-dscp new-dscp=46 passthrough=yes comment=wifiq-epdg-dscp
 /ip firewall mangle add chain=postrouting dst-address-list=wifiq-epdg protocol=ipsec-esp action=change-dscp new-dscp=46 passthrough=yes comment=wifiq-epdg-dscp
 /ip firewall mangle add chain=postrouting src-address-list=wifiq-epdg protocol=ipsec-esp action=change-dscp new-dscp=46 passthrough=yes comment=wifiq-epdg-dscp
+/ip firewall filter remove [find comment=wifiq-epdg-nofasttrack]
+:foreach rule in=[/ip firewall filter find where action=fasttrack-connection] do={ /ip firewall filter add chain=forward action=accept connection-state=established,related comment=wifiq-epdg-nofasttrack place-before=$rule dst-address-list=wifiq-epdg; /ip firewall filter add chain=forward action=accept connection-state=established,related comment=wifiq-epdg-nofasttrack place-before=$rule src-address-list=wifiq-epdg }
 /ipv6 firewall address-list remove [find list=wifiq-epdg]
 /ipv6 firewall address-list add list=wifiq-epdg address=2001:db8:2::10/128 comment="wifiq 505-01 Telstra"
 /ipv6 firewall address-list add list=wifiq-epdg address=2001:db8:2::20/128 comment="wifiq 208-10 SFR Telecom & Fils; l'operateur"
@@ -29,3 +32,5 @@
 /ipv6 firewall mangle add chain=postrouting src-address-list=wifiq-epdg protocol=udp src-port=500,4500 action=change-dscp new-dscp=46 passthrough=yes comment=wifiq-epdg-dscp
 /ipv6 firewall mangle add chain=postrouting dst-address-list=wifiq-epdg protocol=ipsec-esp action=change-dscp new-dscp=46 passthrough=yes comment=wifiq-epdg-dscp
 /ipv6 firewall mangle add chain=postrouting src-address-list=wifiq-epdg protocol=ipsec-esp action=change-dscp new-dscp=46 passthrough=yes comment=wifiq-epdg-dscp
+/ipv6 firewall filter remove [find comment=wifiq-epdg-nofasttrack]
+:do { :foreach rule in=[/ipv6 firewall filter find where action=fasttrack-connection] do={ /ipv6 firewall filter add chain=forward action=accept connection-state=established,related comment=wifiq-epdg-nofasttrack place-before=$rule dst-address-list=wifiq-epdg; /ipv6 firewall filter add chain=forward action=accept connection-state=established,related comment=wifiq-epdg-nofasttrack place-before=$rule src-address-list=wifiq-epdg } } on-error={ :log warning "wifiq: no IPv6 FastTrack rules handled" }

@@ -8,12 +8,11 @@ never logged; use :func:`redact` for anything printed.
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-import click
 
 from .errors import SecretError
 
@@ -43,7 +42,11 @@ def read_secret(source: SecretSource, *, required: bool = True) -> str | None:
     if value is not None:
         return value
     if source.prompt and sys.stdin is not None and sys.stdin.isatty():
-        return click.prompt(source.prompt, hide_input=True, err=True)
+        try:
+            # getpass asks on the terminal itself, echo off; Ctrl-C reaches the CLI's handler.
+            return getpass.getpass(f"{source.prompt}: ")
+        except EOFError:
+            raise SecretError(source.name, "no answer on the terminal") from None
     if required:
         raise SecretError(
             source.name, f"set {source.env}, give a file, or run on a terminal to be prompted"

@@ -1,0 +1,1 @@
+"""carrierkit: the small core simtool and wifiq share (errors, CLI runner, atomic writes, secrets)."""

@@ -1,0 +1,47 @@
+"""The error base both tools report to the user; no click, no I/O, so every layer may import it."""
+
+from __future__ import annotations
+
+
+class ToolError(Exception):
+    """Base of the errors both CLIs report to the user (``SimtoolError``, ``WifiqError``).
+
+    ``str(err)`` is the one-line message naming the problem and the input; ``exit_code`` is the
+    process exit status the CLI uses for it.
+    """
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SecretError(ToolError):
+    """A secret (password, ADM key, PIN) could not be obtained."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"cannot read {name}: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+class MissingExtraError(ToolError):
+    """A command needs an optional part of carrierkit (an extra) that is not installed.
+
+    Exit status 3, like "no PC/SC service, reader or card": the command cannot reach what it needs
+    from this installation.
+    """
+
+    exit_code = 3
+
+    def __init__(self, command: str, package: str, extra: str, note: str = "") -> None:
+        install = f"pipx install 'carrierkit[{extra}]' (or pip install 'carrierkit[{extra}]'"
+        super().__init__(f"{command} needs {package}, which is not installed: {install}"
+                         f"{'; ' + note if note else ''})")
+        self.command = command
+        self.package = package
+        self.extra = extra

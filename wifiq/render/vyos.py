@@ -1,0 +1,103 @@
+"""VyOS 1.4+: firewall groups + ``policy route`` / ``policy route6`` rules that ``set dscp``.
+
+EdgeOS's ``firewall modify`` does not exist on VyOS 1.4 (the firewall was rewritten on
+nftables); marking lives in ``policy route <name> rule <n> set dscp <0-63>`` and a policy is
+applied with ``set policy route <name> interface <if>`` (VyOS documentation, "Route and Route6
+Policy"). The full output replaces only wifiq's groups and its policies' rules (``delete policy
+route NAME rule``): the interfaces the user attached to the policy stay attached. Both families'
+groups and policies always exist (empty group when a family has no address), so a delta can add
+a family's first address and a full output converges from any older one.
+"""
+
+from __future__ import annotations
+
+from .base import Renderer, RendererInfo, commented, header_lines
+from .dscp import Dscp
+from .model import UDP_PORTS, Delta, IPAddress, RenderInput
+from .names import NameRules, quote_comment
+
+_GROUP = {4: "address-group", 6: "ipv6-address-group"}
+_POLICY = {4: "route", 6: "route6"}
+
+
+class VyosRenderer(Renderer):
+    """VyOS 1.4/1.5 ``set`` commands: groups + policy route/route6 with ``set dscp``."""
+
+    info = RendererInfo(
+        name="vyos",
+        title="VyOS 1.4+",
+        description="firewall address-group/ipv6-address-group + policy route/route6 rules with set dscp",
+        extension="set",
+        limits=("group and policy names <= 31 characters [A-Za-z0-9_-]", "descriptions <= 255 characters (cut)"),
+    )
+    names = NameRules(max_length=31, allowed="A-Za-z0-9_-", separator="-", case="upper", prefix="WIFIQ")
+
+    def group(self, version: int) -> str:
+        """Address group name for one family."""
+        return self.names.fixed("EPDG" if version == 4 else "EPDG6")
+
+    def policy(self, version: int) -> str:
+        """Policy route (IPv4) / route6 (IPv6) name."""
+        return self.names.fixed("EPDG" if version == 4 else "EPDG6")
+
+    def _member(self, address: IPAddress, verb: str = "set") -> str:
+        return f"{verb} firewall group {_GROUP[address.version]} {self.group(address.version)} address {address}"
+
+    def description(self, doc: RenderInput, version: int) -> str:
+        """The group description naming the operators behind one family's group."""
+        labels = ", ".join(op.label for op in doc.with_addresses if op.family(version)) or "none active"
+        text = quote_comment("wifiq ePDGs: " + labels, 255, forbidden="'\"\\")
+        return f"set firewall group {_GROUP[version]} {self.group(version)} description '{text}'"
+
+    def attach_help(self) -> list[str]:
+        """Header lines: how to apply the policies (the output never binds an interface itself)."""
+        return [
+            "Apply once to the LAN and WAN interfaces (policies act on packets entering them):",
+            f"  set policy route {self.policy(4)} interface eth1",
+            f"  set policy route6 {self.policy(6)} interface eth1",
+            "Re-applying this file keeps those interface lines (it replaces only the policies' rules).",
+        ]
+
+    def _rules(self, dscp: Dscp, version: int) -> list[str]:
+        ports = ",".join(str(p) for p in UDP_PORTS)
+        base = f"set policy {_POLICY[version]} {self.policy(version)}"
+        out = [
+            f"delete policy {_POLICY[version]} {self.policy(version)} rule",
+            f"{base} description 'wifiq: DSCP for Wi-Fi calling (IKE, NAT-T, ESP)'",
+        ]
+        for number, (side, proto, port) in enumerate(
+            (("destination", "udp", True), ("source", "udp", True), ("destination", "esp", False), ("source", "esp", False)),
+            start=1,
+        ):
+            rule = f"{base} rule {number * 10}"
+            out += [
+                f"{rule} description 'wifiq {proto} {side} ePDG'",
+                f"{rule} protocol {proto}",
+                f"{rule} {side} group address-group {self.group(version)}",
+            ]
+            if port:
+                out.append(f"{rule} {side} port {ports}")
+            out.append(f"{rule} set dscp {dscp.value}")
+        return out
+
+    def full(self, doc: RenderInput, dscp: Dscp) -> str:
+        out = commented("#", header_lines(doc, dscp, self.info.name) + self.attach_help())
+        for version in (4, 6):
+            out += [f"delete firewall group {_GROUP[version]} {self.group(version)}", self.description(doc, version)]
+            out += [self._member(a) for a in doc.addresses(version)]
+            out += self._rules(dscp, version)
+        return "\n".join(out) + "\n"
+
+    def delta(self, change: Delta, dscp: Dscp) -> str:
+        out = commented("#", header_lines(change.current, dscp, self.info.name, change))
+        for version in (4, 6):
+            line = self.description(change.current, version)
+            if line != self.description(change.previous, version):
+                out.append(f"delete firewall group {_GROUP[version]} {self.group(version)} description")
+                out.append(line)
+        out += [self._member(a, "delete") for a in change.removed]
+        out += [self._member(a) for a in change.added]
+        return "\n".join(out) + "\n"
+
+
+RENDERER = VyosRenderer()
