@@ -69,7 +69,11 @@ def escape_unencodable_output() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI; a WifiqError becomes ``wifiq: error: …`` and its exit code."""
+    """Entry point: run the CLI; a WifiqError becomes ``wifiq: error: …`` and its exit code.
+
+    Text that the output's encoding cannot carry (a brand like "ŽSR" under a latin-1
+    locale) is written as ``\\uXXXX`` escapes rather than failing the command.
+    """
     escape_unencodable_output()
     return run_group(cli, "wifiq", argv)
 

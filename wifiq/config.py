@@ -3,6 +3,8 @@
 Example (every key optional; command-line options win over the file)::
 
     state = "/var/lib/wifiq/state.sqlite"   # top-level keys come before the first [table]
+    retention = "90d"             # keep each lookup's observations this long ("forever": all)
+    on_change = "/usr/sbin/nft -f /etc/nftables.d/wifiq.nft"   # run after a change (no shell)
 
     [selection]
     countries = ["AU"]            # ISO codes
@@ -89,6 +91,10 @@ class Output:
     dscp: int = 46
 
 
+DEFAULT_RETENTION = 90 * 86400.0
+"""Observations older than this (90 days) are deleted from the state by a refresh."""
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a refresh needs besides the command line."""
@@ -103,12 +109,16 @@ class Config:
     guard: RemovalGuard = field(default_factory=RemovalGuard)
     state: Path | None = None
     outputs: tuple[Output, ...] = ()
+    retention: float | None = DEFAULT_RETENTION
+    """Seconds of observations kept in the state (None: forever)."""
+    on_change: str | None = None
+    """Command run after a refresh whose change was committed (split like a shell, no shell)."""
     source: Path | None = None
     """The config file this came from (None: defaults and the command line only)."""
 
 
 _KNOWN = {
-    "": {"selection", "resolve", "holddown", "state", "outputs"},
+    "": {"selection", "resolve", "holddown", "state", "outputs", "retention", "on_change"},
     "selection": {"countries", "mccs", "plmns", "kinds", "overrides", "tac", "lac"},
     "resolve": {"resolvers", "samples", "timeout", "retries", "concurrency"},
     "holddown": {"refreshes", "age", "max_removal_percent", "allow_mass_removal"},
@@ -215,6 +225,9 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     if state is not None and (not isinstance(state, str) or not state):
         raise ConfigError(path, "state", "must be a path (a non-empty string); leave the key "
                           "out for the default (the user's data directory)")
+    on_change = data.get("on_change")
+    if on_change is not None and (not isinstance(on_change, str) or not on_change.strip()):
+        raise ConfigError(path, "on_change", "must be a command line (a non-empty string)")
     timeout = res.get("timeout", 2.0)
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 60:
         raise ConfigError(path, "resolve.timeout", "must be a number of seconds in (0, 60]")
@@ -229,6 +242,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         guard=guard,
         state=base / state if state else None,
         outputs=tuple(outputs),
+        retention=_retention(data.get("retention", "90d"), path),
+        on_change=on_change,
         source=path,
     )
 
@@ -243,6 +258,20 @@ def _check_no_nul(value: Any, path: Path, key: str) -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_no_nul(item, path, f"{key}[{index}]")
+
+
+def _retention(value: Any, path: Path) -> float | None:
+    """``retention``: a duration of at least one hour (``"90d"``), or ``"forever"``."""
+    if value == "forever":
+        return None
+    try:
+        seconds = parse_duration(value) if not isinstance(value, bool) else -1.0
+    except WifiqError:
+        seconds = -1.0
+    if seconds < 3600:
+        raise ConfigError(path, "retention", 'must be a duration of at least 1h (e.g. "90d") '
+                          'or "forever"')
+    return seconds
 
 
 def _dscp(value: Any, path: Path, key: str) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from . import algorithms
@@ -37,52 +38,75 @@ SCHEME_NAMES = {2: "v2", 3: "v3"}
 TITLES = {"v2": "APK Signature Scheme v2", "v3": "APK Signature Scheme v3"}
 
 
-@dataclass(frozen=True)
+#: Attributes anything here reads; others are skipped (a section of a million attributes
+#: costs nothing), as are their continuation lines.
+_KEPT_SUFFIXES = ("-Digest", "-Digest-Manifest", "-Digest-Manifest-Main-Attributes")
+_KEPT_NAMES = ("Name", "X-Android-APK-Signed", "Manifest-Version", "Signature-Version", "Created-By")
+#: A ZIP without ZIP64 holds at most 65535 entries: a manifest or .SF naming more is refused
+#: before it can fill memory with sections.
+MAX_SECTIONS = 0xFFFF
+_LINE = re.compile(rb"([^\r\n]*)(\r\n|\r|\n|\Z)")
+
+
+@dataclass(frozen=True, slots=True)
 class Section:
-    """A manifest section: its attributes and its raw bytes (what .SF sections digest)."""
+    """A manifest section: its attributes (those read here) and where its raw bytes (what .SF
+    sections digest) lie in the manifest."""
 
     name: str | None
     attrs: dict[str, str]
-    raw: bytes
+    data: bytes  # the whole manifest (shared, not copied)
+    start: int
+    end: int
+
+    @property
+    def raw(self) -> bytes:
+        return self.data[self.start : self.end]
+
+
+def _kept(key: str) -> bool:
+    return key in _KEPT_NAMES or key.endswith(_KEPT_SUFFIXES)
 
 
 def parse_manifest(data: bytes, path: str, what: str) -> tuple[Section, list[Section]]:
-    """Split a JAR manifest into its main section and named sections. Raises ApkError."""
-    lines: list[tuple[bytes, int]] = []  # (line without EOL, end offset including EOL)
-    pos = 0
-    n = len(data)
-    while pos < n:
-        end = pos
-        while end < n and data[end] not in (0x0A, 0x0D):
-            end += 1
-        eol = end
-        if end < n and data[end] == 0x0D:
-            end += 1
-        if end < n and data[end] == 0x0A and (end == eol or data[end - 1] == 0x0D):
-            end += 1
-        if end == eol:  # last line without EOL
-            end = n
-        lines.append((data[pos:eol], end))
-        pos = end
+    """Split a JAR manifest into its main section and named sections. Raises ApkError.
+
+    Memory is bounded by design: lines are scanned, not listed; only the attributes read here
+    are kept; sections point into ``data``; at most ``MAX_SECTIONS`` named sections."""
     sections: list[Section] = []
     start = 0
     attrs: dict[str, str] = {}
+    has_attrs = False
     last_key: str | None = None
-    for i, (line, end) in enumerate(lines):
+    n = len(data)
+    number = 0
+    for m in _LINE.finditer(data):
+        if m.start() == n and number:  # the empty match at the very end
+            break
+        number += 1
+        line, end = m.group(1), m.end()
         if line.startswith(b" ") and last_key is not None:
-            attrs[last_key] += line[1:].decode("utf-8", errors="replace")
+            if last_key in attrs:
+                attrs[last_key] += line[1:].decode("utf-8", errors="replace")
         elif line:
             key, sep, value = line.partition(b": ")
             if not sep:
-                raise ApkError(path, f"Malformed {what}: line {i + 1} is not 'Name: value'")
+                raise ApkError(path, f"Malformed {what}: line {number} is not 'Name: value'")
             last_key = key.decode("utf-8", errors="replace")
-            attrs.setdefault(last_key, value.decode("utf-8", errors="replace"))
-        if not line or i == len(lines) - 1:
-            if attrs or not sections:
-                sections.append(Section(attrs.get("Name"), attrs, data[start:end]))
-            attrs, last_key, start = {}, None, end
+            has_attrs = True
+            if _kept(last_key):
+                attrs.setdefault(last_key, value.decode("utf-8", errors="replace"))
+        if not line or end >= n:
+            if has_attrs or not sections:
+                if len(sections) > MAX_SECTIONS:
+                    raise ApkError(path, f"Malformed {what}: more than {MAX_SECTIONS} sections "
+                                   "(a ZIP without ZIP64 holds at most that many entries)")
+                sections.append(Section(attrs.get("Name"), attrs, data, start, end))
+            attrs, has_attrs, last_key, start = {}, False, None, end
+        if end >= n:
+            break
     if not sections:
-        sections.append(Section(None, {}, b""))
+        sections.append(Section(None, {}, data, 0, 0))
     main, named = sections[0], sections[1:]
     for idx, sec in enumerate(named):
         if sec.name is None:

@@ -71,6 +71,11 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
         manifest = by_name.get(MANIFEST_XML)
         if manifest is not None:
             sdk = parse_manifest_sdk(read_entry(src, manifest, MAX_MANIFEST, "manifest"), name)
+            for attr, value in sdk.malformed:
+                if attr != "minSdkVersion" or min_sdk is None:
+                    hint = " (give --min-sdk-version)" if attr == "minSdkVersion" else ""
+                    raise ApkError(name, f"{MANIFEST_XML}: malformed {attr} {value!r}: not a "
+                                   f"number or a platform codename{hint}")
         elif kind == "apk" and min_sdk is None:
             raise ApkError(name, f"Missing {MANIFEST_XML}: not an APK (give --min-sdk-version "
                            "to verify it anyway)")

@@ -5,6 +5,7 @@ Thin commands: options are parsed here, the work is in ``simtool.aram`` and ``si
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from contextlib import contextmanager
@@ -18,14 +19,17 @@ from ..apk import inspect_apk
 from ..apk.report import ApkReport
 from ..aram.check import CertSet, cert_sets_from_apk, check_grants
 from ..aram.jsonforms import apply_json, grant_rows, plan_json, rule_rows
+from ..aram.offline import android_findings, plan_without_card, rules_as_card
 from ..aram.plan import ApplyResult, Plan, describe
 from ..aram.production import CardOutcome, check_audit_log, watch as watch_cards
 from ..aram.rulefile import check_package, dump_rules, load_rules, parse_aid, parse_apdu, parse_hash, parse_hex
 from ..aram.rules import CARRIER_PRIVILEGE_AID, DEFAULT_PERM, AccessRule
+from ..aram.session import RuleList
 from ..aram.workflow import (
     Progress, RuleMatch, add_rule, apply_rules, delete_rules, export_format, read_rules, write_export,
 )
 from ..card import transport
+from ..card.errors import NoCardError, NoReaderError, PcscUnavailableError
 from ..card.protocol import CardProtocol
 from ..card.uicc import read_iccid
 from ..errors import SimtoolError, UsageError
@@ -58,21 +62,26 @@ def list_cmd(logical_channel: bool, reader: str | None, shared: bool, as_json: b
         def text() -> None:
             if rules.android.error:
                 click.echo(f"warning: {rules.android.error}", err=True)
-            if not rows:
-                click.echo("no rules on the card")
-            for row, rule in zip(rows, rules.rules):
-                mark = "android: yes" if row["android"] else "android: NO"
-                extra = []
-                if rule.apdu is not None:
-                    extra.append(f"apdu {row['apdu'] if isinstance(row['apdu'], str) else 'filters'}")
-                if rule.perm is not None:
-                    extra.append(f"perm {row['perm']}")
-                click.echo(f"{row['index']:>3}. {describe(rule)} {' '.join(extra)}")
-                click.echo(f"     {mark} — {row['android_reason']}")
+            _echo_rule_rows(rules, rows, empty="no rules on the card")
             if dry_run:
                 echo_apdus(proto)
 
         emit(as_json, payload, text)
+
+
+def _echo_rule_rows(rules: RuleList, rows: list[dict[str, Any]], *, empty: str) -> None:
+    """The human listing of ``aram list`` (and ``check --rules``): each rule, Android's verdict."""
+    if not rows:
+        click.echo(empty)
+    for row, rule in zip(rows, rules.rules):
+        mark = "android: yes" if row["android"] else "android: NO"
+        extra = []
+        if rule.apdu is not None:
+            extra.append(f"apdu {row['apdu'] if isinstance(row['apdu'], str) else 'filters'}")
+        if rule.perm is not None:
+            extra.append(f"perm {row['perm']}")
+        click.echo(f"{row['index']:>3}. {describe(rule)} {' '.join(extra)}")
+        click.echo(f"     {mark} — {row['android_reason']}")
 
 
 def _echo_plan(plan: Plan) -> None:
@@ -264,6 +273,34 @@ def _apply_once(proto: CardProtocol, rules_file: Path, desired: tuple[AccessRule
     return result
 
 
+def _dry_run_without_card(rules_file: Path, desired: tuple[AccessRule, ...], err: SimtoolError, *,
+                          prune: bool, force: bool, as_json: bool) -> int | None:
+    """``apply --dry-run`` with no reader or no card: the plan against an empty card and
+    Android's verdict on the result; exit 8 when Android would not honour it (unless --force)."""
+    offline = plan_without_card(desired, prune=prune)
+    payload = {
+        "plan": plan_json(offline.plan), "file": str(rules_file), "dry_run": True, "card": None,
+        "card_error": str(err), "assumed": "an empty card", "rules": rule_rows(offline.rules),
+        "findings": list(offline.findings), "notes": [offline.prune_note] if offline.prune_note else [],
+        "apdus": [{"command": c, "sent": False, "sw": None} for c in offline.writes],
+    }
+
+    def text() -> None:
+        click.echo(f"no card ({err}): the plan against an empty card", err=True)
+        _echo_plan(offline.plan)
+        _echo_rule_rows(offline.rules, payload["rules"], empty="(the card would hold no rules)")
+        click.echo("APDUs (dry run, after SELECT and GET DATA):")
+        for command in offline.writes:
+            click.echo(f"  would send  {command}")
+        if offline.prune_note:
+            click.echo(f"note: {offline.prune_note}", err=True)
+        for finding in offline.findings:
+            click.echo(finding, err=True)
+
+    emit(as_json, payload, text)
+    return ExitCode.ANDROID_REFUSAL if offline.findings and not force else None
+
+
 @aram_group.command("apply")
 @click.argument("rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--prune", is_flag=True, help="Also delete rules the file does not list.")
@@ -282,7 +319,14 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
     desired = load_rules(rules_file)
     key = read_adm_key(adm, adm_file)  # once, also for a whole production run
     if not watch:
-        with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
+        with contextlib.ExitStack() as stack:
+            try:
+                proto = stack.enter_context(open_card(reader, shared, dry_run=dry_run, trace=trace))
+            except (PcscUnavailableError, NoReaderError, NoCardError) as err:
+                if not dry_run:
+                    raise
+                return _dry_run_without_card(rules_file, desired, err, prune=prune, force=force,
+                                             as_json=as_json)
             _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
                         as_json=as_json, dry_run=dry_run)
         return None
@@ -339,17 +383,39 @@ def export_cmd(output: Path, fmt: str | None, force: bool, reader: str | None, s
          lambda: click.echo(f"{count} rule(s) written to {output} ({fmt}, verified)", err=True))
 
 
+def _check_rule_file(rules_file: Path, as_json: bool) -> int | None:
+    """``check --rules FILE`` alone: Android's verdict on every rule of the file, no card."""
+    rules = rules_as_card(load_rules(rules_file))
+    findings = android_findings(rules)
+    payload = {"file": str(rules_file), "rules": rule_rows(rules), "error": rules.android.error,
+               "findings": list(findings), "honoured": not findings}
+
+    def text() -> None:
+        _echo_rule_rows(rules, payload["rules"], empty=f"{rules_file}: no rules (Android grants no app anything)")
+        for finding in findings:
+            click.echo(finding, err=True)
+
+    emit(as_json, payload, text)
+    return ExitCode.ANDROID_REFUSAL if findings else None
+
+
 @aram_group.command("check")
 @click.option("--apk", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The app to check.")
 @click.option("--hash", "hash_", metavar="HEX", help="Certificate hash to check (SHA-1 or SHA-256).")
 @click.option("--package", help="The app's package name (default with --apk: read from its manifest).")
+@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Judge this rule file instead of a card (no reader needed); alone: Android's verdict per rule.")
 @_LOGICAL
 @card_options
-def check_cmd(apk: Path | None, hash_: str | None, package: str | None, logical_channel: bool,
-              reader: str | None, shared: bool, as_json: bool, trace: bool, dry_run: bool) -> int | None:
-    """Does this card grant the app carrier privileges on Android? For each SDK range: which rule, or why not."""
+def check_cmd(apk: Path | None, hash_: str | None, package: str | None, rules_file: Path | None,
+              logical_channel: bool, reader: str | None, shared: bool, as_json: bool, trace: bool,
+              dry_run: bool) -> int | None:
+    """Does this card (or --rules FILE) grant the app carrier privileges on Android? For each SDK
+    range: which rule, or why not. With only --rules: would Android honour each rule of the file?"""
+    if rules_file is not None and not apk and not hash_:
+        return _check_rule_file(rules_file, as_json)
     if bool(apk) == bool(hash_):
-        raise UsageError("give exactly one of --apk or --hash")
+        raise UsageError("give exactly one of --apk or --hash (or --rules FILE alone)")
     if hash_:
         cert_sets: tuple[CertSet, ...] = (CertSet(None, None, frozenset({parse_hash(hash_)})),)
     else:
@@ -359,8 +425,11 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, logical_
         if not cert_sets:
             why = "; ".join(report.errors) or "no signing certificates found"
             raise UsageError(f"{apk}: {why}")
-    with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        current = read_rules(proto, logical=logical_channel)
+    if rules_file is not None:
+        current = rules_as_card(load_rules(rules_file))
+    else:
+        with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
+            current = read_rules(proto, logical=logical_channel)
     grants = check_grants(current, cert_sets, package)
     rows = grant_rows(grants)
 

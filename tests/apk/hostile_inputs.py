@@ -170,10 +170,12 @@ def _zeros_digests(size: int) -> tuple[bytes, int]:
 
 
 def make_zip_bomb(path: Path, key: rsa.RSAPrivateKey, cert: x509.Certificate,
-                  size: int = BOMB_SIZE) -> Path:
-    """A validly v1-signed APK whose entry ``assets/zeros`` inflates to ``size`` zeros."""
+                  size: int = BOMB_SIZE, digest_size: int | None = None) -> Path:
+    """A validly v1-signed APK whose entry ``assets/zeros`` inflates to ``size`` zeros (its
+    manifest digest is over ``digest_size`` zeros: give another size to make it wrong)."""
     first, repeated, last, count = _bomb_stream(size)
-    digest, crc = _zeros_digests(size)
+    _, crc = _zeros_digests(size)
+    digest = _zeros_digests(size if digest_size is None else digest_size)[0]
     manifest = manifest_xml()
     sig = jar_signature([("AndroidManifest.xml", hashlib.sha256(manifest).digest()),
                          ("assets/zeros", digest)], key, cert)

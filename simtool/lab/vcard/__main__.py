@@ -1,6 +1,6 @@
 """Run one simulated card until it is removed.
 
-    python -m tests.rig.vcard --port P --config C --state S
+    python -m simtool.lab.vcard --port P --config C --state S
 
 The config file (JSON, written by the rig, mode 0600 because it may hold the ADM key) says:
 profile, iccid, adm_key (hex), adm_tries, capacity, empty_6a88, remove_after_apdus, and
@@ -97,7 +97,7 @@ def serve(link: VpcdLink, card: VirtualCard, state_path: Path, remove_after: int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.rig.vcard", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m simtool.lab.vcard", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True, help="vpcd slot port")
     parser.add_argument("--config", type=Path, required=True)
