@@ -7,6 +7,7 @@ INTEGER (old keytool bug, accepted by Android) are read as unsigned, as apksig d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -56,7 +57,7 @@ ALGORITHMS = {a.id: a for a in (
                  VERITY_CHUNKED_SHA256, 28),
 )}
 
-_HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha512": hashes.SHA512,
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha512": hashes.SHA512,
            "sha384": hashes.SHA384, "sha224": hashes.SHA224}
 
 

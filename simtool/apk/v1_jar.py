@@ -30,6 +30,7 @@ from .zipfile_index import ZipEntry, read_entry
 MANIFEST = "META-INF/MANIFEST.MF"
 MAX_META_FILE = 16 << 20
 MAX_SIGNERS = 10
+SDK_KITKAT = 19
 SIG_BLOCK_EXTS = (".RSA", ".DSA", ".EC")
 # Digest attribute prefixes, strongest first (Android's JarVerifier order); "SHA1" spelled both ways.
 DIGESTS = (("SHA-512", "sha512"), ("SHA-384", "sha384"), ("SHA-256", "sha256"),
@@ -115,9 +116,10 @@ def parse_manifest(data: bytes, path: str, what: str) -> tuple[Section, list[Sec
 
 
 def _digests_to_check(attrs: dict[str, str], suffix: str, min_sdk: int,
-                      max_sdk: int) -> list[tuple[str, bytes]]:
+                      max_sdk: int, every: bool = False) -> list[tuple[str, bytes]]:
     """The (hash, expected) pairs Android checks for some SDK in range: SHA-1 only before
-    API 18, the strongest one present from API 18."""
+    API 18, the strongest one present from API 18; with ``every`` (a plain JAR, as jarsigner
+    checks it) each one present."""
     present = []
     for prefix, algo in DIGESTS:
         value = attrs.get(f"{prefix}{suffix}")
@@ -126,6 +128,8 @@ def _digests_to_check(attrs: dict[str, str], suffix: str, min_sdk: int,
                 present.append((algo, base64.b64decode(value, validate=False)))
             except ValueError:
                 present.append((algo, b""))
+    if every:
+        return list(dict(present).items())  # SHA1 and SHA-1 spellings count once
     chosen: list[tuple[str, bytes]] = []
     if min_sdk < 18:
         chosen += [p for p in present if p[0] == "sha1"][:1]
@@ -188,6 +192,12 @@ def _check_block(src: FileSource, block: bytes, sf: bytes, block_name: str, sf_n
                             "the SignerInfo's issuer and serial number")
             continue
         signed = sf
+        if info.signed_attrs is not None and min_sdk < SDK_KITKAT:
+            # apksig V1SchemeVerifier: signed attributes are unsafe before Android 4.4.
+            last_problem = (f"Failed to verify JAR signature {block_name} against {sf_name}: "
+                            "java.security.SignatureException: APKs with Signed Attributes "
+                            f"broken on platforms with API Level < {SDK_KITKAT}")
+            continue
         if info.signed_attrs is not None:
             if info.content_type not in (None, OID_DATA) or info.message_digest is None or \
                     hashlib.new(info.digest, sf).digest() != info.message_digest:
@@ -207,7 +217,8 @@ def _check_block(src: FileSource, block: bytes, sf: bytes, block_name: str, sf_n
 
 def _check_signer(src: FileSource, name: str, block_entry: ZipEntry, sf_entry: ZipEntry,
                   manifest: bytes, main: Section, sections: dict[str | None, Section],
-                  found: set[str], supported: set[str], min_sdk: int, max_sdk: int) -> JarSigner:
+                  found: set[str], supported: set[str], min_sdk: int, max_sdk: int,
+                  every: bool) -> JarSigner:
     """Verify one signer: its PKCS#7 over the .SF, stripping protection, the .SF over the
     manifest."""
     sf_name = sf_entry.name
@@ -228,10 +239,10 @@ def _check_signer(src: FileSource, name: str, block_entry: ZipEntry, sf_entry: Z
         if scheme and scheme in supported and scheme not in found:
             errors.append(f"JAR signature {sf_name} indicates the APK is signed using "
                           f"{TITLES[scheme]} but no such signature was found. Signature stripped?")
-    whole = _digests_to_check(sf_main.attrs, "-Digest-Manifest", min_sdk, max_sdk)
+    whole = _digests_to_check(sf_main.attrs, "-Digest-Manifest", min_sdk, max_sdk, every)
     if not whole or any(hashlib.new(a, manifest).digest() != d for a, d in whole):
         for algo, expected in _digests_to_check(sf_main.attrs, "-Digest-Manifest-Main-Attributes",
-                                                min_sdk, max_sdk):
+                                                min_sdk, max_sdk, every):
             if hashlib.new(algo, main.raw).digest() != expected:
                 errors.append(f"{algo.upper()} digest of {MANIFEST} main section does not match "
                               f"the digest specified in {sf_name}")
@@ -240,7 +251,7 @@ def _check_signer(src: FileSource, name: str, block_entry: ZipEntry, sf_entry: Z
             if target is None:
                 errors.append(f"{sf_name} names {sec.name!r}, absent from {MANIFEST}")
                 continue
-            checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk)
+            checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk, every)
             if not checks:
                 errors.append(f"{sf_name} section {sec.name!r} has no usable digest")
             for algo, expected in checks:
@@ -252,8 +263,10 @@ def _check_signer(src: FileSource, name: str, block_entry: ZipEntry, sf_entry: Z
 
 
 def verify_v1(src: FileSource, entries: list[ZipEntry], found: set[str], supported: set[str],
-              min_sdk: int, max_sdk: int) -> JarResult:
-    """Verify the JAR signature of an APK/AAB; entry digests are returned, not checked here."""
+              min_sdk: int, max_sdk: int, every: bool = False) -> JarResult:
+    """Verify the JAR signature of an APK/AAB; entry digests are returned, not checked here.
+    ``every``: check every digest a manifest section lists (a bundle, verified as jarsigner
+    verifies a JAR) rather than the ones Android picks for the SDK range."""
     by_name = {e.name: e for e in entries}
     manifest_entry = by_name.get(MANIFEST)
     if manifest_entry is None:
@@ -275,7 +288,7 @@ def verify_v1(src: FileSource, entries: list[ZipEntry], found: set[str], support
     main, named = parse_manifest(manifest, src.path, MANIFEST)
     sections: dict[str | None, Section] = {s.name: s for s in named}
     signers = tuple(_check_signer(src, name, block_entry, sf_entry, manifest, main, sections,
-                                  found, supported, min_sdk, max_sdk)
+                                  found, supported, min_sdk, max_sdk, every)
                     for name, block_entry, sf_entry in pairs)
     result = JarResult(signers)
     if result.all_errors:
@@ -295,7 +308,7 @@ def verify_v1(src: FileSource, entries: list[ZipEntry], found: set[str], support
         if unsigned_by:
             return JarResult(signers, (f"{entry.name} entry not signed by JAR signer(s) "
                                        f"{', '.join(unsigned_by)}",))
-        checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk)
+        checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk, every)
         if not checks:
             return JarResult(signers, (f"No digest for {entry.name} in {MANIFEST}",))
         entry_digests[entry.name] = tuple(checks)

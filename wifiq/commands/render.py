@@ -6,16 +6,24 @@ import json
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem
 
 from ..errors import UsageError
 from ..render import load_render_input, render, split_sections, targets, write_output
-from ..render.registry import get_renderer
+from ..render.registry import broken_plugins, get_renderer, registry
 from ..render_state import load_state_input
 from ..store import default_state_path
 
 
+def complete_targets(ctx: click.Context, param: click.Parameter,
+                     incomplete: str) -> list[CompletionItem]:
+    """Shell completion of TARGET: every registered target (built-ins and plug-ins that load)."""
+    return [CompletionItem(name, help=renderer.info.title)
+            for name, renderer in sorted(registry().items()) if name.startswith(incomplete.lower())]
+
+
 @click.command("render")
-@click.argument("target")
+@click.argument("target", shell_complete=complete_targets)
 @click.option("--from", "source", metavar="FILE", help="wifiq resolve/refresh --json output ('-' = stdin) instead of the state.")
 @click.option(
     "--state",
@@ -78,8 +86,13 @@ def render_command(
 @click.command("formats")
 @click.option("--json", "as_json", is_flag=True, help="Print the capability sheets as JSON.")
 def formats_command(as_json: bool) -> None:
-    """List the render targets and what each supports."""
+    """List the render targets and what each supports.
+
+    A plug-in that fails to load is reported on stderr in one line and left out.
+    """
     sheets = targets()
+    for problem in broken_plugins():
+        click.echo(f"wifiq: skipped: {problem}", err=True)
     if as_json:
         click.echo(json.dumps([info.as_dict() for info in sheets.values()], indent=2))
         return

@@ -71,7 +71,7 @@ def resolve_options(func: F) -> F:
     decorated = location_options(decorated)
     for option in reversed(what):
         decorated = option(decorated)
-    return selection_options(decorated)  # type: ignore[no-any-return]
+    return selection_options(decorated)
 
 
 def settings(

@@ -43,3 +43,16 @@ class TargetLimitError(WifiqError):
         self.target = target
         self.limit = limit
         self.detail = detail
+
+
+class RendererLoadError(WifiqError):
+    """A registered renderer (a plug-in, usually) cannot be loaded; one line with the reason.
+
+    ``wifiq formats`` reports it and lists the others; rendering that target fails with it.
+    """
+
+    def __init__(self, name: str, spec: str, reason: str) -> None:
+        super().__init__(f"renderer {name} ({spec}) failed to load: {reason}")
+        self.name = name
+        self.spec = spec
+        self.reason = reason
