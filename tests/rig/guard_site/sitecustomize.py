@@ -115,16 +115,19 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
                 continue
             spec = finder.find_spec(name, path, target)
             if spec is not None and spec.loader is not None:
-                loader = spec.loader
-                original_exec = loader.exec_module
-
-                def exec_module(module: Any) -> None:
-                    original_exec(module)
-                    _guard_resolver(module)
-
-                loader.exec_module = exec_module  # type: ignore[method-assign]
+                _wrap_loader(spec.loader)
                 return spec
         return None
+
+
+def _wrap_loader(loader: Any) -> None:
+    original_exec = loader.exec_module
+
+    def exec_module(module: Any) -> None:
+        original_exec(module)
+        _guard_resolver(module)
+
+    loader.exec_module = exec_module
 
 
 if os.environ.get(LOG_ENV):
