@@ -117,7 +117,8 @@ def formats_command(as_json: bool) -> None:
         click.echo(f"{name:<{width}}  {info.title}: {families}; {info.protocols}; delta: {info.delta}{files}")
         for limit in info.limits:
             click.echo(f"{'':<{width}}    limit: {limit}")
+        defaults = get_renderer(name).options
         if info.prefix:
-            click.echo(f"{'':<{width}}    --prefix: object names start with {get_renderer(name).names.prefix} (settable)")
+            click.echo(f"{'':<{width}}    --prefix: object names start with {defaults.prefix} (settable)")
         for spec in info.options:
-            click.echo(f"{'':<{width}}    --option {spec.describe()}")
+            click.echo(f"{'':<{width}}    --option {spec.describe(defaults.get(spec.key))}")

@@ -73,10 +73,12 @@ class OptionSpec:
             out["pattern"] = self.pattern
         return out
 
-    def describe(self) -> str:
-        """One line for ``wifiq formats``: ``policy-map=WIFIQ-EPDG-MARK  help``."""
+    def describe(self, default: str | None = None) -> str:
+        """One line for ``wifiq formats``: ``policy-map=WIFIQ-EPDG-MARK  help`` (``default``: the
+        default with the prefix filled in; an empty one shows as ``(none)``)."""
+        shown = self.default if default is None else default
         accepted = f" ({'|'.join(self.choices)})" if self.kind == "choice" else ""
-        return f"{self.key}={self.default}{accepted}  {self.help}"
+        return f"{self.key}={shown or '(none)'}{accepted}  {self.help}"
 
 
 @dataclass(frozen=True)
