@@ -30,6 +30,8 @@ Example (every key optional; command-line options win over the file)::
     path = "/etc/nftables.d/wifiq.nft"
     delta = false
     dscp = 46                     # or a name: "ef", "af41", "cs5"...
+    # prefix = "acme"             # owned-name prefix, as `wifiq render --prefix`
+    # options = { policy-map = "VOICE" }   # as `--option KEY=VALUE` (`wifiq formats` lists keys)
 """
 
 from __future__ import annotations
@@ -86,6 +88,11 @@ class Output:
     path: Path
     delta: bool = False
     dscp: int = 46
+    prefix: str | None = None
+    """Owned-name prefix (``wifiq render --prefix``); None: the target's default."""
+    options: tuple[tuple[str, str], ...] = ()
+    """Target options (``wifiq render --option KEY=VALUE``), checked against the target by
+    :func:`wifiq.outputs.check_outputs`."""
 
 
 DEFAULT_RETENTION = 90 * 86400.0
@@ -118,7 +125,7 @@ _KNOWN = {
     "selection": {"countries", "mccs", "plmns", "kinds", "overrides", "tac", "lac"},
     "resolve": {"resolvers", "samples", "timeout", "retries", "concurrency"},
     "holddown": {"refreshes", "age"},
-    "outputs": {"target", "path", "delta", "dscp"},
+    "outputs": {"target", "path", "delta", "dscp", "prefix", "options"},
 }
 
 
@@ -180,6 +187,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
                 path=base / item["path"],
                 delta=delta,
                 dscp=_dscp(item.get("dscp", 46), path, f"{key}.dscp"),
+                prefix=_output_prefix(item.get("prefix"), path, f"{key}.prefix"),
+                options=_output_options(item.get("options", {}), path, f"{key}.options"),
             )
         )
     state = data.get("state")
@@ -205,6 +214,25 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         on_change=on_change,
         source=path,
     )
+
+
+def _output_prefix(value: Any, path: Path, key: str) -> str | None:
+    """An output's owned-name prefix: a string (the target's rules are checked later)."""
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(path, key, "must be a string")
+    return value
+
+
+def _output_options(value: Any, path: Path, key: str) -> tuple[tuple[str, str], ...]:
+    """An output's target options: a table of strings or integers (``[outputs.options]``)."""
+    if not isinstance(value, dict):
+        raise ConfigError(path, key, "must be a table of KEY = value")
+    out = []
+    for name, item in value.items():
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            raise ConfigError(path, f"{key}.{name}", "must be a string or an integer")
+        out.append((name, str(item)))
+    return tuple(out)
 
 
 def _retention(value: Any, path: Path) -> float | None:
