@@ -88,6 +88,8 @@ class RenderOptions:
 
     prefix: str
     values: tuple[tuple[str, str], ...] = ()
+    target: str = ""
+    """The target these options were checked for (``render`` refuses them for another)."""
 
     def get(self, key: str) -> str:
         """The value of a declared option (KeyError for an undeclared key: a renderer bug)."""
@@ -141,7 +143,7 @@ def build_options(
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
             raise RenderOptionError(target, key, str(raw), "expected a string or a number")
         values[key] = spec.check(target, str(raw))
-    return RenderOptions(prefix=prefix, values=tuple(values.items()))
+    return RenderOptions(prefix=prefix, values=tuple(values.items()), target=target)
 
 
 def parse_option_pairs(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
