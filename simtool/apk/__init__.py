@@ -12,22 +12,12 @@ Modules, one concern each, lowest first: ``bytereader`` (bounded reads), ``der``
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from pathlib import Path
-
-from cryptography.utils import CryptographyDeprecationWarning
 
 from .certs import CertDigests
 from .errors import ApkError
 from .report import KEY_FILE_KINDS, ApkReport, LineageNode, SdkCertificates, Signer, to_json, unreadable
-
-# DSA is one of the algorithms Android verifies APK signatures with (v1, v2/v3 0x0301) and keytool
-# made DSA keys by default for years: verifying them is our job, and cryptography's notice that
-# its DSA support will go away some day is not news for the user (it would print on every DSA
-# APK). Only that one message is silenced; if DSA support does go, such a key is reported as an
-# unusable public key, one line, like any other.
-warnings.filterwarnings("ignore", message="DSA is deprecated", category=CryptographyDeprecationWarning)
 
 __all__ = ["KEY_FILE_KINDS", "ApkError", "ApkReport", "CertDigests", "LineageNode",
            "SdkCertificates", "Signer", "inspect_apk", "to_json", "unreadable"]

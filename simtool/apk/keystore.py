@@ -23,6 +23,7 @@ from pathlib import Path
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
+from .algorithms import quiet_dsa
 from .bytereader import ByteReader
 from .certs import Certificate, parse_certificate
 from carrierkit.errors import SecretError
@@ -184,7 +185,8 @@ def _pkcs12_entries(data: bytes, name: str, secret: str | None) -> list[KeyEntry
     except UnsupportedEncryption as exc:
         unsupported = exc
     try:
-        bundle = pkcs12.load_pkcs12(data, secret.encode() if secret is not None else None)
+        with quiet_dsa():
+            bundle = pkcs12.load_pkcs12(data, secret.encode() if secret is not None else None)
     except (ValueError, UnsupportedAlgorithm) as exc:
         if unsupported.password_checked:  # OpenSSL's "invalid password" would be a lie
             raise ApkError(name, f"cannot open PKCS#12 keystore: its certificates are encrypted "

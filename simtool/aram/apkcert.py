@@ -48,7 +48,10 @@ def rule_certificate(report: ApkReport) -> RuleCertificate:
     has no single certificate that matches on every SDK version it supports."""
     sha1 = report.recommended_sha1
     if not sha1:
-        why = "; ".join(report.errors) or "no signing certificate"
+        why = "; ".join(report.errors) or (
+            "a bundle is signed with the upload key; devices see the app signing key: give an "
+            "APK Play serves, or that certificate" if report.kind == "aab"
+            else "no signing certificate")
         raise UsageError(f"{report.path}: no certificate hash to store ({why})")
     signer = report.signers[0].certificate if report.signers else None
     lineage = [n.certificate.sha1 for n in report.lineage]

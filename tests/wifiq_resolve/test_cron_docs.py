@@ -120,3 +120,23 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
     assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
     timer = unit("wifiq-refresh.timer")
     assert timer["Timer"]["OnCalendar"] == "*:0/15" and timer["Install"]["WantedBy"]
+
+
+def test_the_world_recipe_writes_a_config_of_every_mcc(tmp_path):
+    if shutil.which("jq") is None:
+        pytest.skip("jq is not installed (scripts/setup installs the Debian package jq)")
+    text = DOCS.read_text()
+    recipe = re.search(r"For the whole world.*?```sh\n(.*?)```", text, re.S)
+    assert recipe, "docs/wifiq-cron.md has no world recipe"
+    out = tmp_path / "wifiq-world.toml"
+    command = as_installed(recipe.group(1), {WIFIQ: f"{shlex.quote(sys.executable)} -m wifiq.cli",
+                                             "/etc/wifiq-world.toml": str(out)})
+    done = subprocess.run(["/bin/sh", "-c", command], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PATH": CRON_PATH})
+    assert done.returncode == 0, done.stderr
+    from wifiq.config import load_config
+    from wifiq.operators import load_operators
+
+    selection = load_config(out).selection
+    assert set(selection.mccs) == {op.plmn.mcc for op in load_operators().all()}
+    assert len(selection.mccs) > 200

@@ -334,3 +334,20 @@ def test_when_everything_fails_one_line_per_kind(wifiq, silent):
     assert run.code == 1
     lines = run.out.strip().splitlines()
     assert lines == ["4 names failed: timeout (last good kept; --verbose lists them)"], run.out
+
+
+def test_a_refresh_killed_after_its_commit_loses_no_news_and_no_reload(wifiq, knot):
+    once, calls = wifiq.home / "kill-once", wifiq.home / "calls"
+    hook = wifiq.home / "hook.sh"  # the first call kills wifiq (its parent) with SIGKILL
+    hook.write_text(f'#!/bin/sh\nif [ -e "{once}" ]; then rm "{once}"; kill -9 $PPID; exit 0; '
+                    f'fi\necho reload >> "{calls}"\n')
+    hook.chmod(0o755)
+    cfg = config(wifiq, knot, plmns=("505-01",), top=f'on_change = "{hook}"\n')
+    once.touch()
+    killed = wifiq("refresh", "--config", cfg)
+    assert killed.code == -9 and killed.out == ""  # state committed, nothing told or reloaded
+    after = wifiq("refresh", "--config", cfg)
+    assert after.code == 3, after.err
+    assert "earlier changes, not reported" in after.out and "+ 203.0.113.10" in after.out
+    assert calls.read_text() == "reload\n"
+    assert wifiq("refresh", "--config", cfg).code == 0 and calls.read_text() == "reload\n"
