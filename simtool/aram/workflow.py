@@ -43,7 +43,7 @@ def recovery_hint(err: DamagedAnswerError) -> DamagedAnswerError:
 def advice(err: SimtoolError, rerun: str) -> str:
     """What to run next after ``err`` interrupted a command that had already written."""
     if isinstance(err, (CardRemovedError, TransportError)):
-        return f"re-insert the card and run `{rerun}` again: it reads what the card holds and finishes"
+        return f"re-insert the card and re-run `{rerun}`: it reads what the card holds and finishes"
     if isinstance(err, DamagedAnswerError):
         return ("the list cannot be read back at its new size, and Android cannot read it either: "
                 "`simtool aram delete --all` empties the card without reading; then write a rule "

@@ -133,7 +133,7 @@ def test_pull_at_every_step_of_a_replacement_keeps_a_rule_and_reports_what_happe
         assert any(parse_ref_ar_do(r).ref_identity == SEED.ref_identity for r in card.memory.rules), k
         message = str(err.value)
         if k >= 2:  # the first write was sent
-            assert "the card confirmed" in message and "re-insert the card and run `simtool aram apply r.toml`" in message
+            assert "the card confirmed" in message and "re-insert the card and re-run `simtool aram apply r.toml`" in message
             result = err.value.result  # type: ignore[attr-defined]
             seen.add(tuple(c.state for c in result.changes))
         again = InProcessCard("aram-applet", list(card.memory.rules))
