@@ -53,14 +53,14 @@ class EdgeosRenderer(Renderer):
         return f'set firewall group {_GROUP[version]} {self.group(version)} description "{text}"'
 
     def attach_help(self) -> list[str]:
-        """Header lines: how to hook the rule sets to an interface without replacing anything."""
+        """Header lines: the one-time hook lines (never part of the output's commands)."""
         v4, v6 = self.ruleset(4), self.ruleset(6)
         return [
-            "Attach once per LAN/WAN interface, ONLY if `show interfaces ethernet eth1 firewall` has no modify yet:",
-            f"  set interfaces ethernet eth1 firewall in modify {v4}",
-            f"  set interfaces ethernet eth1 firewall in ipv6-modify {v6}",
-            "If it already has `in modify OTHER`, do not replace it: copy the rule lines of",
-            f"  firewall modify {v4} (and ipv6-modify {v6}) into OTHER under free rule numbers, before its catch-all rules.",
+            "Attach once, ONLY if the interface has no `firewall in modify` yet (EdgeOS keeps one per",
+            "interface: setting ours would replace yours). If it has one, do not attach: add these",
+            "rule lines to that rule set instead (see docs/render/edgeos.md).",
+            f"hook: set interfaces ethernet <interface> firewall in modify {v4}",
+            f"hook: set interfaces ethernet <interface> firewall in ipv6-modify {v6}",
         ]
 
     def _group_lines(self, doc: RenderInput, version: int) -> list[str]:

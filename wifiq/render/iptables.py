@@ -65,7 +65,7 @@ class IptablesRenderer(Renderer):
         out = commented("#", header_lines(doc, dscp, self.info.name))
         out += [
             f"# apply: {tool}-restore --noflush < {RULES_FILE[version]}",
-            f"# hook once: {tool} -t mangle -C POSTROUTING -j {self.chain} || {tool} -t mangle -A POSTROUTING -j {self.chain}",
+            f"# hook: {tool} -t mangle -C POSTROUTING -j {self.chain} || {tool} -t mangle -A POSTROUTING -j {self.chain}",
             "*mangle",
             f":{self.chain} - [0:0]",
             f"-A {self.chain} -p udp -m set --match-set {name} dst -m multiport --dports {ports} {target}",

@@ -50,12 +50,12 @@ class VyosRenderer(Renderer):
         return f"set firewall group {_GROUP[version]} {self.group(version)} description '{text}'"
 
     def attach_help(self) -> list[str]:
-        """Header lines: how to apply the policies (the output never binds an interface itself)."""
+        """Header lines: the one-time hook lines (never part of the output's commands)."""
         return [
-            "Apply once to the LAN and WAN interfaces (policies act on packets entering them):",
-            f"  set policy route {self.policy(4)} interface eth1",
-            f"  set policy route6 {self.policy(6)} interface eth1",
-            "Re-applying this file keeps those interface lines (it replaces only the policies' rules).",
+            "Apply once to the LAN and the WAN interface (a policy acts on packets entering them);",
+            "re-applying this file keeps these lines (it replaces only the policies' rules).",
+            f"hook: set policy route {self.policy(4)} interface <interface>",
+            f"hook: set policy route6 {self.policy(6)} interface <interface>",
         ]
 
     def _rules(self, dscp: Dscp, version: int) -> list[str]:
