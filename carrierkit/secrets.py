@@ -27,24 +27,40 @@ class SecretSource:
     prompt: str | None = None
 
 
+def _utf8(source: SecretSource, value: str, where: str) -> str:
+    """``value`` when it is valid Unicode text; else SecretError naming only ``where`` — never
+    a character or the position of one (an undecodable byte from the environment or the
+    terminal arrives as a lone surrogate)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SecretError(source.name, f"{where} is not valid UTF-8 text") from None
+    return value
+
+
 def read_secret(source: SecretSource, *, required: bool = True) -> str | None:
     """Return the secret from the file, the environment or a prompt (in that order).
 
-    Raises SecretError when it is required and none of the sources has it.
+    Raises SecretError when it is required and none of the sources has it, or when it is not
+    valid UTF-8 text (the message never shows any of its characters).
     """
     if source.file is not None:
         try:
-            text = source.file.read_text(encoding="utf-8")
+            raw = source.file.read_bytes()
         except OSError as exc:
             raise SecretError(source.name, f"{source.file}: {exc.strerror or exc}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SecretError(source.name, f"{source.file} is not valid UTF-8 text") from None
         return text.splitlines()[0] if text else ""
     value = os.environ.get(source.env)
     if value is not None:
-        return value
+        return _utf8(source, value, f"${source.env}")
     if source.prompt and sys.stdin is not None and sys.stdin.isatty():
         try:
             # getpass asks on the terminal itself, echo off; Ctrl-C reaches the CLI's handler.
-            return getpass.getpass(f"{source.prompt}: ")
+            return _utf8(source, getpass.getpass(f"{source.prompt}: "), "the answer")
         except EOFError:
             raise SecretError(source.name, "no answer on the terminal") from None
     if required:

@@ -1,3 +1,5 @@
 """simtool: APK signing-certificate digests and ARA-M access rules on SIM cards."""
 
-__version__ = "0.1.0"
+from carrierkit import __version__
+
+__all__ = ["__version__"]

@@ -1,3 +1,5 @@
 """wifiq: find operators' ePDG gateways, track their addresses, and render QoS/ACL config."""
 
-__version__ = "0.1.0"
+from carrierkit import __version__
+
+__all__ = ["__version__"]

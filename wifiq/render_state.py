@@ -91,7 +91,7 @@ def load_state_input(
     """
     if not path.is_file():
         raise UsageError(f"no state file at {path}: run wifiq refresh first (or give --state)")
-    with StateStore(path) as store:
+    with StateStore(path, read_only=True) as store:
         latest = store.latest()
     if latest is None:
         raise UsageError(f"state file {path}: no refresh recorded yet: run wifiq refresh first")

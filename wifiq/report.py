@@ -1,7 +1,9 @@
 """Per-operator results of a resolve or refresh, and the JSON document scripts and
 ``wifiq render`` read (pure: no I/O).
 
-Document shape: ``{"status", "refreshed_at" (ISO 8601 UTC), "wifiq_version", "operators": [
+Document shape: ``{"status", "refreshed_at" (ISO 8601 UTC), "wifiq_version", "resolvers":
+[{"resolver", "recursion", "authoritative", "warning"}], "mass_removal" (null or {"refused",
+"active", "max_percent"}), "operators": [
 {"plmn", "brand", "operator", "active", "added", "removed": [{"address", "reason"}],
 "failed": [{"name", "reason"}], "unchanged", "kept", "ranges": [{"range", "source"}],
 "names": [...]}]}``.
@@ -18,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import __version__
-from .holddown import Change, format_time
+from .holddown import Change, MassRemoval, format_time
 from .names import EpdgName
 from .operators import OperatorDb
 from .plmn import Plmn
-from .resolve.lookup import Lookup, sort_addresses
+from .resolve.lookup import Lookup, Outcome, ResolverCheck, sort_addresses
 from .resolve.summary import NameSummary
 from .selection import published_ranges
 
@@ -143,22 +145,68 @@ def lookup_status(lookups: Sequence[Lookup], changed: bool | None = None) -> str
 
 
 def document(
-    status: str, refreshed_at: float, reports: Sequence[OperatorReport]
+    status: str,
+    refreshed_at: float,
+    reports: Sequence[OperatorReport],
+    *,
+    resolvers: Sequence[ResolverCheck] = (),
+    mass_removal: MassRemoval | None = None,
 ) -> dict[str, object]:
-    """The ``--json`` document of ``resolve`` and ``refresh``."""
+    """The ``--json`` document of ``resolve`` and ``refresh``: ``resolvers`` is each resolver's
+    start-up probe, ``mass_removal`` the removal the guard refused (null when none)."""
     return {
         "status": status,
         "refreshed_at": format_time(refreshed_at),
         "wifiq_version": __version__,
+        "resolvers": [check.to_json() for check in resolvers],
+        "mass_removal": mass_removal.to_json() if mass_removal is not None else None,
         "operators": [r.to_json() for r in reports],
     }
 
 
-def format_news(reports: Sequence[OperatorReport]) -> list[str]:
-    """Text lines for operators with news (added, removed, failed); none when nothing changed."""
+def failure_kind(summary: NameSummary) -> str:
+    """One word per way a name's lookups failed, joined by '+' (``timeout``, ``SERVFAIL``,
+    ``REFUSED``, ``bad answer``…): how failures are grouped in one-line summaries."""
+    kinds = dict.fromkeys(_lookup_failure_kind(lk) for lk in summary.failures)
+    return "+".join(sorted(kinds)) or "none"
+
+
+def _lookup_failure_kind(lookup: Lookup) -> str:
+    if lookup.outcome is Outcome.TIMEOUT:
+        return "timeout"
+    if lookup.outcome is Outcome.LAME:
+        return "referral" if lookup.detail.startswith("referral") else "lame"
+    word = lookup.detail.split(" ", 1)[0] if lookup.detail else ""
+    return word if word.isupper() and word.isalpha() else "bad answer"
+
+
+def format_news(
+    reports: Sequence[OperatorReport],
+    *,
+    repeated: Mapping[str, tuple[float, str]] | None = None,
+    kinds: Mapping[str, str] | None = None,
+    verbose: bool = False,
+    all_failed: bool = False,
+) -> list[str]:
+    """Text lines for operators with news (added, removed, new failures); none when nothing
+    changed.
+
+    ``repeated`` maps names that failed in the previous run too to (since, kind): they are
+    summarised in one line per kind (``131 names still failing since …``) unless ``verbose``.
+    With ``all_failed`` (every lookup failed) new failures are summarised the same way, one
+    line per kind from ``kinds`` (name to kind), instead of one line per name.
+    """
+    repeated = {} if verbose or repeated is None else repeated
+    kinds = kinds or {}
+    summarise_new = all_failed and not verbose
     lines: list[str] = []
+    new_failures: dict[str, list[str]] = {}
     for r in reports:
-        if not r.news:
+        fresh = [(n, why) for n, why in r.failed if n not in repeated]
+        if summarise_new:
+            for name, _ in fresh:
+                new_failures.setdefault(kinds.get(name, "failed"), []).append(name)
+        if not (r.added or r.removed or (fresh and not summarise_new)):
             continue
         label = r.brand or r.operator or "?"
         lines.append(
@@ -167,10 +215,37 @@ def format_news(reports: Sequence[OperatorReport]) -> list[str]:
         )
         lines.extend(f"  + {a}" for a in r.added)
         lines.extend(f"  - {a}  ({why})" for a, why in r.removed)
-        for name, why in r.failed:
-            lines.append(f"  ! {name}: {why}")
-        if r.kept:
+        if not summarise_new:
+            for name, why in fresh:
+                lines.append(f"  ! {name}: {why}")
+        if r.kept and fresh:
             lines.append(f"    kept: {' '.join(r.kept)}")
+    for kind, names in sorted(new_failures.items()):
+        lines.append(f"{_count(len(names))} failed: {kind} (last good kept; --verbose lists them)")
+    by_kind: dict[str, list[float]] = {}
+    for since, kind in repeated.values():
+        by_kind.setdefault(kind, []).append(since)
+    for kind, sinces in sorted(by_kind.items()):
+        lines.append(
+            f"{_count(len(sinces))} still failing since {format_time(min(sinces))}: {kind} "
+            "(last good kept; --verbose lists them)"
+        )
+    return lines
+
+
+def _count(names: int) -> str:
+    return f"{names} name{'s' if names != 1 else ''}"
+
+
+def format_unreported(events: Sequence[Any]) -> list[str]:
+    """Lines for changes of earlier refreshes that were never printed (their report failed):
+    each event has ``refreshed_at``, ``change``, ``address``, ``name`` and ``reason``."""
+    if not events:
+        return []
+    lines = ["earlier changes, not reported when they happened:"]
+    for e in events:
+        sign = "+" if e.change == "added" else "-"
+        lines.append(f"  {format_time(e.refreshed_at)} {sign} {e.address}  {e.name}  ({e.reason})")
     return lines
 
 

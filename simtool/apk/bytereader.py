@@ -59,7 +59,7 @@ class ByteReader:
     def sequence(self, what: str) -> list[ByteReader]:
         """The items of a ``u32 length``-prefixed sequence of ``u32 length``-prefixed items."""
         outer = self.prefixed(what)
-        items = []
+        items: list[ByteReader] = []
         while outer.remaining():
             items.append(outer.prefixed(f"{what} item #{len(items) + 1}"))
         return items

@@ -176,9 +176,9 @@ class _EntryFeeder:
             start, stop, check, inflater, hashers = item
             a, b = max(start, offset), min(stop, end)
             if a < b:
-                out = inflater.feed(data[a - offset : b - offset])
-                for h in hashers:
-                    h.update(out)
+                for out in inflater.feed(data[a - offset : b - offset]):
+                    for h in hashers:
+                        h.update(out)
             if stop <= end:
                 self._finish(check, inflater, hashers)
             else:

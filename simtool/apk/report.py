@@ -101,7 +101,9 @@ def to_json(report: ApkReport) -> dict[str, Any]:
         "min_sdk": report.min_sdk,
         "max_sdk": report.max_sdk,
         "signers": [
-            {"scheme": s.scheme, "min_sdk": s.min_sdk, "max_sdk": s.max_sdk,
+            {"scheme": s.scheme,
+             "min_sdk": None if report.kind == "aab" else s.min_sdk,
+             "max_sdk": None if report.kind == "aab" else s.max_sdk,
              **_cert_json(s.certificate), **({"name": s.name} if s.name else {}),
              **({"dev_release": True} if s.dev_release else {})}
             for s in report.signers

@@ -19,9 +19,10 @@ block must fit in front of the central directory (apksig ``ApkUtilsLite.findApkS
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
-from .bytereader import ByteReader, FileSource
+from .bytereader import FileSource
 from .errors import ApkError
 from .zipfile_index import ZipSections
 
@@ -35,9 +36,19 @@ SOURCE_STAMP_V2_ID = 0x6DFF800D
 MAX_BLOCK = 64 << 20  # signing blocks are kilobytes; refuse to load a giant one
 
 
+#: The pairs anything here reads. Only these are indexed (by offset); any other pair is
+#: skipped over without being read, so a block of millions of tiny pairs costs no memory.
+KNOWN_IDS = frozenset({V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID, SOURCE_STAMP_V2_ID})
+#: A known pair's value is read into memory: signers, certificates and a lineage are kilobytes.
+MAX_VALUE = 8 << 20
+SCAN_WINDOW = 1 << 20
+_PAIR_HEADER = struct.Struct("<QI")
+
+
 @dataclass(frozen=True)
 class SigningBlock:
-    """The block's position and its pairs as ``{id: (value_offset_in_file, value)}``."""
+    """The block's position and its known pairs as ``{id: (value_offset_in_file, value)}``
+    (the first pair of each id, as apksig finds it)."""
 
     offset: int
     size: int  # whole block, both size fields and the magic included
@@ -52,9 +63,39 @@ class SigningBlock:
         return found[0] if found else None
 
 
+def _index_pairs(src: FileSource, start: int, end: int) -> dict[int, tuple[int, int]]:
+    """Walk the pairs in ``[start, end)`` of the file, reading only their 12-byte headers
+    (through a 1 MiB window), and return ``{id: (value_offset, value_length)}`` for the first
+    pair of each known id. Raises ApkError on a pair that does not fit."""
+    index: dict[int, tuple[int, int]] = {}
+    window, window_at = b"", start
+    pos = start
+    while pos < end:
+        left = end - pos
+        if left < 8:
+            raise ApkError(src.path, f"APK Signing Block pair length: length 8 exceeds the "
+                           f"{left} bytes available", pos)
+        if pos + 12 > window_at + len(window):
+            window_at = pos
+            window = src.read_at(pos, min(SCAN_WINDOW, left), "APK Signing Block")
+        length, block_id = (_PAIR_HEADER.unpack_from(window, pos - window_at) if left >= 12
+                            else (int.from_bytes(window[pos - window_at : pos - window_at + 8],
+                                                 "little"), None))
+        if length < 4 or length > left - 8:
+            raise ApkError(src.path, f"APK Signing Block pair length {length} is out of range "
+                           f"({left - 8} bytes left)", pos)
+        if block_id is not None and block_id in KNOWN_IDS and block_id not in index:
+            index[block_id] = (pos + 12, length - 4)
+        pos += 8 + length
+    return index
+
+
 def find_signing_block(src: FileSource, zs: ZipSections) -> SigningBlock | None:
     """Return the signing block in front of the central directory, or None when there is none
-    (no magic there). Raises ApkError when a block is present but malformed."""
+    (no magic there). Raises ApkError when a block is present but malformed.
+
+    Memory does not grow with the block: pair headers are read through a window and only the
+    values of the known ids (each at most ``MAX_VALUE``) are read."""
     if zs.cd_offset < 32:
         return None
     footer = src.read_at(zs.cd_offset - 24, 24, "APK Signing Block footer")
@@ -69,21 +110,15 @@ def find_signing_block(src: FileSource, zs: ZipSections) -> SigningBlock | None:
         raise ApkError(src.path, f"APK Signing Block of {size} bytes is larger than the "
                        f"{MAX_BLOCK} accepted", footer_at)
     start = zs.cd_offset - size - 8
-    block = src.read_at(start, size + 8, "APK Signing Block")
-    header_size = int.from_bytes(block[:8], "little")
+    header_size = int.from_bytes(src.read_at(start, 8, "APK Signing Block header"), "little")
     if header_size != size:
         raise ApkError(src.path, f"APK Signing Block sizes disagree: header says {header_size}, "
                        f"footer says {size}", start)
-    r = ByteReader(block[8 : size + 8 - 24], src.path, start + 8)
     pairs: dict[int, tuple[int, bytes]] = {}
-    while r.remaining():
-        pair_at = r.base + r.pos
-        length = r.u64("APK Signing Block pair length")
-        if length < 4 or length > r.remaining():
-            raise ApkError(src.path, f"APK Signing Block pair length {length} is out of range "
-                           f"({r.remaining()} bytes left)", pair_at)
-        block_id = r.u32("APK Signing Block pair id")
-        value_at = r.base + r.pos
-        value = r.take(length - 4, f"APK Signing Block pair 0x{block_id:08x}")
-        pairs.setdefault(block_id, (value_at, value))
+    for block_id, (value_at, length) in _index_pairs(src, start + 8, footer_at).items():
+        if length > MAX_VALUE:
+            raise ApkError(src.path, f"APK Signing Block pair 0x{block_id:08x} of {length} bytes "
+                           f"is larger than the {MAX_VALUE} accepted", value_at - 12)
+        pairs[block_id] = (value_at, src.read_at(value_at, length,
+                                                 f"APK Signing Block pair 0x{block_id:08x}"))
     return SigningBlock(start, size + 8, pairs)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from . import algorithms
@@ -29,6 +30,7 @@ from .zipfile_index import ZipEntry, read_entry
 MANIFEST = "META-INF/MANIFEST.MF"
 MAX_META_FILE = 16 << 20
 MAX_SIGNERS = 10
+SDK_KITKAT = 19
 SIG_BLOCK_EXTS = (".RSA", ".DSA", ".EC")
 # Digest attribute prefixes, strongest first (Android's JarVerifier order); "SHA1" spelled both ways.
 DIGESTS = (("SHA-512", "sha512"), ("SHA-384", "sha384"), ("SHA-256", "sha256"),
@@ -37,52 +39,75 @@ SCHEME_NAMES = {2: "v2", 3: "v3"}
 TITLES = {"v2": "APK Signature Scheme v2", "v3": "APK Signature Scheme v3"}
 
 
-@dataclass(frozen=True)
+#: Attributes anything here reads; others are skipped (a section of a million attributes
+#: costs nothing), as are their continuation lines.
+_KEPT_SUFFIXES = ("-Digest", "-Digest-Manifest", "-Digest-Manifest-Main-Attributes")
+_KEPT_NAMES = ("Name", "X-Android-APK-Signed", "Manifest-Version", "Signature-Version", "Created-By")
+#: A ZIP without ZIP64 holds at most 65535 entries: a manifest or .SF naming more is refused
+#: before it can fill memory with sections.
+MAX_SECTIONS = 0xFFFF
+_LINE = re.compile(rb"([^\r\n]*)(\r\n|\r|\n|\Z)")
+
+
+@dataclass(frozen=True, slots=True)
 class Section:
-    """A manifest section: its attributes and its raw bytes (what .SF sections digest)."""
+    """A manifest section: its attributes (those read here) and where its raw bytes (what .SF
+    sections digest) lie in the manifest."""
 
     name: str | None
     attrs: dict[str, str]
-    raw: bytes
+    data: bytes  # the whole manifest (shared, not copied)
+    start: int
+    end: int
+
+    @property
+    def raw(self) -> bytes:
+        return self.data[self.start : self.end]
+
+
+def _kept(key: str) -> bool:
+    return key in _KEPT_NAMES or key.endswith(_KEPT_SUFFIXES)
 
 
 def parse_manifest(data: bytes, path: str, what: str) -> tuple[Section, list[Section]]:
-    """Split a JAR manifest into its main section and named sections. Raises ApkError."""
-    lines: list[tuple[bytes, int]] = []  # (line without EOL, end offset including EOL)
-    pos = 0
-    n = len(data)
-    while pos < n:
-        end = pos
-        while end < n and data[end] not in (0x0A, 0x0D):
-            end += 1
-        eol = end
-        if end < n and data[end] == 0x0D:
-            end += 1
-        if end < n and data[end] == 0x0A and (end == eol or data[end - 1] == 0x0D):
-            end += 1
-        if end == eol:  # last line without EOL
-            end = n
-        lines.append((data[pos:eol], end))
-        pos = end
+    """Split a JAR manifest into its main section and named sections. Raises ApkError.
+
+    Memory is bounded by design: lines are scanned, not listed; only the attributes read here
+    are kept; sections point into ``data``; at most ``MAX_SECTIONS`` named sections."""
     sections: list[Section] = []
     start = 0
     attrs: dict[str, str] = {}
+    has_attrs = False
     last_key: str | None = None
-    for i, (line, end) in enumerate(lines):
+    n = len(data)
+    number = 0
+    for m in _LINE.finditer(data):
+        if m.start() == n and number:  # the empty match at the very end
+            break
+        number += 1
+        line, end = m.group(1), m.end()
         if line.startswith(b" ") and last_key is not None:
-            attrs[last_key] += line[1:].decode("utf-8", errors="replace")
+            if last_key in attrs:
+                attrs[last_key] += line[1:].decode("utf-8", errors="replace")
         elif line:
             key, sep, value = line.partition(b": ")
             if not sep:
-                raise ApkError(path, f"Malformed {what}: line {i + 1} is not 'Name: value'")
+                raise ApkError(path, f"Malformed {what}: line {number} is not 'Name: value'")
             last_key = key.decode("utf-8", errors="replace")
-            attrs.setdefault(last_key, value.decode("utf-8", errors="replace"))
-        if not line or i == len(lines) - 1:
-            if attrs or not sections:
-                sections.append(Section(attrs.get("Name"), attrs, data[start:end]))
-            attrs, last_key, start = {}, None, end
+            has_attrs = True
+            if _kept(last_key):
+                attrs.setdefault(last_key, value.decode("utf-8", errors="replace"))
+        if not line or end >= n:
+            if has_attrs or not sections:
+                if len(sections) > MAX_SECTIONS:
+                    raise ApkError(path, f"Malformed {what}: more than {MAX_SECTIONS} sections "
+                                   "(a ZIP without ZIP64 holds at most that many entries)")
+                sections.append(Section(attrs.get("Name"), attrs, data, start, end))
+            attrs, has_attrs, last_key, start = {}, False, None, end
+        if end >= n:
+            break
     if not sections:
-        sections.append(Section(None, {}, b""))
+        sections.append(Section(None, {}, data, 0, 0))
     main, named = sections[0], sections[1:]
     for idx, sec in enumerate(named):
         if sec.name is None:
@@ -91,9 +116,10 @@ def parse_manifest(data: bytes, path: str, what: str) -> tuple[Section, list[Sec
 
 
 def _digests_to_check(attrs: dict[str, str], suffix: str, min_sdk: int,
-                      max_sdk: int) -> list[tuple[str, bytes]]:
+                      max_sdk: int, every: bool = False) -> list[tuple[str, bytes]]:
     """The (hash, expected) pairs Android checks for some SDK in range: SHA-1 only before
-    API 18, the strongest one present from API 18."""
+    API 18, the strongest one present from API 18; with ``every`` (a plain JAR, as jarsigner
+    checks it) each one present."""
     present = []
     for prefix, algo in DIGESTS:
         value = attrs.get(f"{prefix}{suffix}")
@@ -102,6 +128,8 @@ def _digests_to_check(attrs: dict[str, str], suffix: str, min_sdk: int,
                 present.append((algo, base64.b64decode(value, validate=False)))
             except ValueError:
                 present.append((algo, b""))
+    if every:
+        return list(dict(present).items())  # SHA1 and SHA-1 spellings count once
     chosen: list[tuple[str, bytes]] = []
     if min_sdk < 18:
         chosen += [p for p in present if p[0] == "sha1"][:1]
@@ -164,6 +192,12 @@ def _check_block(src: FileSource, block: bytes, sf: bytes, block_name: str, sf_n
                             "the SignerInfo's issuer and serial number")
             continue
         signed = sf
+        if info.signed_attrs is not None and min_sdk < SDK_KITKAT:
+            # apksig V1SchemeVerifier: signed attributes are unsafe before Android 4.4.
+            last_problem = (f"Failed to verify JAR signature {block_name} against {sf_name}: "
+                            "java.security.SignatureException: APKs with Signed Attributes "
+                            f"broken on platforms with API Level < {SDK_KITKAT}")
+            continue
         if info.signed_attrs is not None:
             if info.content_type not in (None, OID_DATA) or info.message_digest is None or \
                     hashlib.new(info.digest, sf).digest() != info.message_digest:
@@ -183,7 +217,8 @@ def _check_block(src: FileSource, block: bytes, sf: bytes, block_name: str, sf_n
 
 def _check_signer(src: FileSource, name: str, block_entry: ZipEntry, sf_entry: ZipEntry,
                   manifest: bytes, main: Section, sections: dict[str | None, Section],
-                  found: set[str], supported: set[str], min_sdk: int, max_sdk: int) -> JarSigner:
+                  found: set[str], supported: set[str], min_sdk: int, max_sdk: int,
+                  every: bool) -> JarSigner:
     """Verify one signer: its PKCS#7 over the .SF, stripping protection, the .SF over the
     manifest."""
     sf_name = sf_entry.name
@@ -204,10 +239,10 @@ def _check_signer(src: FileSource, name: str, block_entry: ZipEntry, sf_entry: Z
         if scheme and scheme in supported and scheme not in found:
             errors.append(f"JAR signature {sf_name} indicates the APK is signed using "
                           f"{TITLES[scheme]} but no such signature was found. Signature stripped?")
-    whole = _digests_to_check(sf_main.attrs, "-Digest-Manifest", min_sdk, max_sdk)
+    whole = _digests_to_check(sf_main.attrs, "-Digest-Manifest", min_sdk, max_sdk, every)
     if not whole or any(hashlib.new(a, manifest).digest() != d for a, d in whole):
         for algo, expected in _digests_to_check(sf_main.attrs, "-Digest-Manifest-Main-Attributes",
-                                                min_sdk, max_sdk):
+                                                min_sdk, max_sdk, every):
             if hashlib.new(algo, main.raw).digest() != expected:
                 errors.append(f"{algo.upper()} digest of {MANIFEST} main section does not match "
                               f"the digest specified in {sf_name}")
@@ -216,7 +251,7 @@ def _check_signer(src: FileSource, name: str, block_entry: ZipEntry, sf_entry: Z
             if target is None:
                 errors.append(f"{sf_name} names {sec.name!r}, absent from {MANIFEST}")
                 continue
-            checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk)
+            checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk, every)
             if not checks:
                 errors.append(f"{sf_name} section {sec.name!r} has no usable digest")
             for algo, expected in checks:
@@ -228,8 +263,10 @@ def _check_signer(src: FileSource, name: str, block_entry: ZipEntry, sf_entry: Z
 
 
 def verify_v1(src: FileSource, entries: list[ZipEntry], found: set[str], supported: set[str],
-              min_sdk: int, max_sdk: int) -> JarResult:
-    """Verify the JAR signature of an APK/AAB; entry digests are returned, not checked here."""
+              min_sdk: int, max_sdk: int, every: bool = False) -> JarResult:
+    """Verify the JAR signature of an APK/AAB; entry digests are returned, not checked here.
+    ``every``: check every digest a manifest section lists (a bundle, verified as jarsigner
+    verifies a JAR) rather than the ones Android picks for the SDK range."""
     by_name = {e.name: e for e in entries}
     manifest_entry = by_name.get(MANIFEST)
     if manifest_entry is None:
@@ -251,7 +288,7 @@ def verify_v1(src: FileSource, entries: list[ZipEntry], found: set[str], support
     main, named = parse_manifest(manifest, src.path, MANIFEST)
     sections: dict[str | None, Section] = {s.name: s for s in named}
     signers = tuple(_check_signer(src, name, block_entry, sf_entry, manifest, main, sections,
-                                  found, supported, min_sdk, max_sdk)
+                                  found, supported, min_sdk, max_sdk, every)
                     for name, block_entry, sf_entry in pairs)
     result = JarResult(signers)
     if result.all_errors:
@@ -271,7 +308,7 @@ def verify_v1(src: FileSource, entries: list[ZipEntry], found: set[str], support
         if unsigned_by:
             return JarResult(signers, (f"{entry.name} entry not signed by JAR signer(s) "
                                        f"{', '.join(unsigned_by)}",))
-        checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk)
+        checks = _digests_to_check(sec.attrs, "-Digest", min_sdk, max_sdk, every)
         if not checks:
             return JarResult(signers, (f"No digest for {entry.name} in {MANIFEST}",))
         entry_digests[entry.name] = tuple(checks)

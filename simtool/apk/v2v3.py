@@ -23,6 +23,7 @@ reports them per signer and so do we; only an unreadable block raises ApkError.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from . import algorithms
 from .bytereader import ByteReader
@@ -113,7 +114,7 @@ def _parse_signer(r: ByteReader, scheme: str, index: int, path: str) -> BlockSig
                      if alg_id not in algorithms.ALGORITHMS)
     partial = BlockSigner(index, outer_min, outer_max, warnings=warnings)
 
-    def fail(*errors: str, **found: object) -> BlockSigner:
+    def fail(*errors: str, **found: Any) -> BlockSigner:
         return replace(partial, errors=errors, **found)
 
     if v3 and (outer_min > 0x7FFFFFFF or outer_max > 0x7FFFFFFF or outer_min > outer_max):
@@ -151,8 +152,17 @@ def _parse_signer(r: ByteReader, scheme: str, index: int, path: str) -> BlockSig
             errors.append(f"maxSdkVersion mismatch between signed and unsigned: "
                           f"{outer_max} vs {inner_max}")
     attributes: dict[int, bytes] = {}
-    for attr in sd.sequence("additional attributes"):
-        attributes.setdefault(attr.u32("attribute id"), bytes(attr.data[attr.pos :]))
+    # Attributes holding a u32 must hold 4 bytes: apksig reads them with getInt() and reports
+    # the BufferUnderflowException as a malformed attribute (never as "absent").
+    u32_attr = STRIPPING_PROTECTION_ATTR if scheme == "v2" else ROTATION_MIN_SDK_ATTR
+    for count, attr in enumerate(sd.sequence("additional attributes"), 1):
+        if attr.remaining() < 4:
+            return fail(*errors, f"Malformed additional attribute #{count}")
+        attr_id = attr.u32("attribute id")
+        value = bytes(attr.data[attr.pos :])
+        if attr_id == u32_attr and len(value) < 4:
+            return fail(*errors, f"Malformed additional attribute #{count}")
+        attributes.setdefault(attr_id, value)
     partial = replace(partial, certs=tuple(certs), attributes=attributes,
                       verified_algorithms=tuple(a for a, _ in known))
     if not certs:

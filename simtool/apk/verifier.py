@@ -66,20 +66,31 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
     with FileSource(name) as src:
         zs = find_zip_sections(src)
         entries = read_central_directory(src, zs)
-        by_name = {e.name: e for e in entries}
+        by_name = {e.name: e for e in reversed(entries)}  # the first of a repeated name
+        duplicates = _duplicate_entries(entries)
         sdk = ManifestSdk()
         manifest = by_name.get(MANIFEST_XML)
-        if manifest is not None:
+        if manifest is not None and not duplicates:
             sdk = parse_manifest_sdk(read_entry(src, manifest, MAX_MANIFEST, "manifest"), name)
-        elif kind == "apk" and min_sdk is None:
+            for attr, value in sdk.malformed:
+                if attr != "minSdkVersion" or min_sdk is None:
+                    hint = " (give --min-sdk-version)" if attr == "minSdkVersion" else ""
+                    raise ApkError(name, f"{MANIFEST_XML}: malformed {attr} {value!r}: not a "
+                                   f"number or a platform codename{hint}")
+        elif kind == "apk" and min_sdk is None and not duplicates:
             raise ApkError(name, f"Missing {MANIFEST_XML}: not an APK (give --min-sdk-version "
                            "to verify it anyway)")
-        hi = SDK_MAX if max_sdk is None else max_sdk
+        bundle = kind == "aab"
+        hi = SDK_MAX if max_sdk is None or bundle else max_sdk
         lo = sdk.min_sdk if min_sdk is None else min_sdk
+        if bundle:
+            # No device installs a bundle: it is a JAR, verified as jarsigner does (every
+            # algorithm, every digest listed), and APK Signing Block schemes do not apply.
+            lo = SDK_MAX
         if lo > hi:
             raise ApkError(name, f"minSdkVersion {lo} is greater than maxSdkVersion {hi}")
-        block = find_signing_block(src, zs)
-        errors: list[str] = []
+        block = None if bundle else find_signing_block(src, zs)
+        errors: list[str] = duplicates  # nothing else is checked in an ambiguous archive
         warnings: list[str] = []
         found: set[str] = set()
         results: dict[str, SchemeResult] = {}
@@ -87,8 +98,8 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
 
         def run(scheme: str, block_id: int) -> SchemeResult | None:
             """Parse the block with ``block_id`` when present (and note the scheme as found)."""
-            value = block.get(block_id) if block else None
-            if value is None:
+            value = block.get(block_id) if block is not None else None
+            if block is None or value is None:
                 return None
             found.add(scheme)
             return parse_block(value, scheme, name, block.value_offset(block_id) or 0)
@@ -121,7 +132,7 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
                           f"sandbox version {sdk.target_sandbox}")
         jar: JarResult | None = None
         if not errors and (lo < select.SDK_N or not found):
-            jar = verify_v1(src, entries, found, supported, lo, hi)
+            jar = verify_v1(src, entries, found, supported, lo, hi, every=bundle)
             errors += jar.all_errors
             warnings += jar.warnings
         verified_schemes = {s for s, r in results.items() if r.verified}
@@ -156,7 +167,24 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
                                      progress, v4_hashing if "v4" in verified_schemes else None)
     report = _build_report(name, kind, lo, hi, results, jar, verified_schemes, errors, warnings,
                            v4_signers, full_verify, stamp)
+    if bundle:
+        # The bundle's signer is the upload key; devices get APKs signed by the app signing key
+        # (Play App Signing): no SDK range, no SIM hash (docs/simtool-digest.md).
+        return replace(report, min_sdk=None, max_sdk=None, carrier_certificates=(),
+                       recommended_sha1=None, recommended_sha256=None, recommended_subject=None)
     return replace(report, package=sdk.package)
+
+
+def _duplicate_entries(entries: list[ZipEntry]) -> list[str]:
+    """apksigner's ``Duplicate entry: NAME`` for each name the central directory repeats
+    (Android refuses such an APK: which copy is meant cannot be told)."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for e in entries:
+        if e.name in seen:
+            out.append(f"Duplicate entry: {e.name}")
+        seen.add(e.name)
+    return out
 
 
 def _scheme_digests(src: FileSource, by_name: dict[str, ZipEntry],

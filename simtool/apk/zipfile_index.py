@@ -34,6 +34,7 @@ ZIP64_LOCATOR_SIG = 0x07064B50
 EOCD_MIN = 22
 MAX_COMMENT = 0xFFFF
 STREAM_CHUNK = 1 << 20
+INFLATE_STEP = 1 << 20  # the most one inflate step may produce
 # 65535 records of 46 bytes + a 255-byte name + 64 bytes of extra is under 24 MiB; a central
 # directory claiming more is refused rather than read into memory.
 MAX_CD = 32 << 20
@@ -154,9 +155,12 @@ def entry_data_offset(src: FileSource, entry: ZipEntry) -> int:
 class EntryInflater:
     """Turns an entry's stored bytes into its content, checking the declared sizes.
 
-    ``feed`` takes consecutive pieces of the compressed data and returns the uncompressed piece;
-    output beyond ``entry.uncompressed_size`` (or ``limit``) is an error, so a zip bomb cannot
-    allocate more than one bounded step at a time.
+    ``feed`` takes consecutive pieces of the compressed data and yields the uncompressed content
+    in pieces of at most ``INFLATE_STEP`` bytes (zlib's ``max_length``; the input not yet
+    inflated waits in ``unconsumed_tail``). So memory is bounded by design: a 1 MiB piece of a
+    zip bomb that inflates to a gigabyte is a thousand 1 MiB steps, each hashed and dropped
+    before the next, never one gigabyte-sized buffer. Output beyond ``entry.uncompressed_size``
+    (or ``limit``) is an error at the step that crosses it.
     """
 
     def __init__(self, path: str, entry: ZipEntry, limit: int | None = None) -> None:
@@ -168,31 +172,39 @@ class EntryInflater:
         self.produced = 0
         self._z = zlib.decompressobj(-15) if entry.method == 8 else None
 
-    def feed(self, data: bytes) -> bytes:
-        """The uncompressed bytes for the next piece of stored data; raises ApkError past the
-        declared size.
-        """
-        if self._z is None:
-            out = data
-        else:
-            try:
-                out = self._z.decompress(data, self.limit - self.produced + 1)
-            except zlib.error as exc:
-                raise ApkError(self.path, f"entry {self.entry.name!r} does not inflate: {exc}") from None
-            if self._z.unconsumed_tail:
-                raise ApkError(self.path, f"entry {self.entry.name!r} inflates past its declared "
-                               f"size of {self.entry.uncompressed_size} bytes")
-        self.produced += len(out)
+    def _count(self, n: int) -> None:
+        self.produced += n
         if self.produced > self.limit:
             raise ApkError(self.path, f"entry {self.entry.name!r} inflates past "
                            f"{self.limit} bytes")
-        return out
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The uncompressed bytes for the next piece of stored data, in steps of at most
+        ``INFLATE_STEP``; raises ApkError past the declared size or on a corrupt stream."""
+        if self._z is None:
+            self._count(len(data))
+            if data:
+                yield data
+            return
+        pending = data
+        while pending and not self._z.eof:
+            try:
+                out = self._z.decompress(pending, INFLATE_STEP)
+            except zlib.error as exc:
+                raise ApkError(self.path, f"entry {self.entry.name!r} does not inflate: {exc}") from None
+            pending = self._z.unconsumed_tail
+            self._count(len(out))
+            if out:
+                yield out
 
     def finish(self) -> None:
         """Check the data ended cleanly and produced exactly the declared size."""
         if self._z is not None:
-            tail = self._z.flush()
-            self.produced += len(tail)
+            try:
+                tail = self._z.flush()  # every input was drained by feed: at most a few bytes
+            except zlib.error as exc:
+                raise ApkError(self.path, f"entry {self.entry.name!r} does not inflate: {exc}") from None
+            self._count(len(tail))
             if not self._z.eof:
                 raise ApkError(self.path, f"entry {self.entry.name!r}: compressed data is truncated")
         if self.produced != self.entry.uncompressed_size:
@@ -207,10 +219,8 @@ def iter_entry(src: FileSource, entry: ZipEntry, chunk: int = STREAM_CHUNK) -> I
     done = 0
     while done < entry.compressed_size:
         n = min(chunk, entry.compressed_size - done)
-        piece = inflater.feed(src.read_at(start + done, n, f"data of {entry.name!r}"))
+        yield from inflater.feed(src.read_at(start + done, n, f"data of {entry.name!r}"))
         done += n
-        if piece:
-            yield piece
     inflater.finish()
 
 

@@ -10,6 +10,7 @@ the same REF-DO but other access rules is replaced (a spec card refuses the seco
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -190,7 +191,7 @@ def apply_plan(
         step("delete all rules", lambda: session.delete(None))
     else:
         for rule in plan.delete:
-            step(f"delete rule {describe(rule)}", lambda r=rule: session.delete(r))
+            step(f"delete rule {describe(rule)}", functools.partial(session.delete, rule))
     for rule in plan.add:
         def store(r: AccessRule = rule) -> None:
             if session.store(r) == 0x6381:

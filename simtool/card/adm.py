@@ -37,9 +37,10 @@ def parse_adm_key(text: str) -> bytes:
             return bytes.fromhex(text)
         except ValueError:
             pass
-    if 0 < len(text) <= 8 and text.isdigit():
+    if 0 < len(text) <= 8 and text.isascii() and text.isdigit():  # "٨" is a digit, not ASCII
         return text.encode("ascii").ljust(8, b"\xff")
-    raise AdmError(f"ADM key must be 16 hex digits or up to 8 decimal digits (got {len(text)} characters)")
+    raise AdmError(f"ADM key must be 16 hex digits or up to 8 ASCII decimal digits (got "
+                   f"{len(text)} characters)")
 
 
 def tries_left(proto: CardProtocol, key_ref: int = ADM1) -> int | None:

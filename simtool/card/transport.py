@@ -116,7 +116,7 @@ class PcscConnection:
     def __init__(self, ctx: _Context, reader: str, hcard: int, active: int) -> None:
         self._ctx = ctx
         self.reader = reader
-        self._hcard = hcard
+        self._hcard: int | None = hcard
         self._pci = scard.SCARD_PCI_T0 if active == scard.SCARD_PROTOCOL_T0 else scard.SCARD_PCI_T1
         self.protocol = "T=0" if active == scard.SCARD_PROTOCOL_T0 else "T=1"
         hresult, _, _, _, atr = scard.SCardStatus(hcard)

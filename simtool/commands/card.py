@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..aram.errors import AramNotFoundError
@@ -30,7 +32,7 @@ def info_cmd(reader: str | None, shared: bool, as_json: bool, trace: bool, dry_r
                 tag, config = session.refresh_tag(), session.config()
             except AramNotFoundError:
                 pass
-        payload = {
+        payload: dict[str, Any] = {
             "reader": proto.conn.reader,
             "atr": info.atr.hex().upper(),
             "protocol": info.protocol,

@@ -73,7 +73,11 @@ def render_text(report: ApkReport) -> str:
         lines += [f"simtool: Lineage #{i + 1} certificate DN: {safe(c.subject)}",
                   f"simtool: Lineage #{i + 1} certificate SHA-256 digest: {c.sha256}",
                   f"simtool: Lineage #{i + 1} certificate SHA-1 digest: {c.sha1}"]
-    if report.verified:
+    if report.verified and report.kind == "aab":
+        lines.append("simtool: no SIM hash for a bundle: it is signed with the upload key, and "
+                     "devices get APKs signed with the app signing key (Play App Signing: Play "
+                     "Console > App integrity); digest an APK Play serves, or that certificate")
+    elif report.verified:
         if report.recommended_sha1:
             where = "" if report.kind in KEY_FILE_KINDS else (
                 f" (matches on SDK {report.carrier_certificates[0].min_sdk}"

@@ -170,10 +170,12 @@ def _zeros_digests(size: int) -> tuple[bytes, int]:
 
 
 def make_zip_bomb(path: Path, key: rsa.RSAPrivateKey, cert: x509.Certificate,
-                  size: int = BOMB_SIZE) -> Path:
-    """A validly v1-signed APK whose entry ``assets/zeros`` inflates to ``size`` zeros."""
+                  size: int = BOMB_SIZE, digest_size: int | None = None) -> Path:
+    """A validly v1-signed APK whose entry ``assets/zeros`` inflates to ``size`` zeros (its
+    manifest digest is over ``digest_size`` zeros: give another size to make it wrong)."""
     first, repeated, last, count = _bomb_stream(size)
-    digest, crc = _zeros_digests(size)
+    _, crc = _zeros_digests(size)
+    digest = _zeros_digests(size if digest_size is None else digest_size)[0]
     manifest = manifest_xml()
     sig = jar_signature([("AndroidManifest.xml", hashlib.sha256(manifest).digest()),
                          ("assets/zeros", digest)], key, cert)
@@ -235,6 +237,48 @@ def make_tiny_pairs(path: Path, source: Path | None = None, pairs: int = TINY_PA
         struct.pack_into("<I", eocd, 16, cd_at + extra)
         fh.write(eocd)
     return path
+
+
+def _lp(data: bytes) -> bytes:
+    return struct.pack("<I", len(data)) + data
+
+
+def _chunked_sha256(sections: Sequence[bytes]) -> bytes:
+    """APK Signature Scheme v2 CHUNKED_SHA256 content digest over the given sections."""
+    chunks = [section[i : i + (1 << 20)] for section in sections
+              for i in range(0, len(section), 1 << 20)]
+    top = hashlib.sha256(b"\x5a" + struct.pack("<I", len(chunks)))
+    for c in chunks:
+        top.update(hashlib.sha256(b"\xa5" + struct.pack("<I", len(c)) + c).digest())
+    return top.digest()
+
+
+def v2_sign(apk: bytes, key: rsa.RSAPrivateKey, cert: x509.Certificate,
+            attributes: Sequence[tuple[int, bytes]] = ()) -> bytes:
+    """``apk`` (a ZIP without a signing block) with an APK Signature Scheme v2 block of one
+    signer (RSA PKCS#1 v1.5 SHA-256, algorithm 0x0103) whose signed data carries
+    ``attributes`` as given — malformed ones included."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    eocd_at = apk.rindex(b"PK\x05\x06")
+    cd_at = struct.unpack_from("<I", apk, eocd_at + 16)[0]
+    entries, cd, eocd = apk[:cd_at], apk[cd_at:eocd_at], apk[eocd_at:]
+    digest = _chunked_sha256([entries, cd, eocd])  # EOCD's CD offset == the block's offset
+    algorithm = 0x0103
+    signed_data = (_lp(_lp(struct.pack("<I", algorithm) + _lp(digest)))
+                   + _lp(_lp(cert.public_bytes(serialization.Encoding.DER)))
+                   + _lp(b"".join(_lp(struct.pack("<I", i) + v) for i, v in attributes)))
+    signature = key.sign(signed_data, padding.PKCS1v15(), hashes.SHA256())
+    spki = key.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    signer = _lp(signed_data) + _lp(_lp(struct.pack("<I", algorithm) + _lp(signature))) + _lp(spki)
+    value = _lp(_lp(signer))
+    pair = struct.pack("<QI", len(value) + 4, 0x7109871A) + value
+    size = len(pair) + 8 + 16
+    block = struct.pack("<Q", size) + pair + struct.pack("<Q", size) + b"APK Sig Block 42"
+    new_eocd = bytearray(eocd)
+    struct.pack_into("<I", new_eocd, 16, cd_at + len(block))
+    return entries + block + cd + bytes(new_eocd)
 
 
 def axml_with_min_sdk(value: str) -> bytes:

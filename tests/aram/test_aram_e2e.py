@@ -399,10 +399,12 @@ def test_watch_json_is_one_line_per_card(pcsc_rig, tmp_path):
     proc = run(pcsc_rig, "aram", "apply", str(_rules_file(tmp_path, 2)), "--watch", "--count", "1",
                "--log", str(log), "--json", check_rc=0)
     lines = proc.stdout.splitlines()
-    assert len(lines) == 1, proc.stdout  # JSON Lines, not the per-card plan document
+    assert len(lines) == 2, proc.stdout  # JSON Lines (one per card, then the summary), not the plan document
     row = json.loads(lines[0])
-    assert row == {"reader": pcsc_rig.reader_names[0], "iccid": "8949440000000000044", "result": "applied",
-                   "added": 2, "deleted": 0, "detail": ""}
+    assert {k: row[k] for k in ("reader", "iccid", "result", "added", "deleted", "planned_add", "detail")} == {
+        "reader": pcsc_rig.reader_names[0], "iccid": "8949440000000000044", "result": "applied",
+        "added": 2, "deleted": 0, "planned_add": 2, "detail": ""}
+    assert json.loads(lines[1])["summary"]["by_card"] == {"8949440000000000044": "applied"}
     assert list(csv.DictReader(log.open()))[0]["result"] == "applied"
 
 
@@ -410,7 +412,7 @@ def test_watch_stops_after_idle_timeout(pcsc_rig, tmp_path):
     start = time.monotonic()
     proc = run(pcsc_rig, "aram", "apply", str(_rules_file(tmp_path, 1)), "--watch", "--idle-timeout", "1",
                "--log", str(tmp_path / "audit.csv"))
-    assert proc.returncode == 0 and "0 card(s)" in proc.stderr
+    assert proc.returncode == 0 and "by insertion: 0 insertion(s): none" in proc.stderr
     assert time.monotonic() - start < 15 and not (tmp_path / "audit.csv").exists()
 
 

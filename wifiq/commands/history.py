@@ -37,7 +37,7 @@ def history(plmns: tuple[Plmn, ...], state_path: Path | None, config_path: Path 
     if not path.exists():
         raise UsageError(f"no state file at {path}: run wifiq refresh first (or give --state)")
     out: list[dict[str, Any]] = []
-    with StateStore(path) as store:
+    with StateStore(path, read_only=True) as store:
         for plmn in plmns:
             rows = store.names_of([str(plmn)])
             names = list(dict.fromkeys(name for name, _, _ in rows))

@@ -1,28 +1,60 @@
 """``wifiq refresh``: resolve the selection, record it in the state, print what changed.
 
-Silent (text mode) when nothing changed and nothing failed, so cron mails only news.
+Silent (text mode) when nothing changed and nothing new failed, so cron mails only news;
+failures that repeat the previous run's are one line per kind (``--verbose``: every name).
 ``--json`` always prints the document of :mod:`wifiq.report` (for ``wifiq render``).
-Then the config file's ``[[outputs]]`` are re-rendered (:mod:`wifiq.outputs`).
-Exit status: 0 no change; 3 changed; 4 some lookups failed, last good addresses kept;
-1 fatal (every lookup failed, state busy or unusable, an output failed); 2 bad command line
-or config.
+Then, still under the state's lock: the config file's ``[[outputs]]`` that are behind are
+re-rendered (:mod:`wifiq.outputs`), the ``--on-change`` command runs (:mod:`wifiq.on_change`)
+and the report is printed; each is recorded in the state when it succeeded, and redone by the
+next refresh when it failed (:mod:`wifiq.delivery`).
+A resolver that neither recurses nor is authoritative for pub.3gppnetwork.org is reported in
+one line when the refresh starts; a removal of more than ``holddown.max_removal_percent`` of
+the active set is refused (one line, counted as a failure) unless ``--allow-mass-removal``.
+Exit status: 0 no change; 3 changed; 4 some lookups failed (or a mass removal was refused),
+nothing changed; 5 changed and some lookups failed (or a mass removal was refused); 1 fatal (every lookup failed, state busy or unusable, an output, the report or
+the on-change command failed); 2 bad command line or config.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from ..outputs import OutputError, check_outputs, write_outputs
 from ..config import Config
-from ..refresh import run_refresh
-from ..resolve import ResolveOptions
-from ..report import document, format_news
-from ..store import RefreshLock, StateStore, default_state_path
+from ..delivery import (ON_CHANGE, REPORT, ActiveHistory, load_backlog, output_key,
+                        unreported)
+from ..errors import WifiqError
+from ..holddown import format_time
+from ..on_change import OnChangeError, parse_command, run_on_change
+from ..outputs import Written, check_outputs, write_outputs
+from ..refresh import RefreshResult, exit_status, run_refresh
+from ..report import document, format_news, format_unreported
+from ..resolve import ResolveOptions, ResolverCheck
+from ..store import HistoryEvent, RefreshLock, StateStore, default_state_path
 from .options import Seconds
-from .resolve_options import lookup_count, progress_bar, resolve_options, selected_targets
+from .resolve_options import (
+    lookup_count,
+    progress_bar,
+    report_check,
+    resolve_options,
+    selected_targets,
+)
+
+
+class ReportError(WifiqError):
+    """The report could not be printed (``reason``); its changes are printed by the next run."""
+
+    exit_code = 1
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"cannot print the report ({reason}); its changes are reported by "
+                         "the next refresh")
+        self.reason = reason
 
 
 @click.command("refresh")
@@ -31,39 +63,135 @@ from .resolve_options import lookup_count, progress_bar, resolve_options, select
               help="State file (SQLite). [config 'state', else the user data dir]")
 @click.option("--wait", type=Seconds(0, 86400), default=60.0, show_default=True,
               help="Seconds to wait for another refresh of the same state to finish.")
+@click.option("--on-change", "on_change", metavar="COMMAND",
+              help="Run COMMAND (no shell; WIFIQ_* variables) after a change is committed; "
+                   "retried by the next refresh if it fails. [config 'on_change']")
+@click.option("--verbose", "-v", is_flag=True,
+              help="List every failing name, also those failing since an earlier refresh.")
+@click.option("--allow-mass-removal", is_flag=True,
+              help="Remove addresses even when more than holddown.max_removal_percent (50) of "
+                   "the active set would go in one refresh.")
 def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: Path | None,
-            wait: float) -> int:
+            wait: float, on_change: str | None, verbose: bool, allow_mass_removal: bool) -> int:
     """Resolve the selection, keep the history, and report added/removed/failed addresses.
 
-    Prints nothing when nothing changed and nothing failed (cron mails only news).
-    Exit status: 0 unchanged, 3 changed, 4 some lookups failed (last good kept),
-    1 fatal (all lookups failed, state busy or unusable, output failed), 2 bad input.
+    Prints nothing when nothing changed and nothing new failed (cron mails only news).
+    Exit status: 0 unchanged, 3 changed, 4 some lookups failed, 5 changed and some lookups
+    failed (4/5 also when a mass removal was refused: --allow-mass-removal), 1 fatal (all
+    lookups failed, state busy or unusable, an output, the report or the on-change command
+    failed), 2 bad input.
     """
-    if config.source is not None:  # outputs come only from a config file
-        check_outputs(config.outputs, config.source)
-    db, targets = selected_targets(config.selection)
     path = state_path or config.state or default_state_path()
+    if config.source is not None:  # outputs come only from a config file
+        check_outputs(config.outputs, config.source, path)
+    command = on_change or config.on_change
+    if command is not None:
+        parse_command(command, "--on-change" if on_change else "on_change")
+    db, targets = selected_targets(config.selection)
     total = lookup_count(len({t.fqdn for t in targets}), options)
+    guard = replace(config.guard, allow=config.guard.allow or allow_mass_removal)
+    checks: list[ResolverCheck] = []
+    errors: list[WifiqError] = []
     with RefreshLock(path, wait), StateStore(path) as store:
         with progress_bar(total, "refreshing") as progress:
-            result = run_refresh(db, targets, options, config.holddown, store, progress=progress)
-        output_error: OutputError | None = None
-        try:  # still under the lock: outputs are written in refresh order
-            written = write_outputs(config.outputs, result.status, result.refreshed_at,
-                                    result.reports, result.previous_at)
-        except OutputError as exc:
-            written, output_error = [], exc
-    if as_json:
-        click.echo(json.dumps(document(result.status, result.refreshed_at, result.reports)))
-    else:
-        for line in format_news(result.reports):
-            click.echo(line)
-    for item in written:
-        for out_path in item.paths:
-            click.echo(f"wifiq: wrote {item.output.target} output {out_path}", err=True)
+            result = run_refresh(db, targets, options, config.holddown, store,
+                                 progress=progress, retention=config.retention, guard=guard,
+                                 on_check=lambda check: report_check(check, checks))
+        backlog = load_backlog(store, result.run_id)
+        history = ActiveHistory(store, result.active)
+        current_doc = document(result.status, result.refreshed_at, result.reports)
+        handled, output_errors = write_outputs(
+            config.outputs, current_doc, result.reports,
+            lambda output: backlog.baseline(output_key(output)), history)
+        errors.extend(output_errors)
+        earlier = unreported(store, backlog)
+        hook_due = command is not None and backlog.behind(ON_CHANGE)
+        signal = (result.changed or bool(earlier) or hook_due
+                  or any(item.behind for item in handled))
+        status = "changed" if signal and result.status == "unchanged" else result.status
+        code = exit_status(status, signal)
+        delivered = [output_key(item.output) for item in handled if not item.output.delta]
+        deltas = [output_key(item.output) for item in handled if item.output.delta]
+        if command is None:
+            delivered += deltas
+        elif hook_due and not output_errors:
+            try:
+                run_on_change(command, _hook_env(result, status, code, path, config, handled))
+                delivered += [ON_CHANGE, *deltas]
+            except OnChangeError as exc:
+                errors.append(exc)
+        elif not hook_due:
+            delivered += deltas
+        store.record_deliveries(delivered, result.run_id, result.refreshed_at)
+        for item in handled:
+            for out_path in item.paths:
+                click.echo(f"wifiq: wrote {item.output.target} output {out_path}", err=True)
+        try:
+            _print_report(result, status, earlier, as_json, verbose, checks)
+            store.record_deliveries([REPORT], result.run_id, result.refreshed_at)
+        except ReportError as exc:
+            errors.append(exc)
+    if result.refused is not None:
+        click.echo(f"wifiq: {result.refused.message}", err=True)
     if result.status == "failed":
         click.echo(f"wifiq: every lookup failed; the last good addresses in {path} are kept",
                    err=True)
-    if output_error is not None:
-        raise output_error
-    return result.exit_code
+    for error in errors[:-1]:
+        click.echo(f"wifiq: error: {error}", err=True)
+    if errors:
+        raise errors[-1]
+    return code
+
+
+def _print_report(result: RefreshResult, status: str, earlier: list[HistoryEvent],
+                  as_json: bool, verbose: bool, checks: list[ResolverCheck]) -> None:
+    """Print the report and flush it; raises ReportError when stdout cannot take it (its
+    pending bytes are then dropped, so that exiting cannot fail a second time)."""
+    if as_json:
+        doc = document(status, result.refreshed_at, result.reports, resolvers=checks,
+                       mass_removal=result.refused)
+        doc["unreported"] = [
+            {"run": e.run_id, "at": format_time(e.refreshed_at), "name": e.name,
+             "address": e.address, "change": e.change, "reason": e.reason} for e in earlier]
+        lines = [json.dumps(doc)]
+    else:
+        lines = format_unreported(earlier) + format_news(
+            result.reports, repeated=result.repeated, kinds=result.failing, verbose=verbose,
+            all_failed=result.status == "failed")
+    try:
+        for line in lines:
+            click.echo(line)
+        sys.stdout.flush()
+    except (OSError, UnicodeError) as exc:
+        _drop_stdout()
+        raise ReportError(getattr(exc, "strerror", None) or str(exc)) from None
+
+
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null so that the bytes still buffered go nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _hook_env(result: RefreshResult, status: str, code: int, state: Path, config: Config,
+              handled: list[Written]) -> dict[str, str]:
+    """What the on-change command learns (documented in docs/wifiq-cron.md)."""
+    added = sum(len(r.added) for r in result.reports)
+    removed = sum(len(r.removed) for r in result.reports)
+    outputs = [str(p) for item in handled for p in (item.paths or (item.output.path,))]
+    return {
+        "WIFIQ_STATUS": status,
+        "WIFIQ_EXIT_STATUS": str(code),
+        "WIFIQ_RUN": str(result.run_id),
+        "WIFIQ_REFRESHED_AT": format_time(result.refreshed_at),
+        "WIFIQ_ADDED": str(added),
+        "WIFIQ_REMOVED": str(removed),
+        "WIFIQ_STATE": str(state),
+        "WIFIQ_CONFIG": str(config.source or ""),
+        "WIFIQ_OUTPUTS": "\n".join(outputs),
+    }

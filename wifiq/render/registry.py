@@ -3,6 +3,9 @@
 A third-party package adds a target by declaring, in its pyproject.toml,
 ``[project.entry-points."wifiq.renderers"] my-box = "my_pkg.my_box:RENDERER"`` where
 ``RENDERER`` is a :class:`~wifiq.render.base.Renderer` instance (or class). Built-in names win.
+A plug-in that fails to load (any exception on import, or not a Renderer) is left out of
+:func:`registry` and reported by :func:`broken_plugins`; rendering that target is its one-line
+:class:`RendererLoadError`.
 """
 
 from __future__ import annotations
@@ -11,9 +14,8 @@ from functools import cache
 from importlib import import_module
 from importlib.metadata import entry_points
 
-from ..errors import WifiqError
 from .base import Renderer
-from .errors import UnknownTargetError
+from .errors import RendererLoadError, UnknownTargetError
 
 ENTRY_POINT_GROUP = "wifiq.renderers"
 
@@ -40,12 +42,12 @@ BUILTIN: dict[str, str] = {
 }
 
 
-def _load(spec: str) -> Renderer:
+def _load(name: str, spec: str) -> Renderer:
     module, _, attribute = spec.partition(":")
     obj = getattr(import_module(module), attribute)
     renderer = obj() if isinstance(obj, type) else obj
     if not isinstance(renderer, Renderer):
-        raise WifiqError(f"renderer {spec} is not a wifiq.render.base.Renderer")
+        raise RendererLoadError(name, spec, "not a wifiq.render.base.Renderer")
     return renderer
 
 
@@ -58,18 +60,54 @@ def _specs() -> dict[str, str]:
     return specs
 
 
+def _reason(err: BaseException) -> str:
+    """One line for any exception a plug-in's import may raise."""
+    lines = str(err).splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+
+
 @cache
 def _loaded(name: str) -> Renderer:
     spec = _specs()[name]
     try:
-        return _load(spec)
+        return _load(name, spec)
+    except RendererLoadError:
+        raise
     except (ImportError, AttributeError) as err:
-        raise WifiqError(f"renderer {name} ({spec}) failed to load: {err}") from None
+        raise RendererLoadError(name, spec, _reason(err)) from None
+    except Exception as err:  # a plug-in's module may raise anything while it loads
+        if name in BUILTIN:
+            raise
+        raise RendererLoadError(name, spec, _reason(err)) from None
 
 
 def registry() -> dict[str, Renderer]:
-    """Every available renderer by name: the built-in table, then plug-ins (entry points)."""
-    return {name: _loaded(name) for name in _specs()}
+    """Every renderer that loads, by name: the built-in table, then plug-ins (entry points).
+
+    A plug-in that fails to load is left out (:func:`broken_plugins` says why); a built-in that
+    fails raises :class:`RendererLoadError`.
+    """
+    loaded: dict[str, Renderer] = {}
+    for name in _specs():
+        try:
+            loaded[name] = _loaded(name)
+        except RendererLoadError:
+            if name in BUILTIN:
+                raise
+    return loaded
+
+
+def broken_plugins() -> list[RendererLoadError]:
+    """The plug-ins that fail to load, each with its one-line reason (sorted by name)."""
+    problems = []
+    for name in sorted(_specs()):
+        if name in BUILTIN:
+            continue
+        try:
+            _loaded(name)
+        except RendererLoadError as err:
+            problems.append(err)
+    return problems
 
 
 def normalise_target(name: str) -> str:

@@ -8,6 +8,15 @@ Tables (schema version 1):
 - ``addresses``: the active set per name with first/last seen and the hold-down counters.
 - ``changes``: every address added or removed, with the reason and the run.
 - ``name_plmns``: which PLMN and kind each name was looked up for (for ``wifiq history``).
+- ``deliveries``: which run each consumer of the changes reflects (an ``[[outputs]]`` file, the
+  printed report, the ``--on-change`` command), so one that failed is redone by the next run.
+- ``failing``: the names whose last lookup failed, since when and how (for one-line summaries
+  of failures that persist).
+
+A state file is recognised by its own marks: SQLite ``application_id`` :data:`APPLICATION_ID`,
+``user_version`` :data:`SCHEMA_VERSION` and the ``meta`` row ``application = wifiq``. Anything
+else (another program's database, even one with a ``meta`` table) is refused untouched; a
+wifiq state written before the marks existed (its tables and ``meta`` schema row) is adopted.
 
 A refresh writes all of its rows in ONE transaction (WAL journal, synchronous FULL), so a
 process killed at any point leaves either the previous state or the new one, never a mix.
@@ -15,8 +24,10 @@ process killed at any point leaves either the previous state or the new one, nev
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +36,11 @@ from ..holddown import AddressState, Change
 from ..resolve.lookup import Lookup
 
 SCHEMA_VERSION = 1
+APPLICATION_ID = 0x57694651
+"""SQLite ``PRAGMA application_id`` of a wifiq state file ("WiFQ")."""
+_CURRENT_ON_OPEN = ("report", "on-change")
+"""Consumers (wifiq.delivery) that a state without a ``deliveries`` row counts as up to date."""
+_WIFIQ_TABLES = frozenset({"meta", "runs", "observations", "addresses", "changes", "name_plmns"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,6 +67,7 @@ CREATE TABLE IF NOT EXISTS observations (
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS observations_by_name ON observations (name, run_id);
+CREATE INDEX IF NOT EXISTS observations_by_run ON observations (run_id);
 CREATE TABLE IF NOT EXISTS addresses (
     name TEXT NOT NULL,
     address TEXT NOT NULL,
@@ -75,6 +92,16 @@ CREATE TABLE IF NOT EXISTS name_plmns (
     plmn TEXT NOT NULL,
     kind TEXT NOT NULL,
     PRIMARY KEY (name, plmn, kind)
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    consumer TEXT PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    delivered_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS failing (
+    name TEXT PRIMARY KEY,
+    since REAL NOT NULL,
+    kind TEXT NOT NULL
 );
 """
 
@@ -137,33 +164,42 @@ class StateStore:
 
     Opening creates the file (and its directory) if needed; raises StateError for a file that
     is not SQLite, an SQLite database that is not a wifiq state file (left untouched), or a
-    schema this version does not read.
+    schema this version does not read. ``read_only=True`` (``history``, ``render --state``)
+    never creates or changes anything and works on a read-only file or file system.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         try:
+            if read_only:
+                self._db = _connect_read_only(self.path)
+                _identify(self._db, self.path)
+                return
+            if self.path.exists() and self.path.stat().st_size > 0:
+                probe = _connect_read_only(self.path)  # look before touching anything
+                try:
+                    _identify(probe, self.path)
+                finally:
+                    probe.close()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            tables = {row[0] for row in self._db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if tables and "meta" not in tables:  # someone else's database: leave it alone
-                raise StateError(self.path, "an SQLite database but not a wifiq state file "
-                                 f"(it has other tables: {', '.join(sorted(tables)[:3])})")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("BEGIN IMMEDIATE")
+            _identify(self._db, self.path)  # again, under the write lock
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
-            row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None:
-                self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif row[0] != str(SCHEMA_VERSION):
-                raise StateError(
-                    self.path, f"schema version {row[0]}, this wifiq reads {SCHEMA_VERSION}"
-                )
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
+                             (str(SCHEMA_VERSION),))
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('application', 'wifiq')")
+            for consumer in _CURRENT_ON_OPEN:  # a state from before deliveries: all reported
+                self._db.execute("INSERT OR IGNORE INTO deliveries SELECT ?, "
+                                 "COALESCE(MAX(id), 0), 0 FROM runs", (consumer,))
+            self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             self._db_close_quietly()
@@ -279,6 +315,55 @@ class StateStore:
             tuple(names),
         ).fetchall()
 
+    def failing(self) -> dict[str, tuple[float, str]]:
+        """Names whose last lookup failed: (since when, kind of failure)."""
+        rows = self._db.execute("SELECT name, since, kind FROM failing").fetchall()
+        return {name: (since, kind) for name, since, kind in rows}
+
+    def deliveries(self) -> dict[str, int]:
+        """Each consumer (an output, the report, the on-change command) and the run it reflects."""
+        return dict(self._db.execute("SELECT consumer, run_id FROM deliveries").fetchall())
+
+    def record_deliveries(self, consumers: Iterable[str], run_id: int, at: float) -> None:
+        """Record that ``consumers`` now reflect ``run_id`` (one transaction)."""
+        rows = [(consumer, run_id, at) for consumer in consumers]
+        if not rows:
+            return
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?)", rows)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StateError(self.path, f"cannot record what was delivered: {exc}") from None
+
+    def changes_after(self, run_id: int) -> list[HistoryEvent]:
+        """Every change of the runs after ``run_id``, oldest first."""
+        rows = self._db.execute(
+            "SELECT c.run_id, r.refreshed_at, c.name, c.address, c.family, c.change, c.reason "
+            "FROM changes c JOIN runs r ON r.id = c.run_id WHERE c.run_id > ? "
+            "ORDER BY c.run_id, c.rowid",
+            (run_id,),
+        ).fetchall()
+        return [HistoryEvent(*row) for row in rows]
+
+    def run_time(self, run_id: int) -> float | None:
+        """When run ``run_id`` refreshed (None for 0 or a run not stored)."""
+        row = self._db.execute("SELECT refreshed_at FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return float(row[0]) if row else None
+
+    def last_change_run(self) -> int:
+        """The newest run that changed an active set (0 when none did)."""
+        row = self._db.execute("SELECT MAX(run_id) FROM changes").fetchone()
+        return int(row[0] or 0)
+
+    def size(self) -> int:
+        """Bytes of the database (pages in use and free)."""
+        pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+        return int(pages) * int(self._db.execute("PRAGMA page_size").fetchone()[0])
+
     def integrity(self) -> str:
         """SQLite's own check (``ok`` when the file is sound)."""
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
@@ -297,15 +382,28 @@ class StateStore:
         replaced_names: Iterable[str],
         changes: Sequence[Change],
         name_plmns: Iterable[tuple[str, str, str]],
+        failing: Mapping[str, str] | None = None,
+        retention: float | None = None,
     ) -> int:
         """Store one refresh atomically and return its run id.
 
         ``active`` replaces the stored active addresses of ``replaced_names`` (the names this
-        refresh looked up); other names' addresses are left as they are.
+        refresh looked up); other names' addresses are left as they are. ``failing`` maps the
+        names whose lookups failed to the kind of failure (their ``since`` is kept while they
+        keep failing). With ``retention`` (seconds), observations of runs older than that are
+        deleted (runs, changes and the active set are kept).
         """
         db = self._db
+        failing = failing or {}
+        replaced = set(replaced_names)
         try:
             db.execute("BEGIN IMMEDIATE")
+            if retention is not None:  # first, so that this run's rows reuse the freed pages
+                db.execute(
+                    "DELETE FROM observations WHERE run_id <= "
+                    "(SELECT MAX(id) FROM runs WHERE refreshed_at < ?)",
+                    (refreshed_at - retention,),
+                )
             failed = sum(1 for lookup in lookups if not lookup.outcome.definitive)
             run_id = db.execute(
                 "INSERT INTO runs (refreshed_at, finished_at, status, lookups, failed, "
@@ -321,8 +419,14 @@ class StateStore:
                     for address in (lk.addresses or (None,))
                 ),
             )
+            db.executemany("DELETE FROM addresses WHERE name = ?", ((n,) for n in replaced))
             db.executemany(
-                "DELETE FROM addresses WHERE name = ?", ((n,) for n in set(replaced_names))
+                "DELETE FROM failing WHERE name = ?", ((n,) for n in replaced if n not in failing)
+            )
+            db.executemany(
+                "INSERT INTO failing VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET kind = excluded.kind",
+                ((name, refreshed_at, kind) for name, kind in failing.items()),
             )
             db.executemany(
                 "INSERT OR REPLACE INTO addresses VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -348,3 +452,50 @@ class StateStore:
             raise
         assert run_id is not None
         return run_id
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open ``path`` read-only (SQLite ``mode=ro``), never creating it. On a read-only file
+    system (or a file and directory this user cannot write), where SQLite cannot create the
+    WAL index, the file is opened ``immutable``: nobody can be writing it there."""
+    if not path.is_file():
+        raise StateError(path, "no such file")
+    uri = "file:" + urllib.parse.quote(str(path.absolute())) + "?mode=ro"
+    db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+    try:
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        db.close()
+        wal = Path(f"{path}-wal")
+        writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+        if writable or (wal.exists() and wal.stat().st_size > 0):
+            raise
+    db = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
+    db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    return db
+
+
+def _identify(db: sqlite3.Connection, path: Path) -> None:
+    """Raise StateError unless ``db`` is empty, a wifiq state file, or one written before the
+    marks existed (all of wifiq's tables and its ``meta`` schema row). Reads only."""
+    app_id = db.execute("PRAGMA application_id").fetchone()[0]
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if app_id == APPLICATION_ID or (app_id == 0 and not tables):
+        if "meta" in tables:
+            _check_schema(db, path)
+        return
+    if app_id == 0 and _WIFIQ_TABLES <= tables:
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is not None:
+            _check_schema(db, path)
+            return
+    what = (f"its application_id is {app_id:#x}" if app_id
+            else f"it has other tables: {', '.join(sorted(tables)[:3])}")
+    raise StateError(path, f"an SQLite database but not a wifiq state file ({what})")
+
+
+def _check_schema(db: sqlite3.Connection, path: Path) -> None:
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if row is not None and row[0] != str(SCHEMA_VERSION):
+        raise StateError(path, f"schema version {row[0]}, this wifiq reads {SCHEMA_VERSION}")

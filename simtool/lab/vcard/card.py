@@ -173,7 +173,7 @@ class VirtualCard:
         continuation (a 6Cxx answer must leave both as they were)."""
         cla = decode_cla(cmd.cla)
         target = self.channels.get(cla.channel) if cla else None
-        inner = target.snapshot() if hasattr(target, "snapshot") else None
+        inner = target.snapshot() if target is not None and hasattr(target, "snapshot") else None
         return dict(self.channels), target, inner
 
     def _restore(self, cmd: Command, snapshot: tuple) -> None:

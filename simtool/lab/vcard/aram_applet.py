@@ -22,6 +22,7 @@ fixed-offset parsing is re-expressed here so that the same inputs get the same a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .apdu import (
@@ -298,7 +299,7 @@ class AppletAram:
             else:
                 self._remove(lambda e: (e.aid, e.hash) == (aid, hash_))
 
-    def _remove(self, matches) -> None:
+    def _remove(self, matches: Callable[[Entry], bool]) -> None:
         entries = self.entries()
         if not any(matches(e) for e in entries):
             raise JavaFault(SW_DATA_NOT_FOUND)

@@ -1,0 +1,126 @@
+"""Issue 9 (3): no traceback for any input, secret or option — one line, the documented exit
+status, and never a character of a secret in a message."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from simtool.card.adm import AdmError, parse_adm_key
+from tests.apk import hostile_inputs as hi
+from tests.rig.digest_cli import simtool_argv
+
+CORPUS = hi.CORPUS
+GOOD = CORPUS / "golden-aligned-v1v2v3-out.apk"
+HASH = "ab" * 20
+
+
+def _simtool(*args: str, env: dict[str, str] | None = None,
+             env_bytes: dict[bytes, bytes] | None = None) -> subprocess.CompletedProcess[bytes]:
+    environ: dict[bytes, bytes] = {k.encode(): v.encode() for k, v in os.environ.items()}
+    environ.pop(b"SIMTOOL_KEYSTORE_PASSWORD", None)
+    environ.pop(b"SIMTOOL_ADM", None)
+    environ.update({k.encode(): v.encode() for k, v in (env or {}).items()})
+    environ.update(env_bytes or {})
+    return subprocess.run([*simtool_argv(), *args], capture_output=True, timeout=60,
+                          stdin=subprocess.DEVNULL, env=environ)  # type: ignore[arg-type]
+
+
+def _one_line(proc: subprocess.CompletedProcess[bytes]) -> str:
+    err = proc.stderr.decode("utf-8")  # our messages are UTF-8 text, whatever the input
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    return err
+
+
+@pytest.mark.parametrize(("value", "shown"), [("\u00b2", "'²'"), ("9" * 5000, "(5000 characters)"),
+                                              ("", "''"), ("2147483648", "'2147483648'"),
+                                              ("٣٠", "'٣٠'")])
+def test_malformed_min_sdk_is_one_line_and_others_still_reported(tmp_path: Path, value: str,
+                                                                  shown: str) -> None:
+    bad = tmp_path / "bad.apk"
+    bad.write_bytes(hi.zip_bytes([("AndroidManifest.xml", hi.axml_with_min_sdk(value))]))
+    proc = _simtool("digest", str(bad), str(GOOD))
+    assert proc.returncode == 1
+    err = _one_line(proc)
+    assert "malformed minSdkVersion" in err and shown in err and len(err) < 300, err
+    assert b"Verifies" in proc.stdout  # the good APK after it is still reported
+    # With --min-sdk-version the manifest's value is not needed (as in apksigner).
+    given = _simtool("digest", "--min-sdk-version", "24", str(bad))
+    assert b"malformed minSdkVersion" not in given.stderr and b"Missing META-INF/MANIFEST.MF" in given.stdout
+
+
+def test_numeric_and_codename_min_sdk_still_read(tmp_path: Path) -> None:
+    from simtool.apk.axml import parse_manifest_sdk
+    assert parse_manifest_sdk(hi.axml_with_min_sdk("21"), "x").min_sdk == 21
+    assert parse_manifest_sdk(hi.axml_with_min_sdk(" 28 "), "x").min_sdk == 28
+    assert parse_manifest_sdk(hi.axml_with_min_sdk("Q"), "x").min_sdk == 29
+
+
+@pytest.fixture(scope="module")
+def keystore(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    key, cert = hi.make_key_and_cert("CN=secret test", 1024)
+    return hi.write_pkcs12(tmp_path_factory.mktemp("ks") / "k.p12", key, cert, b"s3cret")
+
+
+SECRET_CHARS = ("ä", "\udce4", "\\xe4", "e4", "position")
+
+
+def _no_secret(err: str) -> None:
+    for token in SECRET_CHARS:
+        assert token not in err, err
+
+
+def test_password_file_not_utf8(tmp_path: Path, keystore: Path) -> None:
+    pw = tmp_path / "pw"
+    pw.write_bytes("s3crät\n".encode("latin-1"))
+    proc = _simtool("digest", "--password-file", str(pw), str(keystore))
+    assert proc.returncode == 1
+    err = _one_line(proc)
+    assert f"{pw} is not valid UTF-8 text" in err
+    _no_secret(err)
+
+
+def test_password_env_with_stray_byte(keystore: Path) -> None:
+    proc = _simtool("digest", str(keystore), env_bytes={b"SIMTOOL_KEYSTORE_PASSWORD": b"s3cr\xe4t"})
+    assert proc.returncode == 1
+    err = _one_line(proc)
+    assert "$SIMTOOL_KEYSTORE_PASSWORD is not valid UTF-8 text" in err
+    _no_secret(err)
+    ok = _simtool("digest", str(keystore), env={"SIMTOOL_KEYSTORE_PASSWORD": "s3cret"})
+    assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.parametrize(("content", "code", "message"), [
+    ("٨٨٨٨\n".encode(), 9, "ADM key must be 16 hex digits or up to 8 ASCII decimal digits"),
+    ("１２３４\n".encode(), 9, "ADM key must be 16 hex digits or up to 8 ASCII decimal digits"),
+    (b"1234\xe4\n", 1, "is not valid UTF-8 text"),
+], ids=["arabic-indic-digits", "fullwidth-digits", "latin-1"])
+def test_adm_file_hostile(tmp_path: Path, content: bytes, code: int, message: str) -> None:
+    adm = tmp_path / "adm"
+    adm.write_bytes(content)
+    proc = _simtool("aram", "add", "--hash", HASH, "--adm-file", str(adm), "--reader", "none")
+    assert proc.returncode == code, proc.stderr
+    err = _one_line(proc)
+    assert message in err
+    _no_secret(err)
+    for ch in content.decode("utf-8", errors="ignore").strip():
+        assert ch.isascii() or ch not in err, err
+
+
+def test_adm_env_with_stray_byte() -> None:
+    proc = _simtool("aram", "add", "--hash", HASH, "--adm", "--reader", "none",
+                    env_bytes={b"SIMTOOL_ADM": b"1234\xff"})
+    assert proc.returncode == 1
+    err = _one_line(proc)
+    assert "$SIMTOOL_ADM is not valid UTF-8 text" in err
+
+
+def test_parse_adm_key_unicode_digits() -> None:
+    with pytest.raises(AdmError) as info:
+        parse_adm_key("٨٨")
+    assert "٨" not in str(info.value)
+    assert parse_adm_key("1234") == b"1234\xff\xff\xff\xff"
+    assert parse_adm_key("0011223344556677") == bytes.fromhex("0011223344556677")
