@@ -8,8 +8,10 @@ The kernel devices replay every text applied so far in a fresh network namespace
 
 from __future__ import annotations
 
+import atexit
 import json
 import shlex
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -136,7 +138,7 @@ class MerakiDevice(Device):
         first = rule["definitions"][0]  # type: ignore[index]
         if first.get("type") == "host" and str(first.get("value", "")).endswith(".invalid"):
             return str(first["value"])
-        return f"user-rule-{index}"
+        return "user-rule:" + json.dumps(rule["definitions"], sort_keys=True)
 
     def objects(self) -> dict[Key, object]:
         out: dict[Key, object] = {
@@ -185,39 +187,32 @@ def _vyatta_refs(fact: tuple[str, ...]) -> list[Key]:
 
 
 class VyattaDevice(SetDevice):
-    """EdgeOS / VyOS ``set``/``delete`` tree, checked at commit. A rule of a rule set or policy
-    is wifiq's when its description starts with ``wifiq`` (its own sets are wifiq's by name)."""
+    """EdgeOS / VyOS ``set``/``delete`` tree, checked at commit. wifiq's objects: those named
+    with the prefix, the rules inside them, and rules it put into a user's rule set (their
+    description starts with the prefix)."""
 
     def __init__(self) -> None:
         super().__init__(_vyatta_key, _vyatta_refs, at_once=False)
 
     def objects(self) -> dict[Key, object]:
         out = super().objects()
-        renamed: dict[Key, object] = {}
-        for key, value in out.items():
-            if key[0] == "rule":
-                renamed[(*key[:3], self._rule_owner(key))] = value
-            else:
-                renamed[key] = value
-        return renamed
+        for key in list(out):
+            if key[0] == "rule":  # a rule set / policy exists as soon as it has a rule
+                out.setdefault((key[1], key[2]), frozenset())
+        return out
 
-    def _rule_owner(self, key: Key) -> str:
-        """The rule's owner name: its set's name when wifiq owns the set, or ``<prefix>-rule-N``
-        when its description says wifiq put it into the user's set; the user's set name otherwise."""
+    def _described(self, key: Key, prefix: str) -> bool:
         for fact in self.facts:
             if _vyatta_key(fact) == key and "description" in fact:
-                text = fact[fact.index("description") + 1]
-                if text.startswith("wifiq "):
-                    return f"{key[2]}/rule-{key[3]}" if _owned(key[2], "wifiq") else f"wifiq-rule-{key[3]}@{key[2]}"
-        return f"{key[2]}/rule-{key[3]}"
+                return _owned(fact[fact.index("description") + 1], prefix)
+        return False
 
-    def references(self) -> set[tuple[Key, Key]]:
-        refs = set()
-        for source, target in super().references():
-            if source and source[0] == "rule":
-                source = (*source[:3], self._rule_owner(source))
-            refs.add((source, target))
-        return refs
+    def foreign(self, prefix: str) -> dict[Key, object]:
+        return {
+            key: value
+            for key, value in self.objects().items()
+            if not any(_owned(part, prefix) for part in key[1:]) and not (key[0] == "rule" and self._described(key, prefix))
+        }
 
 
 def edgeos_device() -> VyattaDevice:
@@ -262,6 +257,11 @@ class FileDevice(Device):
 # ---- kernel-backed: nftables, openwrt-fw4, iptables ----------------------------------------------
 
 
+#: The kernel devices' files (nft/ipset/iptables inputs), removed when the test process ends.
+_FILES = Path(tempfile.mkdtemp(prefix="wifiq-contract-"))
+atexit.register(shutil.rmtree, _FILES, True)
+
+
 def _netns(script: str) -> str:
     proc = subprocess.run(["unshare", "--net", "sh", "-ec", script], capture_output=True, text=True, timeout=60)
     if proc.returncode != 0:
@@ -297,7 +297,7 @@ class KernelDevice(Device):
 
     def __init__(self, target: str) -> None:
         self.target = target
-        self.dir = Path(tempfile.mkdtemp(prefix="wifiq-contract-"))
+        self.dir = Path(tempfile.mkdtemp(dir=_FILES))
         self.steps: list[str] = []
         self.user = ""
         self.wifiq = ""
@@ -332,7 +332,6 @@ class KernelDevice(Device):
             files = split_sections(text)
             if not files:
                 self.steps.append(text)
-                return
             for name, body in files.items():
                 path = self._write(f"{n}-{name}", body)
                 if name.endswith(".ipset"):
@@ -350,9 +349,9 @@ class KernelDevice(Device):
         return self._cache
 
     def _read(self) -> dict[Key, object]:
-        script = "; ".join(self.steps) if self.steps else "true"
+        script = "\n".join(step.strip() for step in self.steps) if self.steps else "true"
         if self.target in ("nftables", "openwrt-fw4"):
-            doc = json.loads(_netns(script + "; nft -j list ruleset"))
+            doc = json.loads(_netns(script + "\nnft -j list ruleset"))
             out: dict[Key, object] = {}
             for item in doc["nftables"]:
                 for kind in ("table", "chain", "set"):
@@ -370,7 +369,7 @@ class KernelDevice(Device):
                     hook, prio, rules = out.get(key, (None, None, ()))  # type: ignore[misc]
                     out[key] = (hook, prio, (*rules, body))
             return out
-        text = _netns(script + "; iptables-save -t mangle; echo ==6==; ip6tables-save -t mangle; echo ==set==; ipset save")
+        text = _netns(script + "\niptables-save -t mangle; echo ==6==; ip6tables-save -t mangle; echo ==set==; ipset save")
         out = {}
         for family, part in zip(("v4", "v6"), text.split("==set==")[0].split("==6==")):
             chains: dict[str, list[str]] = {}

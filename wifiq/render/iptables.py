@@ -30,6 +30,7 @@ class IptablesRenderer(Renderer):
         files=(IPSET_FILE, RULES_FILE[4], RULES_FILE[6]),
         extension="txt",
         limits=("ipset names <= 31 characters", "set comments <= 255 characters (cut)"),
+        prefix=True,
     )
     names = NameRules(max_length=31, allowed="A-Za-z0-9_-", separator="-", case="lower")
 

@@ -33,6 +33,7 @@ class MikrotikRenderer(Renderer):
         description="ip/ipv6 firewall address-list + postrouting mangle change-dscp (.rsc)",
         extension="rsc",
         limits=("list name [A-Za-z0-9_-]", "comments <= 255 characters (cut)"),
+        prefix=True,
     )
     names = NameRules(max_length=63, case="lower")
 

@@ -34,6 +34,7 @@ class NftablesRenderer(Renderer):
         description="table inet wifiq: ipv4/ipv6 address sets + postrouting mangle chain (nft -f)",
         extension="nft",
         limits=("set element comments <= 128 characters (cut)",),
+        prefix=True,
     )
     names = NameRules(max_length=64, allowed="A-Za-z0-9_", separator="_", case="lower")
 
