@@ -2,26 +2,73 @@
 
 A reader never sees a half-written file and a crash leaves the old file in place: the data goes
 to a temporary file in the same directory, is flushed and fsynced, then renamed over the target.
+
+Permissions: a file that is replaced keeps its mode (and, when the process may set them, its
+owner and group) — a 0600 rules export stays 0600 after ``simtool aram export`` or
+``wifiq render --out`` rewrites it. A new file gets the usual ``0666 & ~umask`` (what ``open``
+would give), or 0600 with ``private=True`` for files next to secrets (nothing the tools write
+today is a secret; the option is there so such a file is never world-readable for a moment).
+An explicit ``mode`` wins over both.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
+PRIVATE_MODE = 0o600
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``data`` atomically (same-directory temp file + fsync + rename)."""
+
+def current_umask() -> int:
+    """The process umask, read without changing it (``/proc/self/status``), else by the
+    set-and-restore dance."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
+def _mode_and_owner(target: Path, mode: int | None,
+                    private: bool) -> tuple[int, tuple[int, int] | None]:
+    """The mode for the new file and the (uid, gid) to give it (None: leave as created)."""
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    if mode is not None:
+        return mode, None
+    if st is not None and stat.S_ISREG(st.st_mode):
+        return stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid)
+    return (PRIVATE_MODE if private else 0o666 & ~current_umask()), None
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int | None = None, *,
+                       private: bool = False) -> None:
+    """Replace ``path`` with ``data`` atomically (same-directory temp file + fsync + rename),
+    keeping the mode of the file it replaces (see the module docstring)."""
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
+    new_mode, owner = _mode_and_owner(target, mode, private)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
+            if owner is not None and owner != (os.geteuid(), os.getegid()):
+                try:
+                    os.fchown(fh.fileno(), *owner)
+                except PermissionError:
+                    pass  # not ours to give away: the mode is still kept
+            os.fchmod(fh.fileno(), new_mode)  # before the data: the final mode from the start
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -39,6 +86,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
         os.close(dir_fd)
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> None:
+def atomic_write_text(path: str | os.PathLike[str], text: str, mode: int | None = None, *,
+                      private: bool = False) -> None:
     """Text variant of :func:`atomic_write_bytes` (UTF-8)."""
-    atomic_write_bytes(path, text.encode("utf-8"), mode)
+    atomic_write_bytes(path, text.encode("utf-8"), mode, private=private)

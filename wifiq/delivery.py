@@ -22,10 +22,13 @@ ON_CHANGE = "on-change"
 
 
 def output_key(output: Output) -> str:
-    """An output's consumer key: target, mode, DSCP and absolute path (a change to any of them
-    makes a new consumer, written in full)."""
+    """An output's consumer key: target, mode, DSCP, prefix, options and absolute path (a
+    change to any of them makes a new consumer, written in full)."""
     mode = "delta" if output.delta else "full"
-    return f"output {output.target} {mode} dscp={output.dscp} {output.path.absolute()}"
+    extra = "".join(f" {k}={v}" for k, v in sorted(output.options))
+    if output.prefix is not None:
+        extra = f" prefix={output.prefix}{extra}"
+    return f"output {output.target} {mode} dscp={output.dscp}{extra} {output.path.absolute()}"
 
 
 @dataclass(frozen=True)

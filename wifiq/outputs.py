@@ -24,7 +24,7 @@ from .config import ConfigError, Output
 from .delivery import ActiveHistory
 from .errors import WifiqError
 from .holddown import format_time
-from .render import RenderInput, parse_render_input, render, write_output
+from .render import RenderInput, parse_render_input, render, render_options, write_output
 from .render.registry import get_renderer
 from .render_state import first_refresh
 from .report import OperatorReport
@@ -65,6 +65,10 @@ def check_outputs(outputs: Sequence[Output], config_path: Path, state_path: Path
             info = get_renderer(output.target).info
         except WifiqError as exc:
             raise ConfigError(config_path, f"outputs[{index}].target", str(exc)) from None
+        try:
+            render_options(output.target, output.prefix, dict(output.options))
+        except WifiqError as exc:
+            raise ConfigError(config_path, f"outputs[{index}].options", str(exc)) from None
         where = f"outputs[{index}].path"
         if info.files and not output.path.is_dir():
             raise ConfigError(
@@ -128,7 +132,9 @@ def write_outputs(
             previous = None
             if output.delta and not first_refresh(previous_doc):
                 previous = parse_render_input(previous_doc, "the refresh it reflects")
-            text = render(output.target, current, previous=previous, dscp=output.dscp)
+            text = render(
+                output.target, current, previous=previous, dscp=output.dscp, prefix=output.prefix, options=dict(output.options)
+            )
             paths = write_output(output.target, text, output.path)
         except WifiqError as exc:
             errors.append(OutputError(output, str(exc)))

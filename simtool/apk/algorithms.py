@@ -8,6 +8,9 @@ INTEGER (old keytool bug, accepted by Android) are read as unsigned, as apksig d
 from __future__ import annotations
 
 from collections.abc import Callable
+import contextlib
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -15,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_der_public_key
+from cryptography.utils import CryptographyDeprecationWarning
 
 from . import der
 from .errors import ApkError
@@ -79,10 +83,27 @@ def _rsa_from_raw_spki(spki: bytes) -> rsa.RSAPublicKey | None:
         return None
 
 
+@contextlib.contextmanager
+def quiet_dsa() -> Iterator[None]:
+    """Silence ``cryptography``'s "DSA is deprecated" warning around one use of a DSA key.
+
+    DSA is one of the algorithms Android verifies APK signatures with (v1, v2/v3 0x0301) and
+    keytool made DSA keys by default for years: verifying them is the job, and a notice that
+    ``cryptography`` will drop DSA some day is not news for the user (it would print on every
+    DSA APK). Only that message, only here; if DSA support does go, the key is reported as an
+    unusable public key, one line, like any other.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="DSA is deprecated",
+                                category=CryptographyDeprecationWarning)
+        yield
+
+
 def load_public_key(spki: bytes) -> PublicKeyTypes:
     """Load a DER SubjectPublicKeyInfo; raises BadPublicKey when it is not a usable key."""
     try:
-        return load_der_public_key(spki)
+        with quiet_dsa():
+            return load_der_public_key(spki)
     except (ValueError, UnsupportedAlgorithm) as exc:
         key = _rsa_from_raw_spki(spki)
         if key is None:
@@ -115,8 +136,11 @@ def verify_signature(key: PublicKeyTypes, kind: str, hash_name: str, pss: bool, 
             key.verify(signature, data, pad, algo)
         elif kind == "EC" and isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, data, ec.ECDSA(algo))
-        elif kind == "DSA" and isinstance(key, dsa.DSAPublicKey):
-            key.verify(signature, data, algo)
+        elif kind == "DSA":
+            with quiet_dsa():
+                if not isinstance(key, dsa.DSAPublicKey):
+                    return False
+                key.verify(signature, data, algo)
         else:
             return False
     except (InvalidSignature, ValueError, UnsupportedAlgorithm):

@@ -20,8 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
+from .algorithms import quiet_dsa
 from .bytereader import ByteReader
 from .certs import Certificate, parse_certificate
 from carrierkit.errors import SecretError
@@ -180,12 +182,20 @@ def _pkcs12_entries(data: bytes, name: str, secret: str | None) -> list[KeyEntry
     try:
         return [KeyEntry(bag.name, parse_certificate(bag.encoded, name), bag.of_key)
                 for bag in read_pkcs12_certificates(data, secret, name)]
-    except UnsupportedEncryption:
-        pass
+    except UnsupportedEncryption as exc:
+        unsupported = exc
     try:
-        bundle = pkcs12.load_pkcs12(data, secret.encode() if secret is not None else None)
-    except ValueError as exc:
-        raise ApkError(name, f"cannot open PKCS#12 keystore: {str(exc).splitlines()[0]}") from None
+        with quiet_dsa():
+            bundle = pkcs12.load_pkcs12(data, secret.encode() if secret is not None else None)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        if unsupported.password_checked:  # OpenSSL's "invalid password" would be a lie
+            raise ApkError(name, f"cannot open PKCS#12 keystore: its certificates are encrypted "
+                           f"with {unsupported.cipher}, which neither simtool nor this system's "
+                           "OpenSSL (legacy provider not loaded) decrypts; the password is right "
+                           "(the MAC matches): re-export it with keytool -importkeystore "
+                           "(AES)") from None
+        raise ApkError(name, f"cannot open PKCS#12 keystore: {str(exc).splitlines()[0]} "
+                       f"(encryption {unsupported.cipher})") from None
     certs = [(c, True) for c in (bundle.cert,) if c is not None]
     certs += [(c, False) for c in bundle.additional_certs]
     return [KeyEntry((c.friendly_name or b"").decode(errors="replace"),

@@ -5,8 +5,10 @@ ones keytool writes (e.g. DSA certificates whose signature AlgorithmIdentifier c
 reporting that as a bad password. Here: the MAC is checked (RFC 7292 key derivation, so a wrong
 password is named as such), then certificate bags are read from plain ``data`` contents and from
 ``encryptedData`` protected with PBES2 (PBKDF2 + AES-CBC, what keytool and modern OpenSSL
-write). Other (legacy) encryptions raise ``UnsupportedEncryption`` so the caller can fall back
-to ``cryptography``.
+write) and with the PKCS#12 PBE schemes old keytool and ``openssl pkcs12 -legacy`` write
+(``pbeWithSHAAnd40BitRC2-CBC``, 128-bit RC2, 2- and 3-key 3DES: RFC 7292 appendix C; RC2 in
+``rc2.py``, as OpenSSL 3 keeps it in its often absent legacy provider). Other encryptions raise
+``UnsupportedEncryption`` (naming the cipher) so the caller can fall back to ``cryptography``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from . import der
+from . import der, rc2
 from .errors import ApkError
 
 OID_DATA = "1.2.840.113549.1.7.1"
@@ -39,8 +42,25 @@ AES_OIDS = {"2.16.840.1.101.3.4.1.2": 16, "2.16.840.1.101.3.4.1.22": 24,
 MAX_ITERATIONS = 10_000_000
 
 
+#: RFC 7292 appendix C: PKCS#12 PBE OID -> (name, cipher, key bytes).
+PKCS12_PBE = {
+    "1.2.840.113549.1.12.1.1": ("pbeWithSHAAnd128BitRC4", "RC4", 16),
+    "1.2.840.113549.1.12.1.2": ("pbeWithSHAAnd40BitRC4", "RC4", 5),
+    "1.2.840.113549.1.12.1.3": ("pbeWithSHAAnd3-KeyTripleDES-CBC", "3DES", 24),
+    "1.2.840.113549.1.12.1.4": ("pbeWithSHAAnd2-KeyTripleDES-CBC", "3DES", 16),
+    "1.2.840.113549.1.12.1.5": ("pbeWithSHAAnd128BitRC2-CBC", "RC2", 16),
+    "1.2.840.113549.1.12.1.6": ("pbeWithSHAAnd40BitRC2-CBC", "RC2", 5),
+}
+
+
 class UnsupportedEncryption(Exception):
-    """The keystore uses an encryption this reader does not implement."""
+    """The keystore uses an encryption this reader does not implement (``str()`` names it);
+    ``password_checked`` when the MAC already proved the password right."""
+
+    def __init__(self, cipher: str, password_checked: bool = False) -> None:
+        super().__init__(cipher)
+        self.cipher = cipher
+        self.password_checked = password_checked
 
 
 def _kids(tlv: der.Tlv, path: str, n: int, what: str) -> list[der.Tlv]:
@@ -80,11 +100,52 @@ def p12_kdf(password: str, salt: bytes, purpose: int, iterations: int, size: int
     return out[:size]
 
 
-def _pbes2_decrypt(alg: der.Tlv, data: bytes, password: str, path: str) -> bytes:
+def _unpad(padded: bytes, block: int, path: str) -> bytes:
+    unpadder = sym_padding.PKCS7(8 * block).unpadder()
+    try:
+        return unpadder.update(padded) + unpadder.finalize()
+    except ValueError:
+        raise ApkError(path, "keystore password is wrong (PKCS#12 contents do not decrypt)") from None
+
+
+def _pkcs12_pbe_decrypt(oid: str, params: der.Tlv, data: bytes, password: str, path: str) -> bytes:
+    """Decrypt with a PKCS#12 PBE scheme (RFC 7292 appendix C: SHA-1 KDF, purpose 1 = key,
+    2 = IV); RC4 raises UnsupportedEncryption."""
+    name, cipher, key_len = PKCS12_PBE[oid]
+    salt_tlv, iter_tlv = _kids(params, path, 2, "PBE parameters")[:2]
+    iterations = der.decode_int(iter_tlv.content)
+    if not 0 < iterations <= MAX_ITERATIONS:
+        raise ApkError(path, f"PKCS#12 iteration count {iterations} is out of range")
+    if cipher == "RC4":
+        raise UnsupportedEncryption(f"{name} ({oid})")
+    if len(data) % 8:
+        raise ApkError(path, f"PKCS#12 {name} data is not whole 8-byte blocks")
+    key = p12_kdf(password, salt_tlv.content, 1, iterations, key_len, "sha1")
+    iv = p12_kdf(password, salt_tlv.content, 2, iterations, 8, "sha1")
+    if cipher == "RC2":
+        padded = rc2.cbc_decrypt(key, 8 * key_len, iv, data)
+    else:
+        if key_len == 16:
+            key += key[:8]  # 2-key 3DES: K3 = K1
+        dec = Cipher(TripleDES(key), modes.CBC(iv)).decryptor()
+        padded = dec.update(data) + dec.finalize()
+    return _unpad(padded, 8, path)
+
+
+def _decrypt(alg: der.Tlv, data: bytes, password: str, path: str) -> bytes:
+    """Decrypt encryptedData content with its AlgorithmIdentifier ``alg``: PBES2 or a PKCS#12
+    PBE scheme; raises ApkError on a wrong password, UnsupportedEncryption for others."""
+    parts = _kids(alg, path, 1, "encryption algorithm")
+    oid = der.decode_oid(parts[0].content)
+    if oid in PKCS12_PBE and len(parts) >= 2:
+        return _pkcs12_pbe_decrypt(oid, parts[1], data, password, path)
+    return _pbes2_decrypt(parts, data, password, path)
+
+
+def _pbes2_decrypt(parts: list[der.Tlv], data: bytes, password: str, path: str) -> bytes:
     """Decrypt PBES2 (PBKDF2 + AES-CBC) content; raises ApkError on a wrong password,
     UnsupportedEncryption for other schemes.
     """
-    parts = _kids(alg, path, 1, "encryption algorithm")
     if der.decode_oid(parts[0].content) != OID_PBES2 or len(parts) < 2:
         raise UnsupportedEncryption(der.decode_oid(parts[0].content))
     kdf, scheme = _kids(parts[1], path, 2, "PBES2 parameters")[:2]
@@ -111,12 +172,7 @@ def _pbes2_decrypt(alg: der.Tlv, data: bytes, password: str, path: str) -> bytes
     if len(iv) != 16 or len(data) % 16:
         raise ApkError(path, "PKCS#12 AES-CBC parameters are malformed")
     dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
-    padded = dec.update(data) + dec.finalize()
-    unpadder = sym_padding.PKCS7(128).unpadder()
-    try:
-        return unpadder.update(padded) + unpadder.finalize()
-    except ValueError:
-        raise ApkError(path, "keystore password is wrong (PKCS#12 contents do not decrypt)") from None
+    return _unpad(dec.update(data) + dec.finalize(), 16, path)
 
 
 @dataclass(frozen=True)
@@ -192,6 +248,9 @@ def read_pkcs12_certificates(data: bytes, password: str | None, path: str) -> li
             enc = _kids(_kids(inner, path, 2, "EncryptedData")[1], path, 3, "EncryptedContentInfo")
             octets = enc[2].content if not enc[2].constructed else b"".join(
                 c.content for c in enc[2].children(path))
-            plain = _pbes2_decrypt(enc[1], octets, secret, path)
+            try:
+                plain = _decrypt(enc[1], octets, secret, path)
+            except UnsupportedEncryption as exc:
+                raise UnsupportedEncryption(exc.cipher, password_checked=len(pfx) > 2) from None
             out += _bags(plain, path)
     return out

@@ -9,7 +9,6 @@ import contextlib
 import json
 import sys
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -17,11 +16,15 @@ import click
 
 from ..apk import inspect_apk
 from ..apk.report import ApkReport
+from ..aram.apkcert import rule_certificate
 from ..aram.check import CertSet, cert_sets_from_apk, check_grants
 from ..aram.jsonforms import apply_json, grant_rows, plan_json, rule_rows
 from ..aram.offline import android_findings, plan_without_card, rules_as_card
 from ..aram.plan import ApplyResult, Plan, describe
-from ..aram.production import CardOutcome, check_audit_log, watch as watch_cards
+from ..aram.production import (
+    CardOutcome, Job, RulesSource, check_audit_log, default_audit_log, describe_plan_lines, load_rules_source,
+    plan_words, serve_card, watch as watch_cards,
+)
 from ..aram.rulefile import check_package, dump_rules, load_rules, parse_aid, parse_apdu, parse_hash, parse_hex
 from ..aram.rules import CARRIER_PRIVILEGE_AID, DEFAULT_PERM, AccessRule
 from ..aram.session import RuleList
@@ -31,7 +34,6 @@ from ..aram.workflow import (
 from ..card import transport
 from ..card.errors import NoCardError, NoReaderError, PcscUnavailableError
 from ..card.protocol import CardProtocol
-from ..card.uicc import read_iccid
 from ..errors import SimtoolError, UsageError
 from ..exitcodes import ExitCode
 from .cardopts import adm_options, apdu_listing, card_options, echo_apdus, emit, open_card, read_adm_key
@@ -182,11 +184,7 @@ def _apk_report(path: Path) -> ApkReport:
 
 
 def _apk_hashes(path: Path) -> list[bytes]:
-    report = _apk_report(path)
-    if not report.recommended_sha1:
-        why = "; ".join(report.errors) or "no signing certificate"
-        raise UsageError(f"{path}: no certificate hash to store ({why})")
-    return [bytes.fromhex(report.recommended_sha1)]
+    return [bytes.fromhex(rule_certificate(_apk_report(path)).sha1)]
 
 
 _ADD_OPTIONS = [
@@ -222,16 +220,25 @@ def _with(options: list) -> Any:
 @card_options
 def add_cmd(**o: Any) -> None:
     """Store one rule (not twice; refused when Android would not honour it, unless --force)."""
+    cert = None
+    if o["apk"] and not o["hash_"]:  # the APK's certificate: its hash, CN and role
+        cert = rule_certificate(_apk_report(Path(o["apk"])))
+        o = {**o, "hash_": cert.sha1, "apk": None}
     rule = _rule_from_options(o)
+    extra = {"certificate": {"sha1": cert.sha1.upper(), "subject": cert.subject, "cn": cert.cn, "role": cert.role,
+                             "signer_subject": cert.signer_subject,
+                             "signer_sha1": cert.signer_sha1.upper() if cert.signer_sha1 else None}} if cert else {}
+    if cert is not None and not o["as_json"]:
+        click.echo(f"{cert.words()}: SHA-1 {cert.sha1.upper()}", err=True)
     key = read_adm_key(o["adm"], o["adm_file"])
     with open_card(o["reader"], o["shared"], dry_run=o["dry_run"], trace=o["trace"]) as proto:
         with _progress_bar(o["as_json"]) as progress:
             result = add_rule(proto, rule, force=o["force"], adm_key=key, progress=progress)
         if result.plan.empty:
-            emit(o["as_json"], {"plan": plan_json(result.plan), "written": 0, "already_present": True},
+            emit(o["as_json"], {"plan": plan_json(result.plan), "written": 0, "already_present": True, **extra},
                  lambda: click.echo(f"already on the card: {describe(rule)}"))
             return
-        _show_result(proto, result, as_json=o["as_json"], dry_run=o["dry_run"])
+        _show_result(proto, result, as_json=o["as_json"], dry_run=o["dry_run"], extra=extra)
 
 
 @aram_group.command("delete")
@@ -307,19 +314,21 @@ def _dry_run_without_card(rules_file: Path, desired: tuple[AccessRule, ...], err
 @click.option("--prune", is_flag=True, help="Also delete rules the file does not list.")
 @click.option("--force", is_flag=True, help="Apply even when Android would ignore a rule or drop all rules.")
 @click.option("--watch", is_flag=True, help="Production line: apply to every card inserted, log to --log.")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("aram-audit.csv"),
-              show_default=True, help="CSV audit log for --watch (ICCID, result).")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              show_default=str(default_audit_log()),
+              help="CSV audit log for --watch (default: the user's log folder, created when missing).")
 @click.option("--count", type=click.IntRange(min=1), default=None, help="With --watch: stop after this many cards.")
 @click.option("--idle-timeout", type=float, default=None, help="With --watch: stop when no card comes for this many seconds.")
 @adm_options
 @card_options
-def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path: Path, count: int | None,
+def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path: Path | None, count: int | None,
               idle_timeout: float | None, adm: bool, adm_file: Path | None, reader: str | None, shared: bool,
               as_json: bool, trace: bool, dry_run: bool) -> int | None:
     """Make the card hold the rules in RULES_FILE (JSON or TOML); verified by reading back."""
-    desired = load_rules(rules_file)
+    source = load_rules_source(rules_file) if watch else None  # with its SHA-256 for the audit log
+    desired = source.rules if source else load_rules(rules_file)
     key = read_adm_key(adm, adm_file)  # once, also for a whole production run
-    if not watch:
+    if source is None:
         with contextlib.ExitStack() as stack:
             try:
                 proto = stack.enter_context(open_card(reader, shared, dry_run=dry_run, trace=trace))
@@ -331,37 +340,62 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
             _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
                         as_json=as_json, dry_run=dry_run)
         return None
-    check_audit_log(log_path)  # before any card is touched: a line must never run unlogged
+    return _watch_line(source, Job(source.rules, prune, force, key), log_path=log_path, count=count,
+                       idle_timeout=idle_timeout, reader=reader, shared=shared, as_json=as_json, trace=trace,
+                       dry_run=dry_run)
+
+
+def _watch_line(source: RulesSource, job: Job, *, log_path: Path | None, count: int | None,
+                idle_timeout: float | None, reader: str | None, shared: bool, as_json: bool, trace: bool,
+                dry_run: bool) -> int | None:
+    """``apply --watch``: the production line (simtool.aram.production); prints prompts, one
+    summary line per card, and the summaries by insertion and by card."""
+    path = log_path or default_audit_log()
+    check_audit_log(path, create_folder=log_path is None)  # before any card: never run unlogged
     chosen = transport.pick_reader(transport.list_readers(), reader)
+    of = f" of {count}" if count else ""
 
-    def process() -> CardOutcome:
-        iccid = None
-        try:
-            with open_card(chosen, shared, dry_run=dry_run, trace=trace) as proto:
-                iccid = read_iccid(proto)
-                result = _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
-                                     as_json=as_json, dry_run=dry_run, show=not as_json)
-        except SimtoolError as err:
-            return CardOutcome(iccid, "failed", detail=str(err))
-        plan = result.plan
-        return CardOutcome(iccid, "unchanged" if plan.empty else "applied", len(plan.add),
-                           len(plan.delete), "; ".join(result.notes))
+    def serve() -> CardOutcome:
+        return serve_card(lambda: open_card(chosen, shared, dry_run=dry_run, trace=trace), job)
 
-    def report(outcome: CardOutcome) -> None:
-        if as_json:  # JSON Lines: one object per card, the audit log's row
-            click.echo(json.dumps({"reader": chosen, **asdict(outcome)}, separators=(",", ":")))
-        click.echo(f"card {outcome.iccid or '(no ICCID)'}: {outcome.result}"
-                   + (f" — {outcome.detail}" if outcome.detail else ""), err=True)
+    def prompt(kind: str, number: int, outcome: CardOutcome | None) -> None:
+        if kind == "next":
+            click.echo(f"next card: insert card {number}{of} (Ctrl-C to stop)", err=True)
+        elif outcome is not None:
+            click.echo(f"remove card {number}{of} ({outcome.iccid or 'no ICCID'})", err=True)
 
-    click.echo(f"watching {chosen!r}: insert cards (Ctrl-C to stop); log: {log_path}", err=True)
-    outcomes = watch_cards(
-        wait=lambda present, timeout: transport.wait_for_card(chosen, present=present, timeout=timeout),
-        process=process, log_path=log_path, reader=chosen, count=count, idle_timeout=idle_timeout,
-        on_outcome=report,
-    )
-    failed = sum(o.result == "failed" for o in outcomes)
-    click.echo(f"{len(outcomes)} card(s), {failed} failed", err=True)
-    return ExitCode.NOT_VERIFIED if failed else None
+    def report(o: CardOutcome) -> None:
+        name = o.iccid or "(no ICCID)"
+        if as_json:  # JSON Lines: one object per card, the audit row
+            click.echo(json.dumps({**o.row(chosen, source.sha256), "exit_code": o.exit_code}, separators=(",", ":")))
+        elif o.plan is not None:
+            for line in describe_plan_lines(o.plan):
+                click.echo(f"{name}  {line}")
+        click.echo(f"card {o.number}{of} {name}: {o.result} — plan {plan_words(o.plan)}; confirmed "
+                   f"{o.added} added, {o.deleted} deleted" + (f" — {o.detail}" if o.detail else ""), err=True)
+
+    click.echo(f"watching {chosen!r}: rules {source.path} (SHA-256 {source.sha256}); audit log {path}", err=True)
+    summary = watch_cards(wait=lambda present, timeout: transport.wait_for_card(chosen, present=present,
+                                                                                 timeout=timeout),
+                          serve=serve, log_path=path, reader=chosen, rules_sha256=source.sha256, count=count,
+                          idle_timeout=idle_timeout, on_outcome=report, on_prompt=prompt)
+    by_insertion = summary.by_insertion()
+    by_card = summary.by_card()
+    failed = summary.failed_cards()
+    click.echo(f"by insertion: {len(summary.outcomes)} insertion(s): "
+               + (", ".join(f"{n} {r}" for r, n in by_insertion.items() if n) or "none"), err=True)
+    click.echo(f"by card (last outcome per ICCID): {len(by_card)} card(s), {len(by_card) - len(failed)} done, "
+               f"{len(failed)} not done" + (f": {', '.join(failed)}" if failed else ""), err=True)
+    if summary.interrupted:
+        click.echo("stopped by Ctrl-C with a card in progress: its audit row says what the card confirmed; "
+                   "insert it again to finish", err=True)
+    if as_json:
+        click.echo(json.dumps({"summary": {
+            "by_insertion": by_insertion,
+            "by_card": {k: o.result for k, o in by_card.items()},
+            "not_done": failed, "interrupted": summary.interrupted, "audit_log": str(path),
+            "rules_sha256": source.sha256}}, separators=(",", ":")))
+    return summary.exit_code or None
 
 
 @aram_group.command("export")

@@ -267,14 +267,15 @@ class PcscRig:
                     rules: Sequence[bytes] = (), iccid: str = "89882110000000000019",
                     remove_after_apdus: int | None = None, adm_key: bytes | None = None,
                     adm_tries: int = 10, capacity: int = 4096,
-                    empty_6a88: bool = False) -> CardHandle:
+                    empty_6a88: bool = False, write_delay: float = 0.0) -> CardHandle:
         """Start a simulated card in `slot`; returns once pcscd reports it present.
 
         `rules` are hex-free bytes of REF-AR-DOs (E2…) in the card's order, for a new card;
         with an existing `state_file` the card is that card re-inserted (rules must be empty).
         `remove_after_apdus=N`: the card is pulled right after answering its Nth APDU.
         `capacity`: bytes of rules before STORE answers 6581; `empty_6a88`: GET DATA FF40
-        answers 6A88 instead of FF40 00 when the card holds no rule.
+        answers 6A88 instead of FF40 00 when the card holds no rule; `write_delay`: seconds the
+        card waits before answering each STORE DATA (a slow card: Ctrl-C or a pull mid-write).
         Raises RigError (card exited, never seen present) and ValueError (bad arguments).
         """
         if slot not in (0, 1):
@@ -298,7 +299,7 @@ class PcscRig:
             "profile": profile, "iccid": iccid, "rules": [bytes(r).hex() for r in rules],
             "adm_key": adm_key.hex() if adm_key else None, "adm_tries": adm_tries,
             "capacity": capacity, "empty_6a88": empty_6a88,
-            "remove_after_apdus": remove_after_apdus,
+            "remove_after_apdus": remove_after_apdus, "write_delay": write_delay,
         }
         config_file = self.dir / f"card{number}.config.json"
         fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -22,3 +22,16 @@ class ScriptedConnection:
 
     def close(self) -> None:
         pass
+
+
+def listing_answer(rules: list) -> str:
+    """The FF40 answer (hex + 9000) of a card holding ``rules`` (AccessRules)."""
+    from simtool.aram.rules import encode_all_ref_ar_do
+
+    return encode_all_ref_ar_do(list(rules)).hex() + "9000"
+
+
+def store_data_hex(tag: int, rule: object) -> str:
+    """STORE DATA (hex) carrying F0 (store) or F1 (delete) of ``rule``'s REF-AR-DO."""
+    enc = rule.encoded()  # type: ignore[attr-defined]
+    return f"80E29000{len(enc) + 2:02X}{tag:02X}{len(enc):02X}{enc.hex()}"

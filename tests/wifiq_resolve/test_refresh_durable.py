@@ -130,6 +130,48 @@ def test_a_report_that_could_not_be_printed_is_printed_by_the_next_refresh(wifiq
     assert wifiq("refresh", "--config", cfg).out == ""  # told once it was printed
 
 
+def test_json_carries_the_changes_no_report_has_shown(wifiq, knot):
+    cfg = config(wifiq, knot, plmns=("505-01",))
+    with open("/dev/full", "w") as full:
+        proc = subprocess.Popen([sys.executable, "-m", "wifiq.cli", "refresh", "--config", cfg,
+                                 "--json"], env=wifiq.env, stdout=full, stderr=subprocess.PIPE)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    doc = wifiq("refresh", "--config", cfg, "--json")
+    assert doc.code == 3 and doc.json["status"] == "changed"  # the JSON status keeps its values
+    told = {(e["change"], e["address"]) for e in doc.json["unreported"]}
+    assert told == {("added", "203.0.113.10"), ("added", "2001:db8::10")}
+    assert wifiq("refresh", "--config", cfg, "--json").json["unreported"] == []
+
+
+def test_a_delta_counts_as_applied_only_once_on_change_succeeded(wifiq, knot):
+    delta, flag = wifiq.home / "changes.rsc", wifiq.home / "fail"
+    applied = wifiq.home / "applied"
+    hook = wifiq.home / "apply.sh"
+    hook.write_text(f'#!/bin/sh\n[ -e "{flag}" ] && exit 7\ncat "{delta}" >> "{applied}"\n')
+    hook.chmod(0o755)
+    cfg = config(wifiq, knot, plmns=("505-01",), top=f'on_change = "{hook}"\n',
+                 extra=outputs(("mikrotik", delta, True)))
+    assert wifiq("refresh", "--config", cfg).code == 3
+    assert "203.0.113.10" in applied.read_text()
+    flag.touch()
+    set_zone(knot, [r.replace("203.0.113.10", "203.0.113.12") for r in BASE_RECORDS], 2)
+    failed = wifiq("refresh", "--config", cfg)
+    assert failed.code == 1 and "exited with status 7" in failed.err
+    set_zone(knot, [r.replace("203.0.113.10", "203.0.113.12") for r in BASE_RECORDS]
+             + ["epdg.epc.mnc001.mcc505 IN A 203.0.113.13"], 3)
+    assert wifiq("refresh", "--config", cfg).code == 1  # still failing: retried, not lost
+    flag.unlink()
+    applied.write_text("")
+    done = wifiq("refresh", "--config", cfg)
+    assert done.code == 3, done.err
+    change = applied.read_text()  # the delta since the last applied one: both changes
+    assert "203.0.113.12" in change and "203.0.113.13" in change and "203.0.113.10" in change
+    assert "2001:db8::10" not in change
+    applied.write_text("")
+    assert wifiq("refresh", "--config", cfg).code == 0 and applied.read_text() == ""
+
+
 def test_a_brand_the_locale_cannot_encode_is_escaped_not_a_traceback(wifiq, knot):
     cfg = config(wifiq, knot, plmns=("231-99",))
     wifiq.env["PYTHONIOENCODING"] = "latin-1"
@@ -168,11 +210,14 @@ def test_on_change_runs_after_commit_and_is_retried_until_it_succeeds(wifiq, kno
 # -- item 4: paths and state identity -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["config", "state", "wal", "lock", "twice"])
+@pytest.mark.parametrize("which", ["config", "state", "wal", "lock", "twice", "symlink"])
 def test_an_output_that_would_overwrite_a_file_of_wifiq_is_refused(wifiq, knot, which):
     cfg = Path(config(wifiq, knot))
+    link = wifiq.home / "innocent.nft"
+    link.symlink_to(cfg)
     target = {"config": cfg, "state": wifiq.state, "wal": Path(f"{wifiq.state}-wal"),
-              "lock": Path(f"{wifiq.state}.lock"), "twice": wifiq.home / "x.nft"}[which]
+              "lock": Path(f"{wifiq.state}.lock"), "twice": wifiq.home / "x.nft",
+              "symlink": link}[which]
     extra = [("nftables", target, False)]
     if which == "twice":  # the same file under two spellings
         extra.append(("mikrotik", wifiq.home / "." / "x.nft", True))
@@ -199,6 +244,20 @@ def test_another_programs_database_with_a_meta_table_is_refused_untouched(wifiq,
     assert not Path(f"{wifiq.state}-wal").exists()
     history = wifiq("history", "--plmn", "505-01", "--state", str(wifiq.state))
     assert history.code == 1 and "not a wifiq state file" in history.err
+
+
+def test_a_state_from_before_the_marks_is_adopted_without_old_news(wifiq, knot):
+    assert wifiq.refresh("--plmn", "505-01", "--resolver", knot.address).code == 3
+    with sqlite3.connect(wifiq.state) as db:  # as the previous wifiq left it
+        db.execute("PRAGMA application_id = 0")
+        db.execute("DROP TABLE deliveries")
+        db.execute("DROP TABLE failing")
+    run = wifiq.refresh("--plmn", "505-01", "--resolver", knot.address)
+    assert (run.code, run.out) == (0, ""), run.err  # its changes were reported back then
+    with sqlite3.connect(wifiq.state) as db:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == 0x57694651
+        assert db.execute("SELECT value FROM meta WHERE key = 'application'").fetchone() == (
+            "wifiq",)
 
 
 def test_history_and_render_read_a_state_on_a_read_only_file_system(wifiq, knot, tmp_path):
@@ -275,3 +334,20 @@ def test_when_everything_fails_one_line_per_kind(wifiq, silent):
     assert run.code == 1
     lines = run.out.strip().splitlines()
     assert lines == ["4 names failed: timeout (last good kept; --verbose lists them)"], run.out
+
+
+def test_a_refresh_killed_after_its_commit_loses_no_news_and_no_reload(wifiq, knot):
+    once, calls = wifiq.home / "kill-once", wifiq.home / "calls"
+    hook = wifiq.home / "hook.sh"  # the first call kills wifiq (its parent) with SIGKILL
+    hook.write_text(f'#!/bin/sh\nif [ -e "{once}" ]; then rm "{once}"; kill -9 $PPID; exit 0; '
+                    f'fi\necho reload >> "{calls}"\n')
+    hook.chmod(0o755)
+    cfg = config(wifiq, knot, plmns=("505-01",), top=f'on_change = "{hook}"\n')
+    once.touch()
+    killed = wifiq("refresh", "--config", cfg)
+    assert killed.code == -9 and killed.out == ""  # state committed, nothing told or reloaded
+    after = wifiq("refresh", "--config", cfg)
+    assert after.code == 3, after.err
+    assert "earlier changes, not reported" in after.out and "+ 203.0.113.10" in after.out
+    assert calls.read_text() == "reload\n"
+    assert wifiq("refresh", "--config", cfg).code == 0 and calls.read_text() == "reload\n"

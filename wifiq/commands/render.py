@@ -9,7 +9,8 @@ import click
 from click.shell_completion import CompletionItem
 
 from ..errors import UsageError
-from ..render import load_render_input, render, split_sections, targets, write_output
+from ..render import load_render_input, render, render_options, split_sections, targets, write_output
+from ..render.options import parse_option_pairs
 from ..render.registry import broken_plugins, get_renderer, registry
 from ..render_state import load_state_input
 from ..store import default_state_path
@@ -44,6 +45,14 @@ def complete_targets(ctx: click.Context, param: click.Parameter,
     help="With --from: the previous refresh's JSON; render only the change (platform add/remove commands).",
 )
 @click.option("--dscp", default="ef", show_default=True, help="DSCP name (ef, af41, cs5…) or number 0-63.")
+@click.option("--prefix", metavar="P", help="Start every object name wifiq owns with P (default: wifiq, in the target's case).")
+@click.option(
+    "--option",
+    "option_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A target option (names to fit to your device; `wifiq formats` lists each target's keys). Repeatable.",
+)
 @click.option("--out", "out", metavar="PATH", help="Write atomically to PATH (a directory for multi-file targets).")
 @click.option("--json", "as_json", is_flag=True, help="Print {target, mode, files: {name: text}} as JSON.")
 def render_command(
@@ -53,6 +62,8 @@ def render_command(
     delta: bool,
     previous: str | None,
     dscp: str,
+    prefix: str | None,
+    option_pairs: tuple[str, ...],
     out: str | None,
     as_json: bool,
 ) -> None:
@@ -61,6 +72,7 @@ def render_command(
     The addresses come from the latest refresh in the state, or from a --json file (--from).
     """
     info = get_renderer(target).info
+    options = render_options(info.name, prefix, parse_option_pairs(option_pairs))
     if source is not None:
         if state_path is not None or delta:
             raise UsageError("--from renders a file: --state and --delta read the state (with --from, give the earlier file with --previous)")
@@ -70,7 +82,7 @@ def render_command(
         if previous is not None:
             raise UsageError("--previous goes with --from; from the state, use --delta")
         current, before = load_state_input(state_path or default_state_path(), delta=delta)
-    text = render(info.name, current, previous=before, dscp=dscp)
+    text = render(info.name, current, previous=before, dscp=dscp, options=options)
     mode = "delta" if before else "full"
     if out:
         for path in write_output(info.name, text, out):
@@ -105,3 +117,8 @@ def formats_command(as_json: bool) -> None:
         click.echo(f"{name:<{width}}  {info.title}: {families}; {info.protocols}; delta: {info.delta}{files}")
         for limit in info.limits:
             click.echo(f"{'':<{width}}    limit: {limit}")
+        defaults = get_renderer(name).options
+        if info.prefix:
+            click.echo(f"{'':<{width}}    --prefix: object names start with {defaults.prefix} (settable)")
+        for spec in info.options:
+            click.echo(f"{'':<{width}}    --option {spec.describe(defaults.get(spec.key))}")

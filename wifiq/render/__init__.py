@@ -8,31 +8,38 @@ Library API (what ``wifiq render`` and ``wifiq refresh`` call)::
     text = render("nftables", current)                    # full configuration
     text = render("nftables", current, previous=older)    # only the change (platform commands)
     text = render("cisco-ios", current, dscp="af41")      # dscp: int, name or number string
+    text = render("cisco-9800", current, prefix="acme", options={"policy-map": "VOICE"})
     write_output("iptables", text, "/etc/wifiq/")         # atomic; multi-file targets → a dir
     for name, info in targets().items(): print(name, info.families, info.delta)
 
 - ``render(target, current, *, previous=None, dscp=46) -> str``: ``previous`` given → delta,
   else full. Multi-file targets (``info.files``: iptables, plain) return one text of
   ``==> file <==`` sections; :func:`split_sections` turns it back into files.
+- ``prefix`` renames every object the target owns (default ``wifiq``, in the target's case);
+  ``options`` sets the names the user fits to the device (``info.options``: key, default, help).
 - ``targets() -> dict[str, RendererInfo]``: every registered target and what it supports.
 - Errors: :class:`UnknownTargetError`, :class:`DscpError` (bad ``dscp``),
   :class:`TargetLimitError` (the target cannot express the input: names target and limit),
+  :class:`RenderOptionError` (unknown option key or a value the target cannot use),
   :class:`RenderInputError` (malformed input file: names file and field). All are WifiqError.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
 from carrierkit.fileio import atomic_write_text
 
 from ..errors import UsageError, WifiqError
-from .base import RendererInfo, split_sections
+from .base import Renderer, RendererInfo, split_sections
 from .dscp import Dscp, parse_dscp
-from .errors import DscpError, RenderInputError, TargetLimitError, UnknownTargetError
+from .errors import DscpError, RenderInputError, RenderOptionError, TargetLimitError, UnknownTargetError
 from .loader import load_render_input, parse_render_input
 from .model import Delta, OperatorAddresses, RenderInput, compute_delta
+from .options import OptionSpec, RenderOptions
 from .registry import get_renderer
 from .registry import registry as _all_renderers
 
@@ -41,8 +48,11 @@ __all__ = [
     "Dscp",
     "DscpError",
     "OperatorAddresses",
+    "OptionSpec",
     "RenderInput",
     "RenderInputError",
+    "RenderOptionError",
+    "RenderOptions",
     "RendererInfo",
     "TargetLimitError",
     "UnknownTargetError",
@@ -51,6 +61,7 @@ __all__ = [
     "parse_dscp",
     "parse_render_input",
     "render",
+    "render_options",
     "split_sections",
     "targets",
     "write_output",
@@ -68,18 +79,44 @@ def render(
     *,
     previous: RenderInput | None = None,
     dscp: int | str | Dscp = 46,
+    prefix: str | None = None,
+    options: Mapping[str, object] | RenderOptions | None = None,
 ) -> str:
     """Render ``current`` for ``target``: the full config, or the delta since ``previous``.
 
-    Raises UnknownTargetError, DscpError, or TargetLimitError when the target cannot express
-    the input (checked for the current refresh, whether full or delta).
+    ``prefix`` (default: the target's, ``wifiq``) starts every name the output owns; ``options``
+    (``{key: value}`` or a :class:`RenderOptions` from :func:`render_options`) sets the names
+    the user fits to the device. Raises UnknownTargetError, DscpError, RenderOptionError, or
+    TargetLimitError when the target cannot express the input (checked for the current
+    refresh, whether full or delta).
     """
+    if isinstance(options, RenderOptions):
+        if prefix is not None:
+            raise UsageError("give the prefix inside the RenderOptions, not beside it")
+        chosen = options
+    else:
+        chosen = render_options(target, prefix, options)
     renderer = get_renderer(target)
+    if chosen.target and chosen.target != renderer.info.name:
+        raise UsageError(f"options checked for {chosen.target} cannot render {renderer.info.name}")
+    renderer = _configured(renderer, chosen)
     mark = dscp if isinstance(dscp, Dscp) else parse_dscp(dscp)
     renderer.check(current)
     if previous is None:
         return renderer.full(current, mark)
     return renderer.delta(compute_delta(previous, current), mark)
+
+
+def render_options(target: str, prefix: str | None = None, options: Mapping[str, object] | None = None) -> RenderOptions:
+    """Check a prefix and ``{key: value}`` options against ``target``'s declared ones (defaults
+    filled in); raises RenderOptionError naming the target, the key and what it accepts."""
+    return get_renderer(target).parse_options(prefix, options)
+
+
+@lru_cache(maxsize=64)
+def _configured(renderer: Renderer, options: RenderOptions) -> Renderer:
+    """``renderer`` with these options (cached: its name memo survives refreshes)."""
+    return renderer.configured(options)
 
 
 def write_output(target: str, text: str, out: str | os.PathLike[str]) -> list[Path]:

@@ -1,9 +1,14 @@
 """AOS-CX: per-operator ``class ip``/``class ipv6`` + one ``policy`` that sets the DSCP.
 
-Apply it with ``interface <if>`` / ``apply policy WIFIQ-EPDG in`` on the client side and on the
-uplink (so downstream is marked too). Class entries have sequence numbers; policy entries are
+The output never touches an interface: it prints the hook lines (``interface <if>`` / ``apply
+policy WIFIQ-EPDG routed-in``) for the client side and the uplink (so downstream is marked too);
+an interface that already applies a policy keeps it — render with ``--option policy=<it>`` and
+wifiq's entries go into that policy. Class entries have sequence numbers; policy entries are
 numbered from the PLMN (stable across refreshes), so a delta can add and remove operators. A
-changed operator's class is rewritten: its old entries are removed by number, then re-added.
+changed operator's class is rewritten: its old entries are removed by number, then re-added. A
+full output converges on a switch holding an older one: it removes the policy entries of every
+operator it lists (no class is referenced then), deletes and rebuilds each class (stale entries
+go), deletes the classes of operators listed without addresses, and adds the current entries.
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ from .base import Renderer, RendererInfo, commented, header_lines
 from .dscp import Dscp
 from .model import IKE_PORT, NATT_PORT, Delta, OperatorAddresses, RenderInput
 from .names import NameRules
+from .options import OptionSpec
 
 #: Class entries per address (udp 500, udp 4500, esp; both directions).
 ENTRIES_PER_ADDRESS = 6
-POLICY = "WIFIQ-EPDG"
 
 
 class ArubaCxRenderer(Renderer):
@@ -27,8 +32,21 @@ class ArubaCxRenderer(Renderer):
         description="per-operator class ip/ipv6 (match entries) + policy action dscp",
         extension="cx",
         limits=("class names <= 64 characters [A-Za-z0-9_-]",),
+        options=(
+            OptionSpec(
+                "policy",
+                "{prefix}-EPDG",
+                "the policy wifiq's entries go into: the interface's existing policy if it applies one",
+                pattern=r"[A-Za-z][A-Za-z0-9_-]{0,63}",
+            ),
+        ),
+        prefix=True,
     )
     names = NameRules(max_length=64, case="upper", prefix="WIFIQ")
+
+    @property
+    def policy(self) -> str:
+        return self.options.get("policy")
 
     def class_name(self, op: OperatorAddresses, version: int) -> str:
         """Class name of one operator and family."""
@@ -73,12 +91,27 @@ class ArubaCxRenderer(Renderer):
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         out = commented("!", header_lines(doc, dscp, self.info.name))
-        for op in doc.with_addresses:
-            out += [line for v in (4, 6) if op.family(v) for line in self.class_block(op, v)]
-        out.append(f"policy {POLICY}")
+        out.append(f"policy {self.policy}")
+        out += [f"    no {self.policy_seq(op, v)}" for op in doc.operators for v in (4, 6)]
+        for op in doc.operators:
+            for version in (4, 6):
+                out.append(f"no class {'ip' if version == 4 else 'ipv6'} {self.class_name(op, version)}")
+                if op.family(version):
+                    out += self.class_block(op, version)
+        out.append(f"policy {self.policy}")
         for op in doc.with_addresses:
             out += [self.policy_line(op, v, dscp) for v in (4, 6) if op.family(v)]
+        out += self.hook_lines()
         return "\n".join(out) + "\n"
+
+    def hook_lines(self) -> list[str]:
+        """The one-time lines that apply the policy (the output never touches an interface)."""
+        return [
+            "! Hook it in once on the client-facing and the uplink interface, unless it already applies",
+            "! a policy (then render with --option policy=<that policy> and add nothing):",
+            "! hook: interface <interface>",
+            f"! hook:     apply policy {self.policy} in",
+        ]
 
     def delta(self, change: Delta, dscp: Dscp) -> str:
         out = commented("!", header_lines(change.current, dscp, self.info.name, change))
@@ -99,7 +132,7 @@ class ArubaCxRenderer(Renderer):
                     out += [f"    no {seq}" for seq in self.sequence_numbers(item.before, version)]  # type: ignore[arg-type]
                     out += self.numbered(item.after, version)  # type: ignore[arg-type]
         if policy:
-            out += [f"policy {POLICY}", *policy]
+            out += [f"policy {self.policy}", *policy]
         out += drop
         return "\n".join(out) + "\n"
 

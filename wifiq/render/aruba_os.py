@@ -1,8 +1,13 @@
 """ArubaOS 8 / AOS 10: per-operator ``netdestination``/``netdestination6`` + one session ACL.
 
 The session ACL ``WIFIQ-EPDG`` permits IKE, NAT-T and ESP to and from each alias with
-``queue high tos <dscp> dot1p-priority <up>``; put it at the top of the user role's ACLs. A
-delta adds/removes ``host`` lines, and whole aliases with their ACL lines.
+``queue high tos <dscp> dot1p-priority <up>``. The output never touches a user role; it prints
+the hook lines that put the ACL first in a role (``access-list session WIFIQ-EPDG position 1``).
+A full output converges on a controller holding an older one: it takes the ACL lines of every
+operator it lists out first (nothing references an alias then), deletes and rebuilds each alias
+(stale ``host`` lines go), deletes the aliases of operators listed without addresses, and puts
+the current lines back. A delta adds/removes ``host`` lines, and whole aliases with their ACL
+lines (the lines first).
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ from .dscp import Dscp
 from .model import ESP_PROTOCOL, UDP_PORTS, Delta, OperatorAddresses, RenderInput
 from .names import NameRules
 
-ACL = "WIFIQ-EPDG"
 
 
 class ArubaOsRenderer(Renderer):
@@ -24,8 +28,14 @@ class ArubaOsRenderer(Renderer):
         description="per-operator netdestination(6) aliases + session ACL with queue/tos/dot1p-priority",
         extension="aos",
         limits=("alias names <= 64 characters [A-Za-z0-9_-]",),
+        prefix=True,
     )
     names = NameRules(max_length=64, case="upper", prefix="WIFIQ")
+
+    @property
+    def acl(self) -> str:
+        """The session ACL (``WIFIQ-EPDG``)."""
+        return self.names.fixed("EPDG")
 
     def alias(self, op: OperatorAddresses, version: int) -> str:
         """The netdestination name of one operator and family."""
@@ -49,13 +59,31 @@ class ArubaOsRenderer(Renderer):
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         out = commented("!", header_lines(doc, dscp, self.info.name))
-        for op in doc.with_addresses:
-            out += [line for v in (4, 6) if op.family(v) for line in self.destination(op, v)]
-        out.append(f"ip access-list session {ACL}")
+        # 1. Nothing of ours references an alias any more: every listed operator's lines go.
+        out.append(f"ip access-list session {self.acl}")
+        out += ["  no " + line.strip() for op in doc.operators for v in (4, 6) for line in self.acl_lines(op, v, dscp)]
+        out.append("!")
+        # 2. Each alias is deleted (stale hosts go with it) and rebuilt if it has addresses.
+        for op in doc.operators:
+            for version in (4, 6):
+                out.append(f"no {'netdestination' if version == 4 else 'netdestination6'} {self.alias(op, version)}")
+                if op.family(version):
+                    out += self.destination(op, version)
+        # 3. The current lines, in operator order.
+        out.append(f"ip access-list session {self.acl}")
         for op in doc.with_addresses:
             out += [line for v in (4, 6) if op.family(v) for line in self.acl_lines(op, v, dscp)]
         out.append("!")
+        out += self.hook_lines()
         return "\n".join(out) + "\n"
+
+    def hook_lines(self) -> list[str]:
+        """The one-time lines that put the ACL first in a user role (the output never does)."""
+        return [
+            "! Hook it in once, in every user role Wi-Fi calling clients get (first, so it is evaluated first):",
+            "! hook: user-role <role>",
+            f"! hook:  access-list session {self.acl} position 1",
+        ]
 
     def delta(self, change: Delta, dscp: Dscp) -> str:
         out = commented("!", header_lines(change.current, dscp, self.info.name, change))
@@ -77,7 +105,7 @@ class ArubaOsRenderer(Renderer):
                     out += [f"  no host {a}" for a in fam.removed] + [f"  host {a}" for a in fam.added]
                     out.append("!")
         if acl:
-            out += [f"ip access-list session {ACL}", *acl, "!"]
+            out += [f"ip access-list session {self.acl}", *acl, "!"]
         out += drop
         return "\n".join(out) + "\n"
 

@@ -7,14 +7,17 @@ an address, a family or a protocol quietly (aerleon's failure mode that we avoid
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from .dscp import Dscp
-from .errors import TargetLimitError
+from .errors import RenderOptionError, TargetLimitError
 from .model import Delta, RenderInput
 from .names import NameRules, ascii_text
+from .options import OptionSpec, RenderOptions, build_options, check_prefix
 
 #: Marks the start of each file in a multi-file output (like ``head`` does for several files).
 SECTION_MARK = "==> {name} <=="
@@ -27,7 +30,10 @@ class RendererInfo:
     ``families`` the IP versions it expresses; ``protocols`` what it matches; ``downstream``
     whether ePDG→client traffic is marked; ``delta`` ``"commands"`` (incremental add/remove) or
     ``"full"`` (the platform replaces the whole object, so a delta is the full output);
-    ``files`` the file names of a multi-file output (empty: one text); ``limits`` enforced limits.
+    ``files`` the file names of a multi-file output (empty: one text); ``limits`` enforced limits;
+    ``options`` the names the user fits to the device (``--option KEY=VALUE``); ``prefix``
+    whether ``--prefix`` renames every object the target owns (a target sets it once all its
+    names, fixed ones included, come from :attr:`Renderer.names`).
     """
 
     name: str
@@ -41,6 +47,8 @@ class RendererInfo:
     files: tuple[str, ...] = ()
     extension: str = "txt"
     limits: tuple[str, ...] = ()
+    options: tuple[OptionSpec, ...] = ()
+    prefix: bool = False
 
     def as_dict(self) -> dict[str, object]:
         """JSON-friendly form for ``wifiq formats --json``."""
@@ -55,6 +63,8 @@ class RendererInfo:
             "comments": self.comments,
             "files": list(self.files),
             "limits": list(self.limits),
+            "prefix": self.prefix,
+            "options": [spec.as_dict() for spec in self.options],
         }
 
 
@@ -62,10 +72,43 @@ class Renderer(ABC):
     """Base of every target: subclasses set ``info`` and ``names`` and implement :meth:`full`."""
 
     info: ClassVar[RendererInfo]
-    names: ClassVar[NameRules]
+    #: The target's naming rules; on a configured copy (:meth:`configured`) with the user's prefix.
+    names: NameRules
     #: Set when the target's objects cannot be empty (a class-map needs an ACL…): the limit
     #: named when the input has no active address at all.
     needs_addresses: ClassVar[str] = ""
+    _options: RenderOptions | None = None
+
+    @property
+    def options(self) -> RenderOptions:
+        """The options of this render: the user's (on a :meth:`configured` copy) or the defaults."""
+        if self._options is None:
+            return self.parse_options()
+        return self._options
+
+    def parse_options(self, prefix: str | None = None, given: Mapping[str, object] | None = None) -> RenderOptions:
+        """Check a prefix and ``{key: value}`` options against this target (defaults filled in).
+
+        Raises :class:`~wifiq.render.errors.RenderOptionError` naming the target, the key and
+        what it accepts (an unknown key lists the target's known keys)."""
+        default = self.names.prefix
+        chosen = default
+        if prefix is not None:
+            chosen = check_prefix(self.info.name, prefix, self.names.allowed, self.names.case)
+            if chosen != default and not self.info.prefix:
+                raise RenderOptionError(
+                    self.info.name, "prefix", prefix, f"{self.info.name} does not support another prefix yet (its names start with {default})"
+                )
+        return build_options(self.info.name, self.info.options, chosen, given)
+
+    def configured(self, options: RenderOptions) -> Renderer:
+        """This renderer with ``options`` (a copy; the shared instance keeps the defaults)."""
+        if options == self.options:
+            return self
+        clone = copy.copy(self)
+        clone.names = replace(self.names, prefix=options.prefix, _memo={})
+        clone._options = options
+        return clone
 
     def check(self, doc: RenderInput) -> None:
         """Raise :class:`TargetLimitError` if ``doc`` holds what this target cannot express."""
@@ -101,7 +144,13 @@ def header_lines(doc: RenderInput, dscp: Dscp, target: str, change: Delta | None
         + (f"DELTA since {change.previous.refreshed_at_text}" if change else "FULL configuration"),
         f"{len(ops)} operators, {len(doc.addresses(4))} IPv4 + {len(doc.addresses(6))} IPv6 active addresses:",
     ]
-    lines += [f"  {op.summary}" for op in ops]
+    # A country or world render holds thousands of operators without addresses: name only the
+    # ones with addresses (what the configuration is about) and count the rest in one line.
+    listed = doc.with_addresses
+    lines += [f"  {op.summary}" for op in listed]
+    if len(listed) < len(ops):
+        rest = len(ops) - len(listed)
+        lines.append(f"  {rest} more operator{'s' if rest > 1 else ''} without active addresses (not listed)")
     if change:
         added = sum(len(c.added) for c in change.operators)
         removed = sum(len(c.removed) for c in change.operators)

@@ -45,6 +45,22 @@ class TargetLimitError(WifiqError):
         self.detail = detail
 
 
+class RenderOptionError(UsageError):
+    """A render option (``--prefix`` / ``--option KEY=VALUE`` or a config output's ``prefix`` /
+    ``options``) is unknown to the target or has a value it cannot use.
+
+    ``target`` the renderer's name, ``key`` the option (``prefix`` for the prefix), ``value``
+    what was given, ``problem`` what is accepted."""
+
+    def __init__(self, target: str, key: str, value: str, problem: str) -> None:
+        where = f"--prefix {value!r}" if key == "prefix" else f"--option {key}={value}"
+        super().__init__(f"{target}: {where}: {problem}")
+        self.target = target
+        self.key = key
+        self.value = value
+        self.problem = problem
+
+
 class RendererLoadError(WifiqError):
     """A registered renderer (a plug-in, usually) cannot be loaded; one line with the reason.
 

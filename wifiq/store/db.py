@@ -399,6 +399,12 @@ class StateStore:
         replaced = set(replaced_names)
         try:
             db.execute("BEGIN IMMEDIATE")
+            if retention is not None:  # first, so that this run's rows reuse the freed pages
+                db.execute(
+                    "DELETE FROM observations WHERE run_id <= "
+                    "(SELECT MAX(id) FROM runs WHERE refreshed_at < ?)",
+                    (refreshed_at - retention,),
+                )
             failed = sum(1 for lookup in lookups if not lookup.outcome.definitive)
             run_id = db.execute(
                 "INSERT INTO runs (refreshed_at, finished_at, status, lookups, failed, "
@@ -424,12 +430,6 @@ class StateStore:
                 "ON CONFLICT(name) DO UPDATE SET kind = excluded.kind",
                 ((name, refreshed_at, kind) for name, kind in failing.items()),
             )
-            if retention is not None:
-                db.execute(
-                    "DELETE FROM observations WHERE run_id <= "
-                    "(SELECT MAX(id) FROM runs WHERE refreshed_at < ?)",
-                    (refreshed_at - retention,),
-                )
             db.executemany(
                 "INSERT OR REPLACE INTO addresses VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (

@@ -3,7 +3,7 @@
     python -m simtool.lab.vcard --port P --config C --state S
 
 The config file (JSON, written by the rig, mode 0600 because it may hold the ADM key) says:
-profile, iccid, adm_key (hex), adm_tries, capacity, empty_6a88, remove_after_apdus, and
+profile, iccid, adm_key (hex), adm_tries, capacity, empty_6a88, remove_after_apdus, write_delay, and
 `rules` (hex REF-AR-DOs) for a new card. The state file is where the card keeps its memory;
 if it exists the card is that card re-inserted and starts from it. The card exits (= removal)
 on SIGTERM, when vpcd closes the connection, or after answering remove_after_apdus APDUs.
@@ -16,6 +16,7 @@ import argparse
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 
 from .aram_applet import decode_entry
@@ -73,8 +74,10 @@ def build_card(config: dict, state_path: Path) -> VirtualCard:
     return VirtualCard(ctx, iccid, key, int(config.get("adm_tries", 10)))
 
 
-def serve(link: VpcdLink, card: VirtualCard, state_path: Path, remove_after: int | None) -> None:
-    """Answer vpcd until it disconnects or `remove_after` APDUs have been answered."""
+def serve(link: VpcdLink, card: VirtualCard, state_path: Path, remove_after: int | None,
+          write_delay: float = 0.0) -> None:
+    """Answer vpcd until it disconnects or `remove_after` APDUs have been answered; a STORE DATA
+    (INS E2) is answered `write_delay` seconds late (a slow card, for pulls and Ctrl-C mid-write)."""
     answered = 0
     atr = card.ctx.profile.atr
     while True:
@@ -88,6 +91,8 @@ def serve(link: VpcdLink, card: VirtualCard, state_path: Path, remove_after: int
             elif code in (CTRL_POWER_ON, CTRL_RESET, CTRL_POWER_OFF):
                 card.reset()
             continue
+        if write_delay and len(message) > 1 and message[1] == 0xE2:
+            time.sleep(write_delay)
         answer = card.transmit(message)
         answered += 1
         save_memory(state_path, card.ctx.memory)
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     link = None
     try:
         link = VpcdLink.connect(args.host, args.port)
-        serve(link, card, args.state, config.get("remove_after_apdus"))
+        serve(link, card, args.state, config.get("remove_after_apdus"), float(config.get("write_delay") or 0))
     finally:
         if link is not None:
             link.close()

@@ -4,9 +4,9 @@
 #   208-10 SFR "Telecom" & Fils; l'operateur (Societe francaise du radiotelephone): 3 active
 #   234-15 Vodafone UK (Vodafone Limited): 2 active
 #   310-026: 1 active
-#   310-260 T-Mobile USA, Inc. a very long operator name that no firewall accepts as an object name at all: no active
 #   311-480 Verizon (Verizon Wireless): 1 active
 #   505-01 Telstra (Telstra Corporation Ltd): 4 active
+#   1 more operator without active addresses (not listed)
 # changes: +4 -4 addresses
 #   234-15 (added): +203.0.113.50 +2001:db8:2::50
 #   310-026 (changed): -192.0.2.40

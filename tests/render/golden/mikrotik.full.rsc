@@ -2,11 +2,11 @@
 # refreshed 2026-11-26T09:00:00Z; FULL configuration
 # 6 operators, 5 IPv4 + 5 IPv6 active addresses:
 #   208-10 SFR "Telecom" & Fils; l'operateur (Societe francaise du radiotelephone): 3 active
-#   234-15 Vodafone UK (Vodafone Limited): no active
 #   310-026: 2 active
 #   310-260 T-Mobile USA, Inc. a very long operator name that no firewall accepts as an object name at all: 2 active
 #   311-480 Verizon (Verizon Wireless): 1 active
 #   505-01 Telstra (Telstra Corporation Ltd): 3 active
+#   1 more operator without active addresses (not listed)
 # Fast-tracked packets skip mangle: the accept rules below keep ePDG connections off FastTrack
 /ip firewall address-list remove [find list=wifiq-epdg]
 /ip firewall address-list add list=wifiq-epdg address=192.0.2.30 comment="wifiq 310-260 T-Mobile USA, Inc. a very long operator name that no firewall accepts as an object name at all"

@@ -1,0 +1,108 @@
+"""Every target against the coexistence contract (docs/wifiq-render.md; checks in contract.py,
+cases per target in tests/render/cases/)."""
+
+from __future__ import annotations
+
+import pytest
+
+from wifiq.render import targets
+
+from . import device_models as dm
+from .cases import all_cases
+from .contract import FAMILY_STEPS, NEWER, OLDER, Contract, DeviceCase
+
+CASES = all_cases()
+IDS = [case.id for case in CASES]
+#: Targets not yet plugged into the contract harness (another helper's work in progress).
+PENDING = {"csv", "edgeos", "iptables", "json", "meraki", "mikrotik", "nftables", "openwrt-fw4", "openwrt-qosify", "plain", "vyos"}
+
+PAIRS = [(OLDER, NEWER), (NEWER, OLDER), *zip(FAMILY_STEPS, FAMILY_STEPS[1:])]
+PAIR_IDS = ["older-newer", "newer-older", *(f"family-{i}-{i + 1}" for i in range(len(FAMILY_STEPS) - 1))]
+
+
+def test_every_target_has_a_case_or_is_pending() -> None:
+    covered = {case.target for case in CASES}
+    assert covered | PENDING == set(targets()), "plug the target into tests/render/cases/"
+    assert not covered & PENDING, "remove plugged-in targets from PENDING"
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_no_line_disables_anything(case: DeviceCase) -> None:
+    run = Contract(case)
+    texts = [run.full(d) for d in (OLDER, NEWER, *FAMILY_STEPS)]
+    texts += [run.delta(a, b) for a, b in PAIRS]
+    for text in texts:
+        assert run.disabling_lines(text) == []
+
+
+@pytest.mark.parametrize("prefix", [None, "acme"])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_only_owned_objects_change(case: DeviceCase, prefix: str | None) -> None:
+    if prefix and not targets()[case.target].prefix:
+        pytest.skip(f"{case.target} has no --prefix yet")
+    run = Contract(case, prefix)
+    dev = case.device()
+    dev.apply(case.user_config)
+    users = dev.foreign(run.prefix)
+    first = run.full(OLDER)
+    dev.apply(first)
+    assert dev.foreign(run.prefix) == users, "the first full output changed the user's objects"
+    dev.apply(run.hooks(first))
+    users = dev.foreign(run.prefix)  # the user hooked wifiq in (the printed lines)
+    for text in (run.full(NEWER), run.delta(NEWER, OLDER), run.full(OLDER), run.delta(OLDER, NEWER)):
+        dev.apply(text)
+        assert dev.foreign(run.prefix) == users, "an output changed the user's objects"
+    owned = [key for key in dev.objects() if dm._owned(key[-1], run.prefix)]
+    assert owned, "no object carries the prefix"
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_full_output_twice_changes_nothing(case: DeviceCase) -> None:
+    run = Contract(case)
+    for current in (OLDER, NEWER, FAMILY_STEPS[2]):
+        once = run.device(run.full(current))
+        twice = run.device(run.full(current), run.full(current))
+        assert twice.objects() == once.objects()
+
+
+@pytest.mark.parametrize(("before", "after"), PAIRS, ids=PAIR_IDS)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_full_converges_over_an_older_full(case: DeviceCase, before, after) -> None:  # type: ignore[no-untyped-def]
+    run = Contract(case)
+    over = run.device(run.full(before), run.full(after))
+    fresh = run.device(run.full(after))
+    assert run.lingering(over, fresh) == {}
+
+
+@pytest.mark.parametrize(("before", "after"), PAIRS, ids=PAIR_IDS)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_full_plus_delta_equals_the_next_full(case: DeviceCase, before, after) -> None:  # type: ignore[no-untyped-def]
+    run = Contract(case)
+    stepped = run.device(run.full(before), run.delta(before, after))
+    fresh = run.device(run.full(after))
+    assert stepped.objects() == fresh.objects()
+
+
+@pytest.mark.parametrize(("before", "after"), PAIRS, ids=PAIR_IDS)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_delta_after_a_full_over_an_older_full(case: DeviceCase, before, after) -> None:  # type: ignore[no-untyped-def]
+    # What a full output over an older one may leave (unreferenced objects) must not come back
+    # to life when the next delta re-adds the operator.
+    run = Contract(case)
+    # The full before ``before``: inputs listing the same operators (one not listed at all is
+    # out of a full output's reach, see docs/wifiq-render.md).
+    steps = list(FAMILY_STEPS)
+    oldest = after if before in (OLDER, NEWER) else steps[steps.index(before) - 1]
+    stepped = run.device(run.full(oldest), run.full(before), run.delta(before, after))
+    fresh = run.device(run.full(after))
+    assert run.lingering(stepped, fresh) == {}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.first is not None], ids=[c.id for c in CASES if c.first is not None])
+def test_the_marking_is_evaluated_first(case: DeviceCase) -> None:
+    run = Contract(case)
+    for current in (OLDER, NEWER):
+        dev = run.device(run.full(current))
+        assert case.first(dev, run.prefix), f"{case.id}: wifiq's marking is not what the device evaluates first"  # type: ignore[misc]
+    stepped = run.device(run.full(OLDER), run.delta(OLDER, NEWER))
+    assert case.first(stepped, run.prefix)  # type: ignore[misc]
