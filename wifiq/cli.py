@@ -5,6 +5,8 @@ Commands live in ``wifiq/commands/<name>.py`` and are registered below.
 
 from __future__ import annotations
 
+import codecs
+import io
 import sys
 
 import click
@@ -39,16 +41,40 @@ def _register() -> None:
 _register()
 
 
+def _json_escape(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: each character the stream cannot encode becomes ``\\uXXXX``
+    (a surrogate pair above U+FFFF) — readable in text, and still valid inside JSON strings."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for char in error.object[error.start:error.end]:
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out), error.end
+
+
+codecs.register_error("wifiq-escape", _json_escape)
+
+
+def escape_unencodable_output() -> None:
+    """Never fail on a character stdout/stderr cannot encode (``PYTHONIOENCODING=latin-1``, an
+    ASCII terminal): escape it instead (e.g. ``\\u017dSR`` for "ŽSR")."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="wifiq-escape")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI; a WifiqError becomes ``wifiq: error: …`` and its exit code.
 
     Text that the output's encoding cannot carry (a brand like "ŽSR" under a latin-1
-    locale) is written as backslash escapes rather than failing the command.
+    locale) is written as ``\\uXXXX`` escapes rather than failing the command.
     """
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
+    escape_unencodable_output()
     return run_group(cli, "wifiq", argv)
 
 

@@ -15,7 +15,7 @@ Example (every key optional; command-line options win over the file)::
     overrides = []                # extra overrides files
 
     [resolve]
-    resolvers = ["192.0.2.53", "[2001:db8::53]:53"]   # default: the system's
+    resolvers = ["192.0.2.53", "[2001:db8::53]:53"]   # default: the system's; [] is an error
     samples = 3                   # ask each question N times per resolver (union)
     timeout = 2.0                 # seconds per attempt
     retries = 2                   # after a timeout or SERVFAIL
@@ -24,6 +24,8 @@ Example (every key optional; command-line options win over the file)::
     [holddown]
     refreshes = 3                 # complete answers without the address before removal
     age = "1d"                    # and at least this long (s, m, h, d, w)
+    max_removal_percent = 50      # refuse to remove more of the active set in one refresh
+    allow_mass_removal = false    # ... unless true (or --allow-mass-removal)
 
     [[outputs]]
     target = "nftables"
@@ -36,13 +38,14 @@ Example (every key optional; command-line options win over the file)::
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import WifiqError
-from .holddown import HoldDown, parse_duration
+from .holddown import HoldDown, RemovalGuard, parse_duration
 from .names import LAC_MAX, TAC_5GS_MAX, check_kind_names
 from .plmn import Plmn, parse_plmn
 from .render.dscp import parse_dscp
@@ -110,6 +113,7 @@ class Config:
     retries: int = 2
     concurrency: int = 256
     holddown: HoldDown = field(default_factory=HoldDown)
+    guard: RemovalGuard = field(default_factory=RemovalGuard)
     state: Path | None = None
     outputs: tuple[Output, ...] = ()
     retention: float | None = DEFAULT_RETENTION
@@ -124,7 +128,7 @@ _KNOWN = {
     "": {"selection", "resolve", "holddown", "state", "outputs", "retention", "on_change"},
     "selection": {"countries", "mccs", "plmns", "kinds", "overrides", "tac", "lac"},
     "resolve": {"resolvers", "samples", "timeout", "retries", "concurrency"},
-    "holddown": {"refreshes", "age"},
+    "holddown": {"refreshes", "age", "max_removal_percent", "allow_mass_removal"},
     "outputs": {"target", "path", "delta", "dscp", "prefix", "options"},
 }
 
@@ -132,17 +136,41 @@ _KNOWN = {
 def load_config(path: Path) -> Config:
     """Read and check a config file; raises ConfigError naming the key and the problem."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except OSError as exc:
         raise ConfigError(path, "", exc.strerror or str(exc)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    _check_number_literals(text, path)
     return parse_config(data, path)
+
+
+#: TOML strings and comments, removed before looking for number literals.
+_NOT_CODE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
+                       r"'[^'\n]*'|#[^\n]*")
+_NUMBER_VALUE = re.compile(r"([A-Za-z0-9_.-]+)\s*=\s*([+-]?[0-9][0-9A-Za-z_.+:-]*)")
+#: Keys whose value may be hexadecimal (0x...), as on the command line.
+_HEX_KEYS = {"tac", "lac"}
+
+
+def _check_number_literals(text: str, path: Path) -> None:
+    """Numbers in plain ASCII digits only: TOML also reads ``1_000``, ``0b101`` and ``0o17``
+    as integers, which wifiq refuses (as on the command line); ``0x`` only for tac and lac."""
+    code = _NOT_CODE.sub(" ", text)
+    for match in _NUMBER_VALUE.finditer(code):
+        key, value = match.group(1).split(".")[-1], match.group(2)
+        digits = value.lstrip("+-")
+        hex_ok = key in _HEX_KEYS and re.fullmatch(r"0x[0-9A-Fa-f]+", digits) is not None
+        if "_" in digits or (digits[:2].lower() in ("0b", "0o", "0x") and not hex_ok):
+            raise ConfigError(path, key, f"{value!r}: write numbers in plain decimal digits "
+                              "(no '_' separators, no 0b/0o/0x prefixes; 0x only for tac and lac)")
 
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """The checked :class:`Config` of already-parsed TOML ``data`` read from ``path``."""
     _check_keys(data, "", path)
+    _check_no_nul(data, path, "")
     sel = _table(data, "selection", path)
     res = _table(data, "resolve", path)
     hold = _table(data, "holddown", path)
@@ -158,10 +186,21 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             lac=_code(sel, "lac", LAC_MAX, path),
         )
         check_kind_names(selection.kinds)  # TAC/LAC may still come from the command line
+        if "resolvers" in res and not res["resolvers"]:
+            raise ConfigError(path, "resolve.resolvers", "is empty: name at least one resolver, "
+                              "or leave the key out to use the system's (/etc/resolv.conf)")
         resolvers = tuple(parse_resolver(r) for r in _strings(res, "resolvers", path, "resolve"))
         holddown = HoldDown(
             refreshes=_int(hold, "refreshes", 3, path, "holddown", minimum=1),
             age=parse_duration(hold.get("age", 0)),
+        )
+        allow = hold.get("allow_mass_removal", False)
+        if not isinstance(allow, bool):
+            raise ConfigError(path, "holddown.allow_mass_removal", "must be true or false")
+        guard = RemovalGuard(
+            max_percent=_int(hold, "max_removal_percent", 50, path, "holddown", minimum=0,
+                             maximum=100),
+            allow=allow,
         )
     except ConfigError:
         raise
@@ -192,8 +231,9 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             )
         )
     state = data.get("state")
-    if state is not None and not isinstance(state, str):
-        raise ConfigError(path, "state", "must be a path (string)")
+    if state is not None and (not isinstance(state, str) or not state):
+        raise ConfigError(path, "state", "must be a path (a non-empty string); leave the key "
+                          "out for the default (the user's data directory)")
     on_change = data.get("on_change")
     if on_change is not None and (not isinstance(on_change, str) or not on_change.strip()):
         raise ConfigError(path, "on_change", "must be a command line (a non-empty string)")
@@ -208,12 +248,25 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         retries=_int(res, "retries", 2, path, "resolve", minimum=0, maximum=10),
         concurrency=_int(res, "concurrency", 256, path, "resolve", minimum=1, maximum=4096),
         holddown=holddown,
+        guard=guard,
         state=base / state if state else None,
         outputs=tuple(outputs),
         retention=_retention(data.get("retention", "90d"), path),
         on_change=on_change,
         source=path,
     )
+
+
+def _check_no_nul(value: Any, path: Path, key: str) -> None:
+    """No string anywhere may hold a NUL character (no path or name can)."""
+    if isinstance(value, str) and "\0" in value:
+        raise ConfigError(path, key or "top level", f"{value!r} contains a NUL character")
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _check_no_nul(item, path, f"{key}.{name}" if key else name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_no_nul(item, path, f"{key}[{index}]")
 
 
 def _output_prefix(value: Any, path: Path, key: str) -> str | None:

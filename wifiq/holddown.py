@@ -5,15 +5,21 @@ Pure logic, no I/O. An address stays active until it has been missing from *comp
 ``age`` is set, for at least ``age`` seconds. A failed lookup (timeout, SERVFAIL/REFUSED) never
 counts: the last good answer is kept. NXDOMAIN and NODATA are answers: they start the
 hold-down like any answer that lacks the address, they do not empty the set at once.
+
+On top of it, :class:`RemovalGuard` refuses a refresh that would remove more than a share of
+the active set at once (:func:`mass_removal`): the addresses are kept and the refresh counts as
+partly failed, until the share is allowed (``--allow-mass-removal``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from .errors import UsageError
+from .resolve.lookup import sort_addresses
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,10 @@ class HoldDown:
             raise UsageError(f"hold-down refreshes must be at least 1, not {self.refreshes}")
         if self.age < 0:
             raise UsageError(f"hold-down age must not be negative, not {self.age}")
+
+    def never_expiring(self) -> "HoldDown":
+        """The same hold-down with no removal at all (what a refused mass removal applies)."""
+        return HoldDown(refreshes=2**62, age=self.age)
 
     def expired(self, state: "AddressState", now: float) -> bool:
         """True when ``state`` has been missing long enough to be removed."""
@@ -73,6 +83,59 @@ class Change:
     family: int
     change: str
     reason: str
+
+
+@dataclass(frozen=True)
+class RemovalGuard:
+    """Refuse to remove more than ``max_percent`` % of the active set in one refresh, unless
+    ``allow`` (``--allow-mass-removal``)."""
+
+    max_percent: int = 50
+    allow: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_percent <= 100:
+            raise UsageError(f"max_removal_percent must be 0-100, not {self.max_percent}")
+
+
+@dataclass(frozen=True)
+class MassRemoval:
+    """A refused removal: the ``addresses`` it would have taken out of ``active`` distinct
+    addresses (those active before the refresh plus those it added), over ``max_percent`` %."""
+
+    addresses: tuple[str, ...]
+    active: int
+    max_percent: int
+
+    @property
+    def message(self) -> str:
+        return (f"refused to remove {len(self.addresses)} of {self.active} active addresses in "
+                f"one refresh (more than {self.max_percent}%); they are kept - if the change is "
+                "real, refresh with --allow-mass-removal")
+
+    def to_json(self) -> dict[str, object]:
+        return {"refused": list(self.addresses), "active": self.active,
+                "max_percent": self.max_percent}
+
+
+def mass_removal(
+    active: Iterable[AddressState], changes: Iterable[Change], guard: RemovalGuard
+) -> MassRemoval | None:
+    """The removal to refuse, or None. ``active`` and ``changes`` are :func:`apply`'s result.
+
+    Counted in distinct addresses: one still active under another name is not lost. The base
+    is every address that would be active without the removals (so replacing one address by
+    another is 50 %, not 100 %).
+    """
+    if guard.allow:
+        return None
+    remaining = {s.address for s in active}
+    changes = list(changes)
+    lost = {c.address for c in changes if c.change == "removed"} - remaining
+    base = len(remaining | lost)
+    if not lost or len(lost) * 100 <= guard.max_percent * base:
+        return None
+    return MassRemoval(sort_addresses(lost), base, guard.max_percent)
 
 
 _WHY = {
@@ -152,10 +215,9 @@ def parse_duration(text: str | int | float) -> float:
         raw = str(text).strip().lower()
         unit = _UNITS.get(raw[-1:]) if raw else None
         number = raw[:-1] if unit else raw
-        try:
-            seconds = float(number) * (unit or 1)
-        except ValueError:
-            raise UsageError(f"bad duration {text!r}: use e.g. 90s, 15m, 36h, 2d") from None
+        if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", number) is None:  # ASCII digits only
+            raise UsageError(f"bad duration {text!r}: use e.g. 90s, 15m, 36h, 2d")
+        seconds = float(number) * (unit or 1)
     if seconds < 0 or seconds != seconds or seconds == float("inf"):
         raise UsageError(f"bad duration {text!r}: must be a finite number of seconds >= 0")
     return seconds

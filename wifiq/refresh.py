@@ -6,9 +6,9 @@ leaves the previous state or the new one.
 
 Exit statuses (the ``wifiq refresh`` contract, see docs/wifiq-cron.md):
 0 nothing changed, every lookup answered; 3 changed, every lookup answered; 4 nothing changed,
-some lookups failed (their last good addresses kept); 5 changed and some lookups failed;
-1 fatal (every lookup failed, the state is busy or unreadable, an output or the on-change
-command failed); 2 bad command line or config.
+some lookups failed or a mass removal was refused (their last good addresses kept); 5 changed
+and some lookups failed (or a mass removal was refused); 1 fatal (every lookup failed, the state
+is busy or unreadable, an output or the on-change command failed); 2 bad command line or config.
 """
 
 from __future__ import annotations
@@ -17,12 +17,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from . import __version__
-from .holddown import AddressState, HoldDown, Observation, apply
+from . import __version__, checkpoint
+from .holddown import (
+    AddressState,
+    HoldDown,
+    MassRemoval,
+    Observation,
+    RemovalGuard,
+    apply,
+    mass_removal,
+)
 from .names import EpdgName
 from .operators import OperatorDb
 from .report import OperatorReport, failure_kind, lookup_status, operator_reports
-from .resolve import Lookup, ResolveOptions, resolve, summarize
+from .resolve import Lookup, ResolveOptions, ResolverCheck, resolve, summarize
 from .resolve.lookup import RECORD_TYPES, Outcome
 from .resolve.summary import NameSummary
 from .store import StateStore
@@ -63,6 +71,8 @@ class RefreshResult:
     active: dict[str, frozenset[str]] = field(default_factory=dict)
     failing: dict[str, str] = field(default_factory=dict)
     repeated: dict[str, tuple[float, str]] = field(default_factory=dict)
+    refused: MassRemoval | None = None
+    """A mass removal the guard refused (the addresses were kept; the status is partial)."""
 
     @property
     def exit_code(self) -> int:
@@ -106,21 +116,33 @@ def run_refresh(
     progress: Callable[[int], None] | None = None,
     clock: Callable[[], float] = time.time,
     retention: float | None = None,
+    guard: RemovalGuard | None = None,
+    on_check: Callable[[ResolverCheck], None] | None = None,
 ) -> RefreshResult:
     """Resolve ``targets``, apply the hold-down, store the run and return its diff.
 
-    Raises ResolverSocketError when a resolver's socket cannot be opened and StateError when
-    the state cannot be written (nothing is stored then).
+    ``guard`` (default: :class:`RemovalGuard`'s 50 %) refuses a mass removal: the addresses
+    stay active and the status is ``partial``. ``on_check`` receives each resolver's
+    start-up probe. Raises ResolverSocketError when a resolver's socket cannot be opened and
+    StateError when the state cannot be written (nothing is stored then).
     """
     refreshed_at = clock()
     fqdns = list(dict.fromkeys(t.fqdn for t in targets))
-    lookups = resolve(fqdns, options, progress=progress)
+    if checkpoint.enabled():  # crash tests stop the process at exact points (checkpoint.py)
+        progress = checkpoint.counting(progress)
+    lookups = resolve(fqdns, options, progress=progress, on_check=on_check)
     summaries = summarize(lookups)
     previous = store.active(fqdns)
     last = store.last_run()
     failing_before = store.failing()
-    active, changes = apply(previous, observations(summaries), hold, refreshed_at)
+    seen = observations(summaries)
+    active, changes = apply(previous, seen, hold, refreshed_at)
+    refused = mass_removal(active, changes, guard or RemovalGuard())
+    if refused is not None:  # keep every address; the hold-down counters still advance
+        active, changes = apply(previous, seen, hold.never_expiring(), refreshed_at)
     status = lookup_status(lookups, changed=bool(changes))
+    if refused is not None and status != "failed":
+        status = "partial"  # a refused removal is a failure: exit 4 (5 if something changed)
     failing = {n: failure_kind(s) for n, s in summaries.items() if s.failures}
     run_id = store.record_refresh(
         refreshed_at=refreshed_at,
@@ -135,6 +157,7 @@ def run_refresh(
         failing=failing,
         retention=retention,
     )
+    checkpoint.reached("stored")
     reports = operator_reports(
         db, targets, summaries, by_name(previous), by_name(active), changes
     )
@@ -150,4 +173,5 @@ def run_refresh(
         failing=failing,
         repeated={n: (failing_before[n][0], kind) for n, kind in failing.items()
                   if n in failing_before},
+        refused=refused,
     )

@@ -1,7 +1,9 @@
 """Per-operator results of a resolve or refresh, and the JSON document scripts and
 ``wifiq render`` read (pure: no I/O).
 
-Document shape: ``{"status", "refreshed_at" (ISO 8601 UTC), "wifiq_version", "operators": [
+Document shape: ``{"status", "refreshed_at" (ISO 8601 UTC), "wifiq_version", "resolvers":
+[{"resolver", "recursion", "authoritative", "warning"}], "mass_removal" (null or {"refused",
+"active", "max_percent"}), "operators": [
 {"plmn", "brand", "operator", "active", "added", "removed": [{"address", "reason"}],
 "failed": [{"name", "reason"}], "unchanged", "kept", "ranges": [{"range", "source"}],
 "names": [...]}]}``.
@@ -18,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import __version__
-from .holddown import Change, format_time
+from .holddown import Change, MassRemoval, format_time
 from .names import EpdgName
 from .operators import OperatorDb
 from .plmn import Plmn
-from .resolve.lookup import Lookup, Outcome, sort_addresses
+from .resolve.lookup import Lookup, Outcome, ResolverCheck, sort_addresses
 from .resolve.summary import NameSummary
 from .selection import published_ranges
 
@@ -143,13 +145,21 @@ def lookup_status(lookups: Sequence[Lookup], changed: bool | None = None) -> str
 
 
 def document(
-    status: str, refreshed_at: float, reports: Sequence[OperatorReport]
+    status: str,
+    refreshed_at: float,
+    reports: Sequence[OperatorReport],
+    *,
+    resolvers: Sequence[ResolverCheck] = (),
+    mass_removal: MassRemoval | None = None,
 ) -> dict[str, object]:
-    """The ``--json`` document of ``resolve`` and ``refresh``."""
+    """The ``--json`` document of ``resolve`` and ``refresh``: ``resolvers`` is each resolver's
+    start-up probe, ``mass_removal`` the removal the guard refused (null when none)."""
     return {
         "status": status,
         "refreshed_at": format_time(refreshed_at),
         "wifiq_version": __version__,
+        "resolvers": [check.to_json() for check in resolvers],
+        "mass_removal": mass_removal.to_json() if mass_removal is not None else None,
         "operators": [r.to_json() for r in reports],
     }
 
@@ -164,6 +174,8 @@ def failure_kind(summary: NameSummary) -> str:
 def _lookup_failure_kind(lookup: Lookup) -> str:
     if lookup.outcome is Outcome.TIMEOUT:
         return "timeout"
+    if lookup.outcome is Outcome.LAME:
+        return "referral" if lookup.detail.startswith("referral") else "lame"
     word = lookup.detail.split(" ", 1)[0] if lookup.detail else ""
     return word if word.isupper() and word.isalpha() else "bad answer"
 

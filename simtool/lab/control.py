@@ -112,6 +112,36 @@ def request(folder: Path, message: dict[str, Any], timeout: float = 30.0) -> dic
     return dict(answer)
 
 
+def _leftovers(folder: Path) -> list[int]:
+    """Processes of a lab that died without cleaning up: pcscd (``-c FOLDER/rig/…``) and cards
+    (``--state FOLDER/cards/…``), found by the folder in their command line."""
+    marks = (f"{folder / 'rig'}/".encode(), f"{folder / 'cards'}/".encode())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if any(mark in cmdline for mark in marks):
+            found.append(int(entry.name))
+    return found
+
+
+def _clean_up(folder: Path) -> None:
+    """Stop the leftovers of a dead lab in ``folder`` (by pid) and remove the folder."""
+    for pid in _leftovers(folder):
+        try:
+            os.kill(pid, 15)
+        except OSError:
+            pass
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while any(_alive(pid) for pid in _leftovers(folder)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _log_tail(folder: Path) -> str:
     try:
         lines = (folder / LOG_FILE).read_text(errors="replace").strip().splitlines()
@@ -134,7 +164,7 @@ def start(folder: Path) -> dict[str, Any]:
     if folder.exists():
         if not (folder / PID_FILE).exists() and any(folder.iterdir()):
             raise LabRequestError(folder, "the folder exists and is not a lab's: choose another --dir")
-        shutil.rmtree(folder)  # a lab that died without cleaning up
+        _clean_up(folder)  # a lab that died without cleaning up
     folder.mkdir(mode=0o700, parents=True)
     with open(folder / LOG_FILE, "wb") as log:
         process = subprocess.Popen(
@@ -169,7 +199,7 @@ def stop(folder: Path) -> bool:
     pid = _pid(folder)
     if not _alive(pid):
         if (folder / PID_FILE).exists():
-            shutil.rmtree(folder, ignore_errors=True)  # leftovers of a lab that died
+            _clean_up(folder)  # leftovers of a lab that died
         return False
     try:
         request(folder, {"op": "stop"})

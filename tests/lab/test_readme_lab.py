@@ -15,6 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -145,3 +146,31 @@ def test_lab_needs_root_and_says_so(tmp_path: Path) -> None:
     assert proc.stderr.strip().endswith("the PC/SC rig needs root: pcscd runs in private mount+net namespaces "
                                         "(unshare)") and proc.stderr.count("\n") == 1
     assert not (tmp_path / "lab").exists()
+
+
+def test_a_lab_killed_hard_is_cleaned_up_by_stop(lab_dir: Path, tmp_path: Path) -> None:
+    env = user_env(lab_dir)
+    simtool("lab", "start", env=env, cwd=tmp_path)
+    pid = int((lab_dir / "lab.pid").read_text())
+    os.kill(pid, 9)  # the lab process dies without stopping pcscd and the card
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1][:3]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    marks = (str(lab_dir / "rig") + "/", str(lab_dir / "cards") + "/")
+
+    def leftovers() -> list[str]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                cmd = (entry / "cmdline").read_bytes().decode(errors="replace") if entry.name.isdigit() else ""
+            except OSError:
+                continue
+            if any(m in cmd for m in marks):
+                found.append(entry.name)
+        return found
+
+    assert leftovers()  # pcscd and the card outlived it
+    stopped = simtool("lab", "stop", env=env, cwd=tmp_path)
+    assert "no lab running" in stopped.stderr
+    assert not lab_dir.exists() and leftovers() == []

@@ -100,6 +100,13 @@ def test_prefix_checked_against_the_targets_character_set() -> None:
     assert render_options("junos", "WIFIQ").prefix == "wifiq", "junos names are lower case"
 
 
+def test_options_of_one_target_are_refused_for_another(current: RenderInput) -> None:
+    from wifiq.errors import UsageError
+
+    with pytest.raises(UsageError, match="options checked for cisco-ios cannot render junos"):
+        render("junos", current, options=render_options("cisco-ios"))
+
+
 def test_target_without_prefix_support_refuses_another_prefix(current: RenderInput) -> None:
     unsupported = [name for name, info in targets().items() if not info.prefix]
     for name in unsupported:

@@ -9,25 +9,29 @@ import dns.rrset
 import pytest
 
 from wifiq.resolve import Outcome, Resolution, RetryPolicy
+from wifiq.resolve.decision import negative_problem, recursion_problem
 from wifiq.resolve.wire import TYPE_A, response_from_message
 
 NAME = "epdg.epc.mnc001.mcc505.pub.3gppnetwork.org"
 
 
 def answer(qname: str, rdtype: str, *records: str, rcode: int = dns.rcode.NOERROR,
-           authority: tuple[str, ...] = (), aa: bool = True):
+           authority: tuple[str, ...] = (), aa: bool = True, ra: bool = False):
     """A response to (qname, rdtype) with answer records 'owner ttl type data'."""
     query = dns.message.make_query(qname, rdtype)
     msg = dns.message.make_response(query)
     msg.set_rcode(rcode)
+    msg.flags &= ~dns.flags.RA
     if aa:
         msg.flags |= dns.flags.AA
+    if ra:
+        msg.flags |= dns.flags.RA
     for text in records:
         owner, ttl, rtype, data = text.split(maxsplit=3)
         msg.answer.append(dns.rrset.from_text(owner + ".", int(ttl), "IN", rtype, data))
     for text in authority:
         owner, ttl, rtype, data = text.split(maxsplit=3)
-        msg.authority.append(dns.rrset.from_text(owner + ".", int(ttl), "IN", rtype, data))
+        msg.authority.append(dns.rrset.from_text(owner.rstrip(".") + ".", int(ttl), "IN", rtype, data))
     return response_from_message(msg)
 
 
@@ -154,6 +158,79 @@ def test_unfinished_result_and_bad_type_raise():
     assert res.next_query().qtype == TYPE_A
     with pytest.raises(ValueError):
         res.result(resolver="r")
+
+
+ROOT_NS = ". 518400 NS a.root-servers.net."
+OTHER_SOA = "example.org 60 SOA ns.example.org. h.example.org. 1 3600 600 86400 60"
+NX = dns.rcode.NXDOMAIN
+
+
+@pytest.mark.parametrize(
+    "kwargs, why",
+    [
+        (dict(authority=(ROOT_NS,), aa=False), "referral to . (NS records, not an answer, "
+                                               "not authoritative and no recursion)"),
+        (dict(authority=(ROOT_NS,), aa=True), "referral to ."),  # AA set on a referral: broken
+        (dict(authority=(ROOT_NS,), aa=False, ra=True), "referral to ."),
+        (dict(aa=False), "empty NOERROR, not authoritative and no recursion: nobody stands by it"),
+        (dict(aa=False, rcode=NX), "NXDOMAIN, not authoritative and no recursion"),
+        (dict(aa=False, authority=(SOA,)), "empty NOERROR, not authoritative and no recursion"),
+        (dict(aa=False, ra=True), "empty NOERROR without the SOA of " + NAME),
+        (dict(aa=False, ra=True, rcode=NX), "NXDOMAIN without the SOA of"),
+        (dict(aa=False, ra=True, authority=(OTHER_SOA,)), "without the SOA of"),
+        (dict(aa=True, authority=(OTHER_SOA,)), "lame: authoritative empty NOERROR with the SOA "
+                                                "of example.org"),
+    ],
+)
+def test_answers_nobody_stands_by_are_lame_failures(kwargs, why):
+    """Referrals, RA-less empty answers and lame answers: a failure, never NODATA/NXDOMAIN,
+    and not retried (the server would say the same again)."""
+    response = answer(NAME, "A", **kwargs)
+    assert why in negative_problem(response, NAME)
+    res = Resolution(NAME, "A", retry=RetryPolicy(retries=3))
+    assert len(run(res, response)) == 1
+    out = res.result(resolver="r")
+    assert out.outcome is Outcome.LAME and not out.outcome.definitive
+    assert why in out.detail
+
+
+@pytest.mark.parametrize(
+    "kwargs, outcome",
+    [
+        (dict(aa=True, authority=(SOA,)), Outcome.NODATA),
+        (dict(aa=True), Outcome.NODATA),  # authoritative: stands by it even without the SOA
+        (dict(aa=True, rcode=NX, authority=(SOA,)), Outcome.NXDOMAIN),
+        (dict(aa=False, ra=True, authority=(SOA,)), Outcome.NODATA),
+        (dict(aa=False, ra=True, rcode=NX, authority=(SOA,)), Outcome.NXDOMAIN),
+        (dict(aa=True, ra=True, authority=(SOA,)), Outcome.NODATA),
+    ],
+)
+def test_authoritative_or_recursive_with_soa_is_definitive(kwargs, outcome):
+    response = answer(NAME, "A", **kwargs)
+    assert negative_problem(response, NAME) is None
+    res = Resolution(NAME, "A")
+    run(res, response)
+    assert res.result(resolver="r").outcome is outcome
+
+
+def test_recursive_answer_through_a_cname_with_the_targets_soa_is_final():
+    target = "x.mcc505.pub.3gppnetwork.org"
+    res = Resolution(NAME, "AAAA")
+    asked = run(res, answer(NAME, "AAAA", f"{NAME} 300 CNAME {target}.", authority=(SOA,),
+                            aa=False, ra=True))
+    assert len(asked) == 1 and res.result(resolver="r").outcome is Outcome.NODATA
+
+
+def test_start_up_probe_reads_recursion_and_authority():
+    zone = "pub.3gppnetwork.org"
+    assert recursion_problem(None) is None  # no answer: the lookups will say so
+    assert recursion_problem(answer(zone, "SOA", aa=False, ra=True)) is None
+    assert recursion_problem(answer(zone, "SOA", SOA, aa=True)) is None  # knot: authoritative
+    referral = answer(zone, "SOA", authority=(ROOT_NS,), aa=False)
+    assert "does not recurse (RA not set) and is not authoritative for " + zone in (
+        recursion_problem(referral) or "")
+    refused = answer(zone, "SOA", rcode=dns.rcode.REFUSED, aa=False)
+    assert recursion_problem(refused) is not None
 
 
 from hypothesis import given  # noqa: E402

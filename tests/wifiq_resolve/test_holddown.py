@@ -117,3 +117,47 @@ def test_only_enough_complete_answers_remove(sequence, refreshes):
         active = {s.address for s in states}
         assert found <= active  # whatever was found is active at once
         assert active == (active_before | found) - removed
+
+
+def _states(*pairs):
+    from wifiq.holddown import AddressState
+
+    return [AddressState(name, address, 4, 0, 0) for name, address in pairs]
+
+
+def test_mass_removal_guard_counts_distinct_addresses_against_the_share():
+    from wifiq.holddown import Change, RemovalGuard, mass_removal
+
+    def removed(*pairs):
+        return [Change(name, address, 4, "removed", "x") for name, address in pairs]
+
+    guard = RemovalGuard()  # 50 %
+    # 2 of 4 distinct addresses: exactly half is allowed
+    active = _states(("a", "192.0.2.1"), ("b", "192.0.2.2"))
+    assert mass_removal(active, removed(("a", "192.0.2.3"), ("b", "192.0.2.4")), guard) is None
+    # 3 of 4: refused, and says which and out of how many
+    refused = mass_removal(active[:1], removed(("a", "192.0.2.3"), ("b", "192.0.2.4"),
+                                               ("b", "192.0.2.2")), guard)
+    assert refused is not None
+    assert refused.addresses == ("192.0.2.2", "192.0.2.3", "192.0.2.4") and refused.active == 4
+    assert "refused to remove 3 of 4 active addresses" in refused.message
+    assert "--allow-mass-removal" in refused.message
+    # an address removed from one name but still active under another is not lost
+    assert mass_removal(active, removed(("c", "192.0.2.1"), ("c", "192.0.2.2"),
+                                        ("c", "192.0.2.9")), guard) is None
+    # everything gone: refused; allowed when asked for, or when the share allows it
+    assert mass_removal([], removed(("a", "192.0.2.1")), guard) is not None
+    assert mass_removal([], removed(("a", "192.0.2.1")), RemovalGuard(allow=True)) is None
+    assert mass_removal([], removed(("a", "192.0.2.1")), RemovalGuard(max_percent=100)) is None
+    # 0 % refuses any removal; nothing removed is never refused
+    assert mass_removal(active, removed(("a", "192.0.2.9")), RemovalGuard(max_percent=0))
+    assert mass_removal(active, [], RemovalGuard(max_percent=0)) is None
+    with pytest.raises(UsageError):
+        RemovalGuard(max_percent=101)
+
+
+def test_never_expiring_hold_down_keeps_counting_but_removes_nothing():
+    hold = HoldDown(refreshes=1)
+    states, _ = step([], obs("192.0.2.1"), hold, 0)
+    kept, changes = step(states, obs(outcome="nxdomain"), hold.never_expiring(), 1)
+    assert not changes and kept[0].missing_count == 1 and kept[0].missing_since == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dns.flags
 import dns.message
 import dns.rcode
 import dns.rrset
@@ -41,6 +42,11 @@ def messages(draw):
     if draw(st.booleans()):
         msg.authority.append(dns.rrset.from_text(
             "pub.3gppnetwork.org.", 60, "IN", "SOA", f"ns.{qname}. h.{qname}. 1 2 3 4 {draw(st.integers(0, 2**32 - 1))}"))
+    if draw(st.booleans()):  # a referral's NS records (to the root or to a zone)
+        msg.authority.append(dns.rrset.from_text(
+            draw(st.sampled_from([".", "pub.3gppnetwork.org."])), 3600, "IN", "NS", f"ns.{qname}."))
+    msg.flags &= ~(dns.flags.AA | dns.flags.RA)
+    msg.flags |= draw(st.sampled_from([0, dns.flags.AA, dns.flags.RA, dns.flags.AA | dns.flags.RA]))
     return msg
 
 
@@ -51,6 +57,10 @@ def test_parse_matches_dnspython(msg):
     ours = parse_response(wire)
     theirs = response_from_message(dns.message.from_wire(wire))
     assert ours.rcode == theirs.rcode and ours.qname == theirs.qname and ours.qtype == theirs.qtype
+    assert (ours.authoritative, ours.recursion_available) == (
+        theirs.authoritative, theirs.recursion_available)
+    assert (ours.authoritative, ours.recursion_available) == (
+        bool(msg.flags & dns.flags.AA), bool(msg.flags & dns.flags.RA))
     assert sorted(ours.answer, key=repr) == sorted(theirs.answer, key=repr)
     assert sorted(ours.authority, key=repr) == sorted(theirs.authority, key=repr)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,8 +28,16 @@ class PlmnType(click.ParamType):
         return parse_plmn(str(value))
 
 
+#: Numbers on the command line and in config values: plain ASCII digits only. Python's int()
+#: and float() also read full-width and other Unicode digits and '_' separators, and int(x, 0)
+#: reads 0b/0o prefixes; none of them is what an operator means to type.
+_INTEGER = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_CODE = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]+")
+
+
 class CodeType(click.ParamType):
-    """A TAC or LAC: decimal ("6938") or hex with 0x ("0x1b1a")."""
+    """A TAC or LAC: decimal ("6938") or hex with 0x ("0x1b1a"), in ASCII digits."""
 
     name = "N"
 
@@ -36,22 +45,33 @@ class CodeType(click.ParamType):
                 ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
-        try:
-            return int(str(value), 0)
-        except ValueError:
+        if _CODE.fullmatch(str(value)) is None:
             option = param.opts[0] if param is not None and param.opts else "value"
             raise UsageError(f"invalid {option} {value!r}: expected a number "
-                             "(decimal, or hex with 0x)") from None
+                             "(decimal, or hex with 0x, in digits 0-9 a-f)")
+        return int(str(value), 0)
+
+
+class Count(click.IntRange):
+    """A whole number in a closed range, written in ASCII digits (not '１', '1_000', '0b101')."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()) is None:
+            self.fail(f"{value!r} is not a whole number in digits 0-9", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 class Seconds(click.FloatRange):
-    """A number of seconds in a closed range; NaN (which every comparison lets through) and
-    infinities are refused like any value outside it."""
+    """A number of seconds in a closed range, in ASCII digits with an optional decimal point;
+    NaN, infinities, exponents, '_' and non-ASCII digits are refused."""
 
     name = "SECONDS"
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()) is None:
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
         number = super().convert(value, param, ctx)
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a number of seconds", param, ctx)

@@ -7,8 +7,11 @@ Then, still under the state's lock: the config file's ``[[outputs]]`` that are b
 re-rendered (:mod:`wifiq.outputs`), the ``--on-change`` command runs (:mod:`wifiq.on_change`)
 and the report is printed; each is recorded in the state when it succeeded, and redone by the
 next refresh when it failed (:mod:`wifiq.delivery`).
-Exit status: 0 no change; 3 changed; 4 some lookups failed, nothing changed; 5 changed and some
-lookups failed; 1 fatal (every lookup failed, state busy or unusable, an output, the report or
+A resolver that neither recurses nor is authoritative for pub.3gppnetwork.org is reported in
+one line when the refresh starts; a removal of more than ``holddown.max_removal_percent`` of
+the active set is refused (one line, counted as a failure) unless ``--allow-mass-removal``.
+Exit status: 0 no change; 3 changed; 4 some lookups failed (or a mass removal was refused),
+nothing changed; 5 changed and some lookups failed (or a mass removal was refused); 1 fatal (every lookup failed, state busy or unusable, an output, the report or
 the on-change command failed); 2 bad command line or config.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -30,10 +34,16 @@ from ..on_change import OnChangeError, parse_command, run_on_change
 from ..outputs import Written, check_outputs, write_outputs
 from ..refresh import RefreshResult, exit_status, run_refresh
 from ..report import document, format_news, format_unreported
-from ..resolve import ResolveOptions
+from ..resolve import ResolveOptions, ResolverCheck
 from ..store import HistoryEvent, RefreshLock, StateStore, default_state_path
 from .options import Seconds
-from .resolve_options import lookup_count, progress_bar, resolve_options, selected_targets
+from .resolve_options import (
+    lookup_count,
+    progress_bar,
+    report_check,
+    resolve_options,
+    selected_targets,
+)
 
 
 class ReportError(WifiqError):
@@ -58,14 +68,18 @@ class ReportError(WifiqError):
                    "retried by the next refresh if it fails. [config 'on_change']")
 @click.option("--verbose", "-v", is_flag=True,
               help="List every failing name, also those failing since an earlier refresh.")
+@click.option("--allow-mass-removal", is_flag=True,
+              help="Remove addresses even when more than holddown.max_removal_percent (50) of "
+                   "the active set would go in one refresh.")
 def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: Path | None,
-            wait: float, on_change: str | None, verbose: bool) -> int:
+            wait: float, on_change: str | None, verbose: bool, allow_mass_removal: bool) -> int:
     """Resolve the selection, keep the history, and report added/removed/failed addresses.
 
     Prints nothing when nothing changed and nothing new failed (cron mails only news).
     Exit status: 0 unchanged, 3 changed, 4 some lookups failed, 5 changed and some lookups
-    failed, 1 fatal (all lookups failed, state busy or unusable, an output, the report or the
-    on-change command failed), 2 bad input.
+    failed (4/5 also when a mass removal was refused: --allow-mass-removal), 1 fatal (all
+    lookups failed, state busy or unusable, an output, the report or the on-change command
+    failed), 2 bad input.
     """
     path = state_path or config.state or default_state_path()
     if config.source is not None:  # outputs come only from a config file
@@ -75,11 +89,14 @@ def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: 
         parse_command(command, "--on-change" if on_change else "on_change")
     db, targets = selected_targets(config.selection)
     total = lookup_count(len({t.fqdn for t in targets}), options)
+    guard = replace(config.guard, allow=config.guard.allow or allow_mass_removal)
+    checks: list[ResolverCheck] = []
     errors: list[WifiqError] = []
     with RefreshLock(path, wait), StateStore(path) as store:
         with progress_bar(total, "refreshing") as progress:
             result = run_refresh(db, targets, options, config.holddown, store,
-                                 progress=progress, retention=config.retention)
+                                 progress=progress, retention=config.retention, guard=guard,
+                                 on_check=lambda check: report_check(check, checks))
         backlog = load_backlog(store, result.run_id)
         history = ActiveHistory(store, result.active)
         current_doc = document(result.status, result.refreshed_at, result.reports)
@@ -110,10 +127,12 @@ def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: 
             for out_path in item.paths:
                 click.echo(f"wifiq: wrote {item.output.target} output {out_path}", err=True)
         try:
-            _print_report(result, status, earlier, as_json, verbose)
+            _print_report(result, status, earlier, as_json, verbose, checks)
             store.record_deliveries([REPORT], result.run_id, result.refreshed_at)
         except ReportError as exc:
             errors.append(exc)
+    if result.refused is not None:
+        click.echo(f"wifiq: {result.refused.message}", err=True)
     if result.status == "failed":
         click.echo(f"wifiq: every lookup failed; the last good addresses in {path} are kept",
                    err=True)
@@ -125,11 +144,12 @@ def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: 
 
 
 def _print_report(result: RefreshResult, status: str, earlier: list[HistoryEvent],
-                  as_json: bool, verbose: bool) -> None:
+                  as_json: bool, verbose: bool, checks: list[ResolverCheck]) -> None:
     """Print the report and flush it; raises ReportError when stdout cannot take it (its
     pending bytes are then dropped, so that exiting cannot fail a second time)."""
     if as_json:
-        doc = document(status, result.refreshed_at, result.reports)
+        doc = document(status, result.refreshed_at, result.reports, resolvers=checks,
+                       mass_removal=result.refused)
         doc["unreported"] = [
             {"run": e.run_id, "at": format_time(e.refreshed_at), "name": e.name,
              "address": e.address, "change": e.change, "reason": e.reason} for e in earlier]

@@ -16,10 +16,16 @@ import click
 from ..config import Config
 from ..refresh import EXIT_FATAL, EXIT_PARTIAL
 from ..report import document, format_resolved, lookup_status, operator_reports
-from ..resolve import ResolveOptions
+from ..resolve import ResolveOptions, ResolverCheck
 from ..resolve import resolve as resolve_names
 from ..resolve import sort_addresses, summarize
-from .resolve_options import lookup_count, progress_bar, resolve_options, selected_targets
+from .resolve_options import (
+    lookup_count,
+    progress_bar,
+    report_check,
+    resolve_options,
+    selected_targets,
+)
 
 
 @click.command("resolve")
@@ -34,14 +40,16 @@ def resolve(config: Config, options: ResolveOptions, as_json: bool, as_list: boo
     db, targets = selected_targets(config.selection)
     fqdns = list(dict.fromkeys(t.fqdn for t in targets))
     started = time.time()
+    checks: list[ResolverCheck] = []
     with progress_bar(lookup_count(len(fqdns), options), "resolving") as progress:
-        lookups = resolve_names(fqdns, options, progress=progress)
+        lookups = resolve_names(fqdns, options, progress=progress,
+                                on_check=lambda c: report_check(c, checks))
     summaries = summarize(lookups)
     found = {name: s.addresses for name, s in summaries.items()}
     reports = operator_reports(db, targets, summaries, found, found)
     status = lookup_status(lookups)
     if as_json:
-        click.echo(json.dumps(document(status, started, reports)))
+        click.echo(json.dumps(document(status, started, reports, resolvers=checks)))
     elif as_list:
         for address in sort_addresses(a for r in reports for a in r.active):
             click.echo(address)

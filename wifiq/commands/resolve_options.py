@@ -17,9 +17,9 @@ from ..config import Config, Selection, load_config
 from ..names import DEFAULT_KINDS, KINDS, EpdgName, check_kinds
 from ..operators import NothingSelectedError, OperatorDb, load_operators
 from ..plmn import Plmn
-from ..resolve import ResolveOptions, RetryPolicy, parse_resolver, system_resolvers
+from ..resolve import ResolveOptions, ResolverCheck, RetryPolicy, parse_resolver, system_resolvers
 from ..selection import names_for_selection
-from .options import Seconds, location_options, selection_options
+from .options import Count, Seconds, location_options, selection_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,13 +55,13 @@ def resolve_options(func: F) -> F:
     how = [
         click.option("--resolver", "resolvers", multiple=True, metavar="IP[:PORT]",
                      help="DNS server to ask (repeatable; [IPv6]:PORT; default: the system's)."),
-        click.option("--samples", type=click.IntRange(1, 100),
+        click.option("--samples", type=Count(1, 100),
                      help="Ask every question N times per resolver; the union is kept. [1]"),
         click.option("--timeout", type=Seconds(0.01, 60),
                      help="Seconds to wait for each answer. [2]"),
-        click.option("--retries", type=click.IntRange(0, 10),
+        click.option("--retries", type=Count(0, 10),
                      help="Retries after a timeout or SERVFAIL, with backoff. [2]"),
-        click.option("--concurrency", type=click.IntRange(1, 4096),
+        click.option("--concurrency", type=Count(1, 4096),
                      help="Lookups in flight at once. [256]"),
         click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts."),
     ]
@@ -121,6 +121,14 @@ def settings(
         retry=RetryPolicy(timeout=config.timeout, retries=config.retries),
     )
     return config, options
+
+
+def report_check(check: ResolverCheck, into: list[ResolverCheck]) -> None:
+    """Keep a resolver's start-up probe for ``--json`` and print its warning (one line on
+    stderr) at once, before the lookups end."""
+    into.append(check)
+    if check.warning is not None:
+        click.echo(f"wifiq: warning: {check.warning}", err=True)
 
 
 @contextlib.contextmanager

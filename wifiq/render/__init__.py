@@ -96,7 +96,10 @@ def render(
         chosen = options
     else:
         chosen = render_options(target, prefix, options)
-    renderer = _configured(get_renderer(target), chosen)
+    renderer = get_renderer(target)
+    if chosen.target and chosen.target != renderer.info.name:
+        raise UsageError(f"options checked for {chosen.target} cannot render {renderer.info.name}")
+    renderer = _configured(renderer, chosen)
     mark = dscp if isinstance(dscp, Dscp) else parse_dscp(dscp)
     renderer.check(current)
     if previous is None:

@@ -57,6 +57,7 @@ class Dscp:
 
 
 EF = Dscp(46, "ef")
+_HEX = frozenset("0123456789abcdef")
 
 
 def parse_dscp(value: str | int) -> Dscp:
@@ -72,12 +73,14 @@ def parse_dscp(value: str | int) -> Dscp:
         text = value.strip().lower()
         if text in _NAMED:
             number = _NAMED[text]
+        elif text.isascii() and (text.isdigit() or (
+                text.startswith("0x") and len(text) > 2 and all(c in _HEX for c in text[2:]))):
+            number = int(text, 0)  # plain ASCII digits or 0x hex only (not 0b, 0o, '_', '４')
+        elif text[:1].isdigit():
+            raise DscpError(value, "expected a number 0-63 in plain digits (or 0x hex)")
         else:
-            try:
-                number = int(text, 0)
-            except ValueError:
-                names = ", ".join(sorted(n for n in _NAMED if n != "cs0"))
-                raise DscpError(value, f"unknown DSCP name (known: {names})") from None
+            names = ", ".join(sorted(n for n in _NAMED if n != "cs0"))
+            raise DscpError(value, f"unknown DSCP name (known: {names})")
     if not 0 <= number <= 63:
         raise DscpError(str(value), "a DSCP is 6 bits: 0-63")
     return Dscp(number, _CANONICAL.get(number))

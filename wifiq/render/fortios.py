@@ -43,6 +43,8 @@ class FortiosRenderer(Renderer):
                        kind="integer", minimum=1, maximum=_MAX_ID),
             OptionSpec("ip-version", "yes", "print 'set ip-version 4|6' in each policy (no: for a CLI without it)",
                        kind="choice", choices=("yes", "no")),
+            OptionSpec("placement", "", "move wifiq's policies before:<id> or after:<id> of yours (shaping policies match in order)",
+                       pattern=r"(before|after):[0-9]{1,10}", expect="before:<policy id> or after:<policy id>"),
         ),
         prefix=True,
     )
@@ -124,6 +126,14 @@ class FortiosRenderer(Renderer):
         ]
         return body
 
+    def placement(self, version: int) -> list[str]:
+        """``move`` the family's policy before/after the user's (if the option says where)."""
+        where = self.options.get("placement")
+        if not where:
+            return []
+        side, _, other = where.partition(":")
+        return [f"    move {self.policy_id(version)} {side} {other}"]
+
     def warning(self) -> list[str]:
         ids = f"{self.policy_id(4)} and {self.policy_id(6)}"
         return [
@@ -155,7 +165,10 @@ class FortiosRenderer(Renderer):
         for version in (4, 6):
             groups = [self.group_name(op, version) for op in ops if op.family(version)]
             # A family with no operator has no policy: a v6-only refresh leaves no IPv4 dstaddr.
-            body += self.policy(version, groups, dscp) if groups else [f"    delete {self.policy_id(version)}"]
+            if groups:
+                body += self.policy(version, groups, dscp) + self.placement(version)
+            else:
+                body.append(f"    delete {self.policy_id(version)}")
         out += self._config("shaping-policy", body)
         return "\n".join(out) + "\n"
 
@@ -192,7 +205,7 @@ class FortiosRenderer(Renderer):
             before, after = change.previous.addresses(version), change.current.addresses(version)
             if after and not before:  # the family's first operator: its policy is created
                 users = [self.group_name(op, version) for op in change.current.with_addresses if op.family(version)]
-                out += self._config("shaping-policy", self.policy(version, users, dscp))
+                out += self._config("shaping-policy", self.policy(version, users, dscp) + self.placement(version))
             elif before and not after:  # none left: the policy goes before its groups do
                 out += self._config("shaping-policy", [f"    delete {self.policy_id(version)}"])
             elif policy:

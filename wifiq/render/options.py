@@ -43,6 +43,8 @@ class OptionSpec:
     choices: tuple[str, ...] = ()
     minimum: int = 0
     maximum: int = 0
+    expect: str = ""
+    """What a ``name`` value looks like, in words, for the error (default: the pattern)."""
 
     def check(self, target: str, value: str) -> str:
         """The value, checked (raises :class:`RenderOptionError` with what is accepted).
@@ -59,7 +61,7 @@ class OptionSpec:
                 raise RenderOptionError(target, self.key, value, f"expected a number {self.minimum}-{self.maximum}")
             return str(int(value))
         if not re.fullmatch(self.pattern, value):
-            raise RenderOptionError(target, self.key, value, f"expected a name matching {self.pattern}")
+            raise RenderOptionError(target, self.key, value, f"expected {self.expect or 'a name matching ' + self.pattern}")
         return value
 
     def as_dict(self) -> dict[str, object]:
@@ -88,6 +90,8 @@ class RenderOptions:
 
     prefix: str
     values: tuple[tuple[str, str], ...] = ()
+    target: str = ""
+    """The target these options were checked for (``render`` refuses them for another)."""
 
     def get(self, key: str) -> str:
         """The value of a declared option (KeyError for an undeclared key: a renderer bug)."""
@@ -141,7 +145,7 @@ def build_options(
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
             raise RenderOptionError(target, key, str(raw), "expected a string or a number")
         values[key] = spec.check(target, str(raw))
-    return RenderOptions(prefix=prefix, values=tuple(values.items()))
+    return RenderOptions(prefix=prefix, values=tuple(values.items()), target=target)
 
 
 def parse_option_pairs(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from .names import NameRules, quote_comment
 from .options import OptionSpec
 
 GROUP_MEMBER_LIMIT = 2500
-PANOS_NAME = r"[A-Za-z0-9][A-Za-z0-9_. -]{0,62}"
+PANOS_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}"
 
 
 class PanosRenderer(Renderer):
@@ -34,12 +34,13 @@ class PanosRenderer(Renderer):
         extension="set",
         limits=("object names <= 63 characters [A-Za-z0-9_.-]", f"address-group members <= {GROUP_MEMBER_LIMIT}"),
         options=(
-            OptionSpec("rule", "{prefix}-epdg-dscp", "the security rule wifiq owns", pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}"),
+            OptionSpec("rule", "{prefix}-epdg-dscp", "the security rule wifiq owns", pattern=PANOS_NAME),
             OptionSpec(
                 "placement",
                 "top",
                 "where the rule goes: top, bottom, before:<rule> or after:<rule>",
                 pattern=rf"top|bottom|(before|after):{PANOS_NAME}",
+                expect="top, bottom, before:<rule> or after:<rule>",
             ),
         ),
         prefix=True,

@@ -3,7 +3,15 @@
 
 from .decision import Query, Resolution, RetryPolicy
 from .driver import ResolveOptions, ResolverSocketError, resolve, resolve_async
-from .lookup import RECORD_TYPES, Lookup, Outcome, ResolverAddress, parse_resolver, sort_addresses
+from .lookup import (
+    RECORD_TYPES,
+    Lookup,
+    Outcome,
+    ResolverAddress,
+    ResolverCheck,
+    parse_resolver,
+    sort_addresses,
+)
 from .summary import NameSummary, summarize
 from .system import NoResolverError, system_resolvers
 
@@ -17,6 +25,7 @@ __all__ = [
     "Resolution",
     "ResolveOptions",
     "ResolverAddress",
+    "ResolverCheck",
     "ResolverSocketError",
     "RetryPolicy",
     "parse_resolver",

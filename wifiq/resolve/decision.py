@@ -6,6 +6,14 @@ made-up answers. It follows CNAME chains (within an answer and across answers, u
 ``max_cnames`` hops), keeps the smallest TTL, retries timeouts and SERVFAIL (never REFUSED nor
 an answer) with exponential backoff, and ends in exactly one
 :class:`~wifiq.resolve.lookup.Outcome`.
+
+An empty (NODATA) or NXDOMAIN answer is only an answer when the server stands by it
+(:func:`negative_problem`): it is authoritative (AA), or it recurses (RA) and shows the SOA of
+a zone holding the name. A referral (NOERROR, no answer, NS records in authority), an empty
+answer from a server that neither recurses nor is authoritative, or an SOA of an unrelated
+zone ends the lookup as :attr:`~wifiq.resolve.lookup.Outcome.LAME`, a failure: it never
+removes an address. :func:`recursion_problem` reads the answer to the start-up probe
+(:data:`PROBE_ZONE` SOA) that tells whether a resolver recurses.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from .wire import (
     TYPE_A,
     TYPE_AAAA,
     TYPE_CNAME,
+    TYPE_NS,
     TYPE_SOA,
     Record,
     Response,
@@ -27,6 +36,8 @@ from .wire import (
 
 _RDTYPES = {"A": TYPE_A, "AAAA": TYPE_AAAA}
 _RCODE_NAMES = {1: "FORMERR", 2: "SERVFAIL", 4: "NOTIMP", 5: "REFUSED"}
+#: The zone whose SOA the start-up probe asks each resolver for (every 3GPP ePDG name is in it).
+PROBE_ZONE = "pub.3gppnetwork.org"
 
 
 @dataclass(frozen=True)
@@ -117,14 +128,19 @@ class Resolution:
         if addresses:
             self._finish(Outcome.ADDRESSES, addresses=addresses)
             return
-        if rcode == RCODE_NXDOMAIN:
-            self._negative_ttl(response)
-            self._finish(Outcome.NXDOMAIN, detail="NXDOMAIN")
-            return
-        if moved and not _authoritative_for(response, owner):
+        problem = negative_problem(response, owner)
+        if rcode == RCODE_NOERROR and moved and (problem is not None or not _has_soa_of(
+                response, owner)):
             # The chain left what this server answers for: ask again for the new target.
             self._current = owner
             self._attempts = 0
+            return
+        if problem is not None:
+            self._finish(Outcome.LAME, detail=problem)
+            return
+        if rcode == RCODE_NXDOMAIN:
+            self._negative_ttl(response)
+            self._finish(Outcome.NXDOMAIN, detail="NXDOMAIN")
             return
         self._negative_ttl(response)
         self._finish(Outcome.NODATA, detail="NOERROR, no records")
@@ -205,11 +221,55 @@ def _first(records: tuple[Record, ...], owner: str, rdtype: int) -> Record | Non
     return None
 
 
-def _authoritative_for(response: Response, owner: str) -> bool:
-    """True when an authoritative answer's SOA covers ``owner`` (so its NODATA is final)."""
-    if not response.authoritative:
-        return False
-    return any(
-        r.rdtype == TYPE_SOA and (not r.owner or owner == r.owner or owner.endswith("." + r.owner))
-        for r in response.authority
-    )
+def _covers(zone: str, owner: str) -> bool:
+    """True when ``owner`` is ``zone`` or below it (the root zone ``''`` covers every name)."""
+    return not zone or owner == zone or owner.endswith("." + zone)
+
+
+def _has_soa_of(response: Response, owner: str) -> bool:
+    return any(r.rdtype == TYPE_SOA and _covers(r.owner, owner) for r in response.authority)
+
+
+def negative_problem(response: Response, owner: str) -> str | None:
+    """Why an answer with no record for ``owner`` (the end of any CNAME chain) is not a
+    definitive NODATA/NXDOMAIN, or None when it is one.
+
+    Definitive: not a referral, and either authoritative (AA; an SOA it shows must cover
+    ``owner``) or from a recursive resolver (RA) showing the SOA of a zone covering ``owner``.
+    """
+    word = "NXDOMAIN" if response.rcode == RCODE_NXDOMAIN else "empty NOERROR"
+    soas = [r for r in response.authority if r.rdtype == TYPE_SOA]
+    covering = [r for r in soas if _covers(r.owner, owner)]
+    if response.rcode == RCODE_NOERROR and not soas:
+        ns = next((r for r in response.authority if r.rdtype == TYPE_NS), None)
+        if ns is not None:
+            return (f"referral to {ns.owner or '.'} (NS records, not an answer"
+                    f"{_flags_note(response)})")
+    if response.authoritative:
+        if soas and not covering:
+            return (f"lame: authoritative {word} with the SOA of {soas[0].owner or '.'}, "
+                    f"which does not hold {owner}")
+        return None
+    if response.recursion_available:
+        if covering:
+            return None
+        return f"{word} without the SOA of {owner}'s zone from a recursive resolver"
+    return f"{word}{_flags_note(response)}: nobody stands by it"
+
+
+def _flags_note(response: Response) -> str:
+    parts = ([] if response.authoritative else ["not authoritative"]) + (
+        [] if response.recursion_available else ["no recursion"])
+    return f", {' and '.join(parts)}" if parts else ""
+
+
+def recursion_problem(response: Response | None, zone: str = PROBE_ZONE) -> str | None:
+    """What the answer to the start-up probe (``zone`` SOA, recursion desired) says about the
+    resolver: None when it recurses (RA) or is authoritative for ``zone`` (or gave no usable
+    answer: its lookups will say so), else a phrase for the one-line warning."""
+    if response is None or response.recursion_available:
+        return None
+    if response.authoritative and response.rcode == RCODE_NOERROR:
+        return None
+    return (f"does not recurse (RA not set) and is not authoritative for {zone}: its "
+            "referrals and empty answers count as failures, never as NODATA/NXDOMAIN")

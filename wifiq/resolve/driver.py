@@ -20,10 +20,11 @@ import dns.message
 import dns.rdatatype
 
 from ..errors import WifiqError
-from .decision import Query, Resolution, RetryPolicy
-from .lookup import RECORD_TYPES, Lookup, ResolverAddress
+from .decision import PROBE_ZONE, Query, Resolution, RetryPolicy, recursion_problem
+from .lookup import RECORD_TYPES, Lookup, ResolverAddress, ResolverCheck
 from .wire import (
     OPT_RECORD_SIZE,
+    TYPE_SOA,
     Response,
     WireError,
     encode_query,
@@ -159,6 +160,22 @@ class Driver:
             resolution.on_response(response)
         return resolution.result(resolver=str(resolver), sample=sample)
 
+    async def check(self, resolver: ResolverAddress) -> ResolverCheck:
+        """Ask ``resolver`` once for the SOA of :data:`PROBE_ZONE` (recursion desired) and read
+        whether it recurses; no retry (a resolver that does not answer fails its lookups)."""
+        data = await self._ask_udp(Query(PROBE_ZONE, TYPE_SOA), resolver)
+        try:
+            response = parse_response(data) if data is not None else None
+        except WireError:
+            response = None
+        problem = recursion_problem(response)
+        return ResolverCheck(
+            resolver=str(resolver),
+            recurses=None if response is None else response.recursion_available,
+            authoritative=None if response is None else response.authoritative,
+            warning=None if problem is None else f"resolver {resolver} {problem}",
+        )
+
     async def _ask_udp(self, query: Query, resolver: ResolverAddress) -> bytes | None:
         channel = self._channels[resolver]
         tail, question = self._wires.get(query.qname, query.qtype)
@@ -210,26 +227,35 @@ async def resolve_async(
     *,
     rdtypes: tuple[str, ...] = RECORD_TYPES,
     progress: Callable[[int], None] | None = None,
+    on_check: Callable[[ResolverCheck], None] | None = None,
 ) -> list[Lookup]:
     """Ask every question of :func:`plan` with at most ``options.concurrency`` in flight.
 
-    ``progress(n)`` is called as lookups finish. Returns lookups in plan order. Raises
-    ResolverSocketError if a resolver's socket cannot be opened (e.g. IPv6 unavailable).
+    ``progress(n)`` is called as lookups finish. With ``on_check``, each resolver is first
+    probed (:meth:`Driver.check`, in the same pool of workers, so before its lookups and within
+    the concurrency) and ``on_check`` gets the result as soon as it is known. Returns lookups
+    in plan order. Raises ResolverSocketError if a resolver's socket cannot be opened (e.g.
+    IPv6 unavailable).
     """
     jobs = plan(names, options, rdtypes)
     results: list[Lookup | None] = [None] * len(jobs)
-    pending: Iterator[int] = iter(range(len(jobs)))
+    probes = list(options.resolvers) if on_check is not None else []
+    pending: Iterator[int] = iter(range(-len(probes), len(jobs)))
     driver = Driver(options)
     await driver.open()
 
     async def worker() -> None:
         for index in pending:
+            if index < 0:
+                assert on_check is not None
+                on_check(await driver.check(probes[index]))
+                continue
             results[index] = await driver.lookup(*jobs[index])
             if progress is not None:
                 progress(1)
 
     try:
-        workers = max(1, min(options.concurrency, len(jobs)))
+        workers = max(1, min(options.concurrency, len(jobs) + len(probes)))
         await asyncio.gather(*(worker() for _ in range(workers)))
     finally:
         driver.close()
@@ -242,6 +268,9 @@ def resolve(
     *,
     rdtypes: tuple[str, ...] = RECORD_TYPES,
     progress: Callable[[int], None] | None = None,
+    on_check: Callable[[ResolverCheck], None] | None = None,
 ) -> list[Lookup]:
     """Synchronous wrapper of :func:`resolve_async` (runs its own event loop)."""
-    return asyncio.run(resolve_async(names, options, rdtypes=rdtypes, progress=progress))
+    return asyncio.run(
+        resolve_async(names, options, rdtypes=rdtypes, progress=progress, on_check=on_check)
+    )

@@ -1,7 +1,8 @@
 """What one DNS lookup ended as: the frozen result types shared by the resolver, store and diff.
 
-Every lookup ends as exactly one :class:`Outcome`; a failure (timeout, SERVFAIL/REFUSED) is
-never confused with an answer that says "no such name" or "no such record".
+Every lookup ends as exactly one :class:`Outcome`; a failure (timeout, SERVFAIL/REFUSED, an
+answer the server does not stand by) is never confused with an answer that says "no such name"
+or "no such record".
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class Outcome(enum.Enum):
     NXDOMAIN = "nxdomain"  # the name (or a CNAME target) does not exist
     SERVFAIL = "servfail"  # SERVFAIL, REFUSED or another error rcode (``Lookup.detail`` says which)
     TIMEOUT = "timeout"  # no answer from the resolver within the time allowed, after retries
+    LAME = "lame"  # an empty or NXDOMAIN answer nobody stands by: a referral, neither AA nor
+    #                RA with the zone's SOA, or an SOA of another zone (``detail`` says which)
 
     @property
     def definitive(self) -> bool:
@@ -62,7 +65,8 @@ class ResolverAddress:
 
 
 def parse_resolver(text: str) -> ResolverAddress:
-    """Parse ``IP``, ``IPv4:PORT``, ``IPv6`` or ``[IPv6]:PORT``; raise UsageError if malformed."""
+    """Parse ``IP``, ``IPv4:PORT``, ``IPv6`` or ``[IPv6]:PORT``; raise UsageError if malformed
+    or not a unicast address (0.0.0.0, ::, multicast, broadcast; loopback is fine)."""
     raw = text.strip()
     host, port_text = raw, ""
     if raw.startswith("["):
@@ -76,12 +80,30 @@ def parse_resolver(text: str) -> ResolverAddress:
         addr = ipaddress.ip_address(host)
     except ValueError:
         raise UsageError(f"bad resolver {text!r}: {host!r} is not an IP address") from None
+    kind = _not_unicast(addr)
+    if kind:
+        raise UsageError(f"bad resolver {text!r}: {kind} address, not a DNS server's")
     port = 53
     if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
             raise UsageError(f"bad resolver {text!r}: port must be 1-65535")
         port = int(port_text)
     return ResolverAddress(addr.compressed, port)
+
+
+def _not_unicast(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """'' for a unicast address (loopback and link-local included), else what it is."""
+    if addr.is_unspecified:
+        return "an unspecified (any)"
+    if addr.is_multicast:
+        return "a multicast"
+    if isinstance(addr, ipaddress.IPv4Address) and (
+            addr == ipaddress.IPv4Address("255.255.255.255") or addr.packed[0] >= 240):
+        return "a broadcast or reserved (240.0.0.0/4)"
+    mapped = getattr(addr, "ipv4_mapped", None)
+    if mapped is not None:
+        return _not_unicast(mapped)
+    return ""
 
 
 @dataclass(frozen=True)
@@ -123,4 +145,24 @@ class Lookup:
             "cnames": list(self.cnames),
             "detail": self.detail,
             "attempts": self.attempts,
+        }
+
+
+@dataclass(frozen=True)
+class ResolverCheck:
+    """What the start-up probe learnt about one resolver: whether it ``recurses`` (RA) and is
+    ``authoritative`` for the probed zone (None: no usable answer), and the ``warning`` to
+    print when it does neither (None when all is well)."""
+
+    resolver: str
+    recurses: bool | None
+    authoritative: bool | None
+    warning: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "resolver": self.resolver,
+            "recursion": self.recurses,
+            "authoritative": self.authoritative,
+            "warning": self.warning,
         }

@@ -26,7 +26,7 @@ import dns.rrset
 TYPE_A, TYPE_NS, TYPE_CNAME, TYPE_SOA, TYPE_AAAA, TYPE_OPT = 1, 2, 5, 6, 28, 41
 CLASS_IN = 1
 RCODE_NOERROR, RCODE_SERVFAIL, RCODE_NXDOMAIN, RCODE_REFUSED = 0, 2, 3, 5
-_FLAG_QR, _FLAG_AA, _FLAG_TC, _FLAG_RD = 0x8000, 0x0400, 0x0200, 0x0100
+_FLAG_QR, _FLAG_AA, _FLAG_TC, _FLAG_RD, _FLAG_RA = 0x8000, 0x0400, 0x0200, 0x0100, 0x0080
 _MAX_POINTERS = 64
 _MAX_TTL = 0x7FFFFFFF
 _HEADER = struct.Struct("!HHHHHH")
@@ -57,7 +57,12 @@ class Record:
 
 @dataclass(frozen=True)
 class Response:
-    """The parts of an answer the decisions use; names are lower case without the final dot."""
+    """The parts of an answer the decisions use; names are lower case without the final dot.
+
+    ``authoritative`` is the AA flag, ``recursion_available`` the RA flag (the server
+    recurses); ``authority`` holds the SOA of a negative answer or the NS records of a
+    referral (NS records carry no data here: their owner is what the decisions read).
+    """
 
     qid: int
     rcode: int
@@ -67,6 +72,7 @@ class Response:
     qtype: int
     answer: tuple[Record, ...]
     authority: tuple[Record, ...]
+    recursion_available: bool = False
 
 
 def encode_name(name: str) -> bytes:
@@ -233,6 +239,7 @@ def parse_response(wire: bytes) -> Response:
         qtype=qtype,
         answer=answer,
         authority=authority,
+        recursion_available=bool(flags & _FLAG_RA),
     )
 
 
@@ -270,4 +277,5 @@ def response_from_message(message: dns.message.Message) -> Response:
         qtype=int(question.rdtype) if question is not None else 0,
         answer=records(message.answer),
         authority=records(message.authority),
+        recursion_available=bool(message.flags & dns.flags.RA),
     )

@@ -7,6 +7,7 @@ with :class:`StateBusyError`.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
@@ -60,8 +61,11 @@ class RefreshLock:
                     os.close(fd)
                     raise StateBusyError(self.state_path, self.wait) from None
                 time.sleep(_POLL)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        # The pid is only a hint for people; the flock is the lock. On a full disk writing it
+        # fails, and the state file's own write then says so in one line.
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
         return self
 

@@ -26,8 +26,16 @@ def _unreferenced_objects(key: dm.Key) -> bool:
     return key[0] in ("firewall address", "firewall address6", "firewall addrgrp", "firewall addrgrp6")
 
 
+def _before_user_policy(dev: dm.Device, prefix: str) -> bool:
+    order = dev.order["firewall shaping-policy"]  # type: ignore[attr-defined]
+    ours = [i for i, pid in enumerate(order) if pid in ("4646", "4647")]
+    return bool(ours) and max(ours) < order.index("1")
+
+
 CASES = [
     DeviceCase("fortios-beside-user-policy", "fortios", dm.FortiosDevice, USER, linger=_unreferenced_objects),
+    DeviceCase("fortios-before-user-policy", "fortios", dm.FortiosDevice, USER, options={"placement": "before:1"},
+               linger=_unreferenced_objects, first=_before_user_policy),
     DeviceCase("fortios-no-ip-version", "fortios", dm.FortiosDevice, USER, options={"ip-version": "no", "policy-id": "10"},
                linger=_unreferenced_objects),
 ]
