@@ -113,7 +113,7 @@ def _pkcs12_pbe_decrypt(oid: str, params: der.Tlv, data: bytes, password: str, p
     2 = IV); RC4 raises UnsupportedEncryption."""
     name, cipher, key_len = PKCS12_PBE[oid]
     salt_tlv, iter_tlv = _kids(params, path, 2, "PBE parameters")[:2]
-    iterations = der.decode_int(iter_tlv.content)
+    iterations = der.decode_int(iter_tlv.content, path, iter_tlv.offset)
     if not 0 < iterations <= MAX_ITERATIONS:
         raise ApkError(path, f"PKCS#12 iteration count {iterations} is out of range")
     if cipher == "RC4":
@@ -153,7 +153,8 @@ def _pbes2_decrypt(parts: list[der.Tlv], data: bytes, password: str, path: str) 
     if der.decode_oid(kdf_parts[0].content) != OID_PBKDF2:
         raise UnsupportedEncryption(der.decode_oid(kdf_parts[0].content))
     params = _kids(kdf_parts[1], path, 2, "PBKDF2 parameters")
-    salt, iterations = params[0].content, der.decode_int(params[1].content)
+    salt = params[0].content
+    iterations = der.decode_int(params[1].content, path, params[1].offset)
     prf = "sha1"
     for extra in params[2:]:
         if extra.tag == der.SEQUENCE:
@@ -229,7 +230,7 @@ def read_pkcs12_certificates(data: bytes, password: str | None, path: str) -> li
         hash_name = HASH_OIDS.get(hash_oid)
         if hash_name is None:
             raise UnsupportedEncryption(hash_oid)
-        iterations = der.decode_int(mac[2].content) if len(mac) > 2 else 1
+        iterations = der.decode_int(mac[2].content, path, mac[2].offset) if len(mac) > 2 else 1
         if not 0 < iterations <= MAX_ITERATIONS:
             raise ApkError(path, f"PKCS#12 MAC iteration count {iterations} is out of range")
         key = p12_kdf(secret, mac[1].content, 3, iterations, hashlib.new(hash_name).digest_size,
