@@ -4,7 +4,7 @@ Example (every key optional; command-line options win over the file)::
 
     state = "/var/lib/wifiq/state.sqlite"   # top-level keys come before the first [table]
     retention = "90d"             # keep each lookup's observations this long ("forever": all)
-    on_change = "/usr/sbin/nft -f /etc/nftables.d/wifiq.nft"   # run after a change (no shell)
+    on_change = "/usr/sbin/nft -f /etc/wifiq/wifiq.nft"   # run after a change (no shell)
 
     [selection]
     countries = ["AU"]            # ISO codes
@@ -30,7 +30,7 @@ Example (every key optional; command-line options win over the file)::
 
     [[outputs]]
     target = "nftables"
-    path = "/etc/nftables.d/wifiq.nft"
+    path = "/etc/wifiq/wifiq.nft"
     delta = false
     dscp = 46                     # or a name: "ef", "af41", "cs5"...
     # prefix = "acme"             # owned-name prefix, as `wifiq render --prefix`
