@@ -1,8 +1,9 @@
 """ARA-M application session (GP SEAC v1.1): read all rules, store, delete, refresh tag, config.
 
 GET DATA ``80 CA FF 40 00`` starts the FF40 answer; ``80 CA FF 60 00`` continues it until the
-announced length has arrived. An answer that ends early, overruns, arrives in a response
-longer than 256 bytes, or does not parse is a DamagedAnswerError: never guessed into rules.
+announced length has arrived; ``exactread`` checks it every way the protocol allows (sizes,
+a second read, FF50 confirmation). A damaged answer is a DamagedAnswerError: never guessed
+into rules.
 STORE DATA ``80 E2 90 00`` carries one F0 (store), F1 (delete) or F2 (refresh tag) object.
 """
 
@@ -10,16 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..card.protocol import Apdu, CardProtocol, channel_cla
+from ..card.protocol import Apdu, CardProtocol, Response, channel_cla
 from ..card.statuswords import ApduError, error_for
 from ..card.uicc import ARA_M_AID
 from .android import RuleSetVerdict, check_answer
-from .errors import AramNotFoundError, DamagedAnswerError
-from .rules import TAG_ALL_REF_AR_DO, AccessRule, parse_all_ref_ar_do
+from .errors import AramNotFoundError
+from .exactread import confirm_last_rule, damaged, first_difference, read_raw, stale_byte_shape
+from .rules import AccessRule, parse_all_ref_ar_do
 from .tlv import TlvError, encode_tlv, read_header
-
-MAX_RESPONSE = 256  # a short-APDU response never carries more
-MAX_CONTINUATIONS = 260  # FF60 rounds before we give up (64 KiB at 256 bytes each)
 
 CONFIG_QUERY = bytes.fromhex("E405E603000001")  # Device-Config-DO: device interface version 0.0.1
 
@@ -38,6 +37,7 @@ class RuleList:
     raw: bytes | None
     sw: int
     android: RuleSetVerdict
+    pieces: tuple[int, ...] = ()  # sizes of the FF40 and FF60 responses it came in
 
 
 def store_data(cla: int, payload: bytes) -> Apdu:
@@ -75,45 +75,30 @@ class AramSession:
         if resp.sw != 0x9000:
             raise AramNotFoundError(resp.sw)
 
+    def get(self, tag: int, data: bytes = b"") -> Response:
+        """GET DATA ``tag`` on this session's channel (answer as it came)."""
+        return self.proto.send(get_data(self.cla, tag, data))
+
     def read_rules(self) -> RuleList:
-        """GET DATA all rules with FF60 continuation; raises DamagedAnswerError / ApduError."""
-        first = self.proto.send(get_data(self.cla, 0xFF40))
-        if first.sw == 0x6A88:
-            return RuleList((), None, first.sw, check_answer(None, first.sw))
-        if first.sw != 0x9000:
-            raise error_for(first.sw, "GET DATA FF40", first.data)
-        data = first.data
-        if len(data) > MAX_RESPONSE:
-            raise DamagedAnswerError(f"one response of {len(data)} bytes (at most {MAX_RESPONSE})", None, len(data))
+        """Every rule, exactly as the card holds it (see ``exactread``); raises
+        DamagedAnswerError (exit 6) naming the damage, or the status word's ApduError."""
+        raw = read_raw(self.get)
+        if raw is None:
+            return RuleList((), None, 0x6A88, check_answer(None, 0x6A88))
+        if len(raw.pieces) > 1:
+            again = read_raw(self.get)
+            if again is None or again.data != raw.data:
+                at = first_difference(raw.data, again.data if again else b"")
+                raise damaged(f"two reads of the list differ (first at byte {at} of the answer)",
+                              raw.announced, len(raw.value))
         try:
-            tag, length, body = read_header(data, 0, what="FF40 answer")
+            rules = parse_all_ref_ar_do(raw.data)
         except TlvError as exc:
-            raise DamagedAnswerError(exc.problem, None, len(data)) from None
-        if tag != TAG_ALL_REF_AR_DO:
-            raise DamagedAnswerError(f"answer starts with tag {tag:X}, not FF40", length, len(data) - body)
-        total = body + length
-        rounds = 0
-        while len(data) < total:
-            rounds += 1
-            if rounds > MAX_CONTINUATIONS:
-                raise DamagedAnswerError("too many FF60 continuations", length, len(data) - body)
-            nxt = self.proto.send(get_data(self.cla, 0xFF60))
-            if nxt.sw == 0x6A88 or (nxt.sw == 0x9000 and not nxt.data):
-                raise DamagedAnswerError(f"card stopped early (FF60 answered {nxt.sw:04X})", length, len(data) - body)
-            if nxt.sw != 0x9000:
-                raise error_for(nxt.sw, "GET DATA FF60", nxt.data)
-            if len(nxt.data) > MAX_RESPONSE:
-                raise DamagedAnswerError(
-                    f"one response of {len(nxt.data)} bytes (at most {MAX_RESPONSE})", length, len(data) - body
-                )
-            data += nxt.data
-        if len(data) > total:
-            raise DamagedAnswerError(f"{len(data) - total} bytes more than announced", length, len(data) - body)
-        try:
-            rules = parse_all_ref_ar_do(data)
-        except TlvError as exc:
-            raise DamagedAnswerError(f"malformed content: {exc.problem} at byte {exc.offset}", length, length) from None
-        return RuleList(rules, data, 0x9000, check_answer(data))
+            raise damaged(f"malformed content: {exc.problem} at byte {exc.offset}", raw.announced,
+                          raw.announced) from None
+        if rules and stale_byte_shape(raw.pieces):
+            confirm_last_rule(self.get, raw, rules)
+        return RuleList(rules, raw.data, 0x9000, check_answer(raw.data), raw.pieces)
 
     def send_store(self, apdu: Apdu) -> int:
         """Send one STORE DATA (a write: not sent in dry runs); returns 9000/6381/6382.

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from simtool.aram.rules import AccessRule, encode_ref_ar_do, parse_ref_ar_do
+from simtool.aram.rules import AccessRule, encode_ref_ar_do
 from simtool.aram.tlv import encode_tlv
 from tests.aram import vectors
 
@@ -269,40 +269,6 @@ def test_card_refusing_db(pcsc_rig):
     proc = run(pcsc_rig, "aram", "add", *SEED_ARGS)
     assert proc.returncode == 5 and "refused" in proc.stderr
     assert card.state()["rules"] == []
-
-
-def _rules_of_total(length: int) -> tuple[str, ...]:
-    """Rules the applet can hold (4F + C1, AR-DO) whose FF40 value is exactly ``length`` bytes."""
-    base = [SEED_E2] * (max(0, length - 60) // 49)
-    used = sum(len(bytes.fromhex(r)) for r in base)
-    for k in range(0, 100):
-        ref = encode_tlv(0x4F, bytes.fromhex("FFFFFFFFFFFF")) + encode_tlv(0xC1, bytes([k]) * k)
-        filler = encode_tlv(0xE2, encode_tlv(0xE1, ref) + encode_tlv(0xE3, encode_tlv(0xDB, bytes(8))))
-        if used + len(filler) == length:
-            return tuple(base) + (filler.hex().upper(),)
-    raise AssertionError(f"cannot build {length}")
-
-
-# L mod 255 in {0, 251..254} breaks the applet's FF60 chunking (REFERENCE §2); the others work
-DAMAGED = (253, 254, 255, 509, 510, 765)
-INTACT = (120, 250, 251, 252, 256, 300, 505, 511)
-
-
-@pytest.mark.parametrize("length", DAMAGED + INTACT)
-def test_sysmo_damaged_answers_detected_never_misparsed(pcsc_rig, length):
-    rules = _rules_of_total(length)
-    insert(pcsc_rig, "sysmo", rules=rules)
-    proc = run(pcsc_rig, "aram", "list", "--json")
-    if length in DAMAGED:
-        assert proc.returncode == 6 and "damaged rule list" in proc.stderr and proc.stdout == ""
-    else:
-        assert proc.returncode == 0, proc.stderr
-        got = json.loads(proc.stdout)
-        assert sorted(r["hash"] for r in got) == sorted(r_hash(r) for r in rules)
-
-
-def r_hash(rule_hex_: str) -> str:
-    return parse_ref_ar_do(bytes.fromhex(rule_hex_)).hash.hex().upper()
 
 
 def test_spec_card_conflict_is_replaced_by_apply(pcsc_rig, tmp_path):

@@ -31,8 +31,9 @@ def test_continuation_until_announced_length():
     assert len(raw) > 256
     chunks = [raw[:255], raw[255:510], raw[510:]]
     script = [(GET_ALL, chunks[0].hex() + "9000")] + [(GET_NEXT, c.hex() + "9000") for c in chunks[1:] if c]
-    got = session(script).read_rules()
+    got = session(script + script).read_rules()  # a list that needed FF60 is read twice
     assert got.rules == tuple(rules) and got.android.error is None
+    assert got.pieces == tuple(len(c) for c in chunks)
 
 
 @pytest.mark.parametrize("make,problem", [

@@ -676,7 +676,7 @@ def test_applet_chunking_l255_loses_the_last_5_bytes(pcsc_rig, connect):  # noqa
     assert announced_length(data) == 260
 
 
-@pytest.mark.parametrize("total", [506, 509, 510])
+@pytest.mark.parametrize("total", [506, 507, 508])
 def test_applet_chunking_long_lists_broken_at_the_end(pcsc_rig, connect, total):  # noqa: F811
     rules = _rules_of_total(total)
     pcsc_rig.insert_card("aram-applet", rules=[bytes.fromhex(r) for r in rules])
@@ -690,6 +690,18 @@ def test_applet_chunking_long_lists_broken_at_the_end(pcsc_rig, connect, total):
     assert data[: -2 * wrong] == good[: -2 * wrong]
     assert all(data[-2 * k - 2 : len(data) - 2 * k] != good[-2 * k - 2 : len(good) - 2 * k]
                for k in range(wrong))
+
+
+@pytest.mark.parametrize("total", [509, 510])
+def test_applet_chunking_259_260_byte_rest_overflows_6f00(pcsc_rig, connect, total):  # noqa: F811
+    """REFERENCE §2: a 259/260-byte rest overflows the applet's buffer; FF60 answers 6F00."""
+    rules = _rules_of_total(total)
+    pcsc_rig.insert_card("aram-applet", rules=[bytes.fromhex(r) for r in rules])
+    link = connect()
+    link.select_aram()
+    data, sw = link.send("80CAFF4000")
+    assert sw == "9000" and len(data) // 2 == 255
+    assert link.sw("80CAFF6000") == "6F00"
 
 
 def test_sysmo_257_byte_answer_over_t0(pcsc_rig, connect):  # noqa: F811

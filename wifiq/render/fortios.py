@@ -44,7 +44,7 @@ class FortiosRenderer(Renderer):
             OptionSpec("ip-version", "yes", "print 'set ip-version 4|6' in each policy (no: for a CLI without it)",
                        kind="choice", choices=("yes", "no")),
             OptionSpec("placement", "", "move wifiq's policies before:<id> or after:<id> of yours (shaping policies match in order)",
-                       pattern=r"(before|after):[0-9]{1,10}"),
+                       pattern=r"(before|after):[0-9]{1,10}", expect="before:<policy id> or after:<policy id>"),
         ),
         prefix=True,
     )

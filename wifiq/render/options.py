@@ -43,6 +43,8 @@ class OptionSpec:
     choices: tuple[str, ...] = ()
     minimum: int = 0
     maximum: int = 0
+    expect: str = ""
+    """What a ``name`` value looks like, in words, for the error (default: the pattern)."""
 
     def check(self, target: str, value: str) -> str:
         """The value, checked (raises :class:`RenderOptionError` with what is accepted).
@@ -59,7 +61,7 @@ class OptionSpec:
                 raise RenderOptionError(target, self.key, value, f"expected a number {self.minimum}-{self.maximum}")
             return str(int(value))
         if not re.fullmatch(self.pattern, value):
-            raise RenderOptionError(target, self.key, value, f"expected a name matching {self.pattern}")
+            raise RenderOptionError(target, self.key, value, f"expected {self.expect or 'a name matching ' + self.pattern}")
         return value
 
     def as_dict(self) -> dict[str, object]:

@@ -40,6 +40,7 @@ class PanosRenderer(Renderer):
                 "top",
                 "where the rule goes: top, bottom, before:<rule> or after:<rule>",
                 pattern=rf"top|bottom|(before|after):{PANOS_NAME}",
+                expect="top, bottom, before:<rule> or after:<rule>",
             ),
         ),
         prefix=True,

@@ -12,9 +12,11 @@ fixed-offset parsing is re-expressed here so that the same inputs get the same a
 - a negative length that the Java would use to copy raises an exception there: 6F00 here;
 - GET DATA `FF40` announces length L and cuts the answer in 255-byte windows. L ≥ 255: the first
   answer is the 5-byte header + 250 bytes, and GET NEXT counts ceil(L/255) answers in all, so
-  L mod 255 = 0 loses the last 5 bytes (then 6A88) and L mod 255 ∈ 251…254 makes the last answer
-  256…259 bytes long with the bytes past 255 never written (stale). 128 ≤ L < 255: one answer of
-  L+4 bytes of which content bytes from index 252 on are stale (L=253: 257 bytes, last wrong).
+  L = 255 gives 250 bytes, then 6A88; otherwise floor((L-1)/255) pieces of 255 and the rest in
+  one: a rest of 256 (L mod 255 = 251) has a stale last byte, 257/258 (252, 253) arrive oversize
+  with the bytes past 255 stale, and 259/260 (254, 0) overflow the APDU buffer: 6F00 (REFERENCE
+  §2, observed in a Java Card simulator). 128 ≤ L < 255: one answer of L+4 bytes of which
+  content bytes from index 252 on are stale (L=253: 257 bytes, last wrong).
   A stale byte is modelled as the right byte XOR FF, so it is always wrong;
 - DF20 is all zeros until an `F2`; stores and deletes leave it alone; DF21 → 6A86;
 - CLA must be 80–83 (else 6E00); INS other than CA/E2 → 6D00.
@@ -34,6 +36,7 @@ from .context import CardContext
 SIZE_AID = 16
 SIZE_RULE = 162
 CHUNK = 255
+BUFFER_REST = 258  # longest FF60 rest observed to come back (257/258: oversize, stale tail)
 
 
 class JavaFault(Exception):
@@ -224,6 +227,8 @@ class AppletAram:
             java_rem = abs(self.data_offset) % CHUNK * (1 if self.data_offset >= 0 else -1)
             count = diff + (CHUNK - java_rem)
         self.current_next += 1
+        if count > BUFFER_REST:
+            raise JavaFault()  # a 259/260-byte rest overflows the APDU buffer: 6F00
         return Response(self._window(stream, self.data_offset, count, CHUNK))
 
     def _get_specific(self, buf: _Buffer) -> Response:

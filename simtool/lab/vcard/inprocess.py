@@ -1,0 +1,51 @@
+"""A simulated card driven in this process: the card logic of simtool.lab.vcard behind the
+CardConnection interface simtool's protocol layer uses, without pcscd or vpcd.
+
+For sweeps over thousands of card states (every rule-list length) where starting a card process
+per state would take minutes; the same VirtualCard answers as behind pcscd, so what differs is
+only the PC/SC transport (covered by the end-to-end tests on a sample of the same states).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .card import VirtualCard
+from .context import CardContext
+from .profiles import get_profile
+from .state import CardMemory
+
+
+class InProcessCard:
+    """A CardConnection to one simulated card; ``memory`` is its state (rules in card order).
+
+    ``remove_after_apdus=N``: the card is pulled after answering its Nth APDU (the next
+    transmit raises ``removed``, e.g. simtool's CardRemovedError)."""
+
+    protocol = "T=1"
+
+    def __init__(self, profile: str, rules: Sequence[bytes] = (), *, capacity: int = 65536,
+                 remove_after_apdus: int | None = None, removed: type[Exception] | None = None) -> None:
+        self.profile = get_profile(profile)
+        self.reader = f"in-process {profile}"
+        self.atr = self.profile.atr
+        self.protocol = "T=0" if self.profile.t0 else "T=1"
+        self.memory = CardMemory(rules=list(rules))
+        self.card = VirtualCard(CardContext(self.profile, self.memory, capacity=capacity),
+                                "89882110000000000019", b"12345678", 10)
+        self.remove_after = remove_after_apdus
+        self.removed = removed
+        self.answered = 0
+
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        if self.remove_after is not None and self.answered >= self.remove_after:
+            if self.removed is None:
+                raise RuntimeError("card removed")
+            raise self.removed(self.reader, apdu[:4].hex().upper())
+        answer = self.card.transmit(apdu)
+        self.answered += 1
+        self.memory.apdus.clear()  # the card's APDU log is not needed in process (and grows)
+        return answer[:-2], int.from_bytes(answer[-2:], "big")
+
+    def close(self) -> None:
+        pass
