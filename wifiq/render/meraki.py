@@ -13,13 +13,15 @@ rules cannot name a protocol next to an address: all traffic to/from the ePDGs i
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from .base import Renderer, RendererInfo
 from .dscp import Dscp
-from .errors import TargetLimitError
+from .errors import RenderInputError, TargetLimitError
 from .model import RenderInput
 from .names import NameRules
+from .options import OptionSpec
 
 #: Meraki allows 8 traffic-shaping rules per SSID ("Note that you are allowed a maximum of 8 rules").
 MAX_RULES = 8
@@ -45,6 +47,15 @@ class MerakiRenderer(Renderer):
             f"at most {MAX_RULES} rules per SSID: wifiq's one plus the device's own",
             "DSCP only from Meraki's dscpTaggingOptions: " + ", ".join(map(str, DSCP_TAGGING_OPTIONS)),
         ),
+        options=(
+            OptionSpec(
+                "merge-from",
+                "",
+                "the SSID's current rules (the GET of trafficShaping/rules, a file): output the merged PUT body",
+                pattern=r"[^\x00\n]{1,4096}",
+            ),
+        ),
+        prefix=True,
     )
     names = NameRules(max_length=127, allowed="a-z0-9-", case="lower")
 
@@ -98,8 +109,24 @@ class MerakiRenderer(Renderer):
         body["rules"] = merged
         return body
 
+    def device_rules(self, path: str) -> dict[str, Any]:
+        """The SSID's current settings from ``--option merge-from=FILE`` (the GET's JSON body)."""
+        try:
+            body = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as err:
+            raise RenderInputError(path, "merge-from", err.strerror or str(err)) from None
+        except ValueError as err:
+            raise RenderInputError(path, "merge-from", f"not JSON: {err}") from None
+        if not isinstance(body, dict) or not isinstance(body.get("rules", []), list):
+            raise RenderInputError(path, "rules", "expected the GET body of trafficShaping/rules (an object with a rules list)")
+        return body
+
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
-        return json.dumps(self.rule(doc, dscp), indent=2) + "\n"
+        rule = self.rule(doc, dscp)
+        source = self.options.get("merge-from")
+        if source:
+            return json.dumps(self.merge_rule(self.device_rules(source), rule, source), indent=2) + "\n"
+        return json.dumps(rule, indent=2) + "\n"
 
 
 RENDERER = MerakiRenderer()
