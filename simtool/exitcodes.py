@@ -22,4 +22,5 @@ class ExitCode(IntEnum):
     NOT_VERIFIED = 7  # read-back differs from what was asked; --watch: some card failed
     ANDROID_REFUSAL = 8  # Android would not honour the rule; check: not granted
     ADM = 9  # ADM key refused, blocked, badly formed or too few attempts left
+    SECURE_CHANNEL = 10  # GP secure channel: card cryptogram mismatch, EXTERNAL AUTHENTICATE refused, bad R-MAC
     INTERRUPTED = 130  # Ctrl-C (SIGINT); aram apply --watch: a card was stopped mid-way

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from . import __version__
+from . import __version__, checkpoint
 from .holddown import (
     AddressState,
     HoldDown,
@@ -128,6 +128,8 @@ def run_refresh(
     """
     refreshed_at = clock()
     fqdns = list(dict.fromkeys(t.fqdn for t in targets))
+    if checkpoint.enabled():  # crash tests stop the process at exact points (checkpoint.py)
+        progress = checkpoint.counting(progress)
     lookups = resolve(fqdns, options, progress=progress, on_check=on_check)
     summaries = summarize(lookups)
     previous = store.active(fqdns)
@@ -155,6 +157,7 @@ def run_refresh(
         failing=failing,
         retention=retention,
     )
+    checkpoint.reached("stored")
     reports = operator_reports(
         db, targets, summaries, by_name(previous), by_name(active), changes
     )

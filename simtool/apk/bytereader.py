@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from .errors import ApkError
 
 
+#: Signers, signatures, digests, certificates, attributes of an APK Signature Scheme block:
+#: real ones hold a handful (v2 allows 10 signers; there are ~10 signature algorithms).
+MAX_SEQUENCE = 64
+
+
 @dataclass
 class ByteReader:
     """Reads fields out of ``data`` from ``pos``; ``base`` is ``data``'s offset in the file (for
@@ -56,11 +61,15 @@ class ByteReader:
     def prefixed_bytes(self, what: str) -> bytes:
         return bytes(self.prefixed(what).data)
 
-    def sequence(self, what: str) -> list[ByteReader]:
-        """The items of a ``u32 length``-prefixed sequence of ``u32 length``-prefixed items."""
+    def sequence(self, what: str, limit: int = MAX_SEQUENCE) -> list[ByteReader]:
+        """The items of a ``u32 length``-prefixed sequence of ``u32 length``-prefixed items;
+        more than ``limit`` of them is an ApkError (read one by one, so a sequence of two
+        million empty items costs nothing before it is refused)."""
         outer = self.prefixed(what)
         items: list[ByteReader] = []
         while outer.remaining():
+            if len(items) == limit:
+                raise outer.fail(f"{what}: more than {limit} items")
             items.append(outer.prefixed(f"{what} item #{len(items) + 1}"))
         return items
 

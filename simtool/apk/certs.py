@@ -99,7 +99,8 @@ def parse_certificate(encoded: bytes, path: str) -> Certificate:
         tbs = tbs[1:]
     if len(tbs) < 6:
         raise ApkError(path, "tbsCertificate has too few fields", top[0].offset)
-    serial = der.decode_int(tbs[0].expect(der.INTEGER, path, "serial number").content)
+    serial = der.decode_int(tbs[0].expect(der.INTEGER, path, "serial number").content, path,
+                            tbs[0].offset)
     issuer = tbs[2].expect(der.SEQUENCE, path, "issuer")
     subject = tbs[4].expect(der.SEQUENCE, path, "subject")
     spki = tbs[5].expect(der.SEQUENCE, path, "subjectPublicKeyInfo")

@@ -19,27 +19,55 @@ INTEGER, BIT_STRING, OCTET_STRING, NULL, OID = 0x02, 0x03, 0x04, 0x05, 0x06
 SEQUENCE, SET = 0x30, 0x31
 
 
+MAX_CHILDREN = 4096  # certificates, bags, attributes: real structures hold a handful
+MAX_INT_BYTES = 64  # serial numbers are at most 20 bytes; counts and versions a few
+
+
 @dataclass(frozen=True)
 class Tlv:
-    """One element: ``tag`` is the identifier octet (class + constructed bit + number < 31),
-    ``raw`` the whole encoding, ``content`` the value bytes, ``offset`` its position in the input."""
+    """One element: ``tag`` is the identifier octet (class + constructed bit + number < 31).
+
+    The element points into the buffer it was parsed from (``buf``, shared by every element of
+    one parse: nothing is copied while walking a structure); ``raw`` (the whole encoding) and
+    ``content`` (the value bytes) are copied out when asked for; ``offset`` is the element's
+    position in the file."""
 
     tag: int
-    raw: bytes
-    content: bytes
-    offset: int
+    buf: bytes
+    start: int  # in buf
+    content_start: int
+    content_end: int
+    end: int
+    base: int  # buf's offset in the file
+
+    @property
+    def raw(self) -> bytes:
+        return self.buf[self.start : self.end]
+
+    @property
+    def content(self) -> bytes:
+        return self.buf[self.content_start : self.content_end]
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    @property
+    def offset(self) -> int:
+        return self.base + self.start
 
     @property
     def constructed(self) -> bool:
         return bool(self.tag & 0x20)
 
     def children(self, path: str, depth: int = 0) -> list[Tlv]:
-        """The elements inside a constructed element (raises ApkError when it is not one)."""
+        """The elements inside a constructed element (raises ApkError when it is not one, or
+        when it holds more than ``MAX_CHILDREN``)."""
         if not self.constructed:
             raise ApkError(path, f"ASN.1 element with tag 0x{self.tag:02x} is not constructed",
                            self.offset)
-        return parse_all(self.content, path, self.offset + len(self.raw) - len(self.content),
-                         depth + 1)
+        return _parse_range(self.buf, self.content_start, self.content_end, path, self.base,
+                            depth + 1)
 
     def expect(self, tag: int, path: str, what: str) -> Tlv:
         if self.tag != tag:
@@ -48,9 +76,10 @@ class Tlv:
         return self
 
 
-def _read_header(data: bytes, pos: int, path: str, base: int) -> tuple[int, int, int | None]:
+def _read_header(data: bytes, pos: int, stop: int, path: str,
+                 base: int) -> tuple[int, int, int | None]:
     """Return (tag, header_length, content_length or None for indefinite) at ``pos``."""
-    if pos + 2 > len(data):
+    if pos + 2 > stop:
         raise ApkError(path, "truncated ASN.1 header", base + pos)
     tag = data[pos]
     if tag & 0x1F == 0x1F:
@@ -63,51 +92,61 @@ def _read_header(data: bytes, pos: int, path: str, base: int) -> tuple[int, int,
             raise ApkError(path, "indefinite length on a primitive ASN.1 element", base + pos)
         return tag, 2, None
     count = first & 0x7F
-    if count > 4 or pos + 2 + count > len(data):
+    if count > 4 or pos + 2 + count > stop:
         raise ApkError(path, f"ASN.1 length of {count} bytes is not supported", base + pos)
     length = int.from_bytes(data[pos + 2 : pos + 2 + count], "big")
     return tag, 2 + count, length
 
 
-def parse_one(data: bytes, pos: int, path: str, base: int = 0, depth: int = 0) -> Tlv:
-    """Parse the element at ``data[pos:]``; ``base`` is ``data``'s offset in the file."""
+def _parse_at(data: bytes, pos: int, stop: int, path: str, base: int, depth: int) -> Tlv:
+    """The element at ``data[pos:stop]``."""
     if depth > MAX_DEPTH:
         raise ApkError(path, f"ASN.1 nested deeper than {MAX_DEPTH} levels", base + pos)
-    tag, hlen, length = _read_header(data, pos, path, base)
+    tag, hlen, length = _read_header(data, pos, stop, path, base)
     start = pos + hlen
     if length is None:  # BER indefinite: children until the 00 00 end-of-contents marker
         cur = start
         while True:
-            if cur + 2 > len(data):
+            if cur + 2 > stop:
                 raise ApkError(path, "unterminated indefinite-length ASN.1 element", base + pos)
             if data[cur] == 0 and data[cur + 1] == 0:
                 break
-            cur += len(parse_one(data, cur, path, base, depth + 1).raw)
-        return Tlv(tag, bytes(data[pos : cur + 2]), bytes(data[start:cur]), base + pos)
-    if length > len(data) - start:
-        raise ApkError(path, f"ASN.1 length {length} exceeds the {len(data) - start} bytes "
+            cur = _parse_at(data, cur, stop, path, base, depth + 1).end
+        return Tlv(tag, data, pos, start, cur, cur + 2, base)
+    if length > stop - start:
+        raise ApkError(path, f"ASN.1 length {length} exceeds the {stop - start} bytes "
                        "available", base + pos)
-    end = start + length
-    return Tlv(tag, bytes(data[pos:end]), bytes(data[start:end]), base + pos)
+    return Tlv(tag, data, pos, start, start + length, start + length, base)
+
+
+def _parse_range(data: bytes, pos: int, stop: int, path: str, base: int, depth: int) -> list[Tlv]:
+    out: list[Tlv] = []
+    while pos < stop:
+        if len(out) == MAX_CHILDREN:
+            raise ApkError(path, f"ASN.1 element holds more than {MAX_CHILDREN} elements",
+                           base + pos)
+        tlv = _parse_at(data, pos, stop, path, base, depth)
+        out.append(tlv)
+        pos = tlv.end
+    return out
+
+
+def parse_one(data: bytes, pos: int, path: str, base: int = 0, depth: int = 0) -> Tlv:
+    """Parse the element at ``data[pos:]``; ``base`` is ``data``'s offset in the file."""
+    return _parse_at(bytes(data), pos, len(data), path, base, depth)
 
 
 def parse_all(data: bytes, path: str, base: int = 0, depth: int = 0) -> list[Tlv]:
     """Parse consecutive elements filling ``data`` exactly."""
-    out: list[Tlv] = []
-    pos = 0
-    while pos < len(data):
-        tlv = parse_one(data, pos, path, base, depth)
-        out.append(tlv)
-        pos += len(tlv.raw)
-    return out
+    return _parse_range(bytes(data), 0, len(data), path, base, depth)
 
 
 def parse_single(data: bytes, path: str, what: str) -> Tlv:
     """Parse ``data`` as exactly one element (trailing bytes are an error)."""
     tlv = parse_one(data, 0, path)
-    if len(tlv.raw) != len(data):
-        raise ApkError(path, f"{what}: {len(data) - len(tlv.raw)} trailing bytes after ASN.1 "
-                       "element", len(tlv.raw))
+    if tlv.size != len(data):
+        raise ApkError(path, f"{what}: {len(data) - tlv.size} trailing bytes after ASN.1 "
+                       "element", tlv.size)
     return tlv
 
 
@@ -127,5 +166,9 @@ def decode_oid(content: bytes) -> str:
     return ".".join(str(p) for p in head + parts[1:])
 
 
-def decode_int(content: bytes) -> int:
+def decode_int(content: bytes, path: str = "", offset: int | None = None) -> int:
+    """A signed INTEGER's value; more than ``MAX_INT_BYTES`` bytes is an ApkError (no count,
+    version or serial number is that long, and a huge one could not even be printed)."""
+    if len(content) > MAX_INT_BYTES:
+        raise ApkError(path, f"ASN.1 INTEGER of {len(content)} bytes is too large", offset)
     return int.from_bytes(content, "big", signed=True) if content else 0

@@ -163,8 +163,9 @@ def _signer_info(tlv: der.Tlv, path: str) -> SignerInfo:
     if kind_digest is None:
         raise ApkError(path, f"unsupported SignerInfo signature algorithm {sig_oid}", parts[i].offset)
     signature = parts[i + 1].expect(der.OCTET_STRING, path, "signature").content
-    return SignerInfo(sid[0].raw, format_name(sid[0], path), der.decode_int(sid[1].content),
-                      digest, kind_digest[0], sig_oid, signed_attrs, message_digest, content_type, signature)
+    serial = der.decode_int(sid[1].content, path, sid[1].offset)
+    return SignerInfo(sid[0].raw, format_name(sid[0], path), serial, digest, kind_digest[0],
+                      sig_oid, signed_attrs, message_digest, content_type, signature)
 
 
 def parse_signed_data(data: bytes, path: str) -> SignedData:

@@ -191,7 +191,7 @@ def parse_block(value: bytes, scheme: str, path: str, base: int) -> SchemeResult
     """Parse a v2/v3/v3.1 block value and check each signer's signatures (no content digests,
     no SDK-range checks: see ``check_v3_range``). Raises ApkError when the framing is broken."""
     r = ByteReader(value, path, base)
-    signers_seq = r.sequence("signers")
+    signers_seq = r.sequence(f"{SCHEME_TITLES[scheme]} signers")
     if not signers_seq:
         return SchemeResult(scheme, (), (f"{SCHEME_TITLES[scheme]}: no signers",))
     errors: tuple[str, ...] = ()

@@ -1,7 +1,9 @@
 """APDU protocol over any CardConnection: framing, T=0 recovery, logical channels, SELECT.
 
 Application code never sees 61xx or 6Cxx: ``send`` fetches the rest with GET RESPONSE and
-re-sends with the Le the card asked for. Every exchange is logged on the
+re-sends with the Le the card asked for. With a GlobalPlatform secure channel open
+(``securechannel.open_secure_channel`` sets ``secure``), every command on its logical channel is
+wrapped before and its answer unwrapped after that T=0 handling (GET RESPONSE stays plain). Every exchange is logged on the
 ``simtool.card.apdu`` logger at DEBUG (``--trace``), with secrets (VERIFY/CHANGE/UNBLOCK data)
 redacted. In dry-run mode commands marked ``write`` are recorded but not sent.
 """
@@ -17,6 +19,7 @@ from .errors import ApduTooLongError, CardProtocolError
 from .statuswords import error_for
 
 if TYPE_CHECKING:  # the type only: loading transport would load pyscard
+    from .securechannel import SecureChannel
     from .transport import CardConnection
 
 log = logging.getLogger("simtool.card.apdu")
@@ -109,6 +112,17 @@ class CardProtocol:
     record: bool = False
     sent: list[SentApdu] = field(default_factory=list)
     apdu_count: int = 0
+    secure: SecureChannel | None = None  # set by securechannel.open_secure_channel
+
+    @staticmethod
+    def _channel_of(cla: int) -> int:
+        """The logical channel a CLA addresses (ISO 7816-4 §5.4.1)."""
+        return (cla & 0x0F) + 4 if cla & 0x40 else cla & 0x03
+
+    def close_secure_channel(self) -> None:
+        """Forget the secure channel session (the card ends it on SELECT of another application
+        or on reset); later commands go unwrapped."""
+        self.secure = None
 
     def _exchange(self, apdu: Apdu) -> Response:
         raw = apdu.encode()
@@ -132,6 +146,16 @@ class CardProtocol:
             log.debug("> %s (dry run: not sent)", apdu.shown())
             self.sent.append(SentApdu(apdu.shown(), None, None))
             return Response(b"", 0x9000)
+        secure = self.secure
+        if secure is not None and apdu.cla != 0xA0 and self._channel_of(apdu.cla) == secure.channel:
+            log.debug("> %s (plain, %s-wrapped below)", apdu.shown(), secure.scp)
+            resp = secure.unwrap(apdu, self._send_raw(secure.wrap(apdu)))
+            log.debug("< %s %04X (plain)", resp.data.hex().upper(), resp.sw)
+            return resp
+        return self._send_raw(apdu)
+
+    def _send_raw(self, apdu: Apdu) -> Response:
+        """``send`` below the secure channel: one command, its T=0 recovery rounds."""
         resp = self._exchange(apdu)
         if resp.sw >> 8 == 0x6C:
             resp = self._exchange(Apdu(apdu.cla, apdu.ins, apdu.p1, apdu.p2, apdu.data, resp.sw & 0xFF))

@@ -281,6 +281,73 @@ def v2_sign(apk: bytes, key: rsa.RSAPrivateKey, cert: x509.Certificate,
     return entries + block + cd + bytes(new_eocd)
 
 
+def make_many_signers(path: Path, block_id: int = 0x7109871A, source: Path | None = None) -> Path:
+    """``source`` with its signing block replaced by one pair (``block_id``) whose 8 MiB value
+    is a sequence of two million empty signers."""
+    raw = (source or CORPUS / "golden-aligned-v1v2v3-out.apk").read_bytes()
+    eocd_at = raw.rindex(b"PK\x05\x06")
+    cd_at = struct.unpack_from("<I", raw, eocd_at + 16)[0]
+    start = cd_at - struct.unpack_from("<Q", raw, cd_at - 24)[0] - 8
+    signers = bytes(4 * ((8 << 20) // 4 - 4))
+    value = _lp(signers)
+    pair = struct.pack("<QI", len(value) + 4, block_id) + value
+    size = len(pair) + 8 + 16
+    block = struct.pack("<Q", size) + pair + struct.pack("<Q", size) + b"APK Sig Block 42"
+    eocd = bytearray(raw[eocd_at:])
+    struct.pack_into("<I", eocd, 16, start + len(block))
+    path.write_bytes(raw[:start] + block + raw[cd_at:eocd_at] + bytes(eocd))
+    return path
+
+
+def der(tag: int, content: bytes) -> bytes:
+    """One DER element (definite length)."""
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    length = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(length)]) + length + content
+
+
+_OID_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
+_OID_DATA = bytes.fromhex("06092a864886f70d010701")
+
+
+def pkcs7_wide(size: int = 15 << 20) -> bytes:
+    """A SignedData whose certificate set holds ``size / 2`` NULL elements."""
+    sd = der(0x30, der(0x02, b"\x01") + der(0x31, b"") + der(0x30, _OID_DATA)
+             + der(0xA0, b"\x05\x00" * (size // 2)) + der(0x31, b""))
+    return der(0x30, _OID_SIGNED_DATA + der(0xA0, sd))
+
+
+def pkcs7_deep(size: int = 15 << 20, depth: int = 28) -> bytes:
+    """A SignedData whose certificate is ``depth`` SEQUENCEs around a ``size``-byte OCTET STRING."""
+    inner = der(0x04, bytes(size))
+    for _ in range(depth):
+        inner = der(0x30, inner)
+    sd = der(0x30, der(0x02, b"\x01") + der(0x31, b"") + der(0x30, _OID_DATA)
+             + der(0xA0, inner) + der(0x31, b""))
+    return der(0x30, _OID_SIGNED_DATA + der(0xA0, sd))
+
+
+def apk_with_signature_block(block: bytes) -> bytes:
+    """An APK whose META-INF/CERT.RSA is ``block`` (the rest: a manifest and an empty .SF)."""
+    return zip_bytes([("AndroidManifest.xml", manifest_xml()),
+                      ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\n\r\n"),
+                      ("META-INF/CERT.SF", b"Signature-Version: 1.0\r\n\r\n"),
+                      ("META-INF/CERT.RSA", block)])
+
+
+def jks_of_certificates(cert_der: bytes, count: int) -> bytes:
+    """A JKS (version 2) of ``count`` trusted-certificate entries, all ``cert_der``, with a
+    zero integrity digest."""
+    entries = []
+    for i in range(count):
+        alias = b"a%d" % i
+        entries.append(struct.pack(">IH", 2, len(alias)) + alias + struct.pack(">QH", 0, 5)
+                       + b"X.509" + struct.pack(">I", len(cert_der)) + cert_der)
+    return struct.pack(">III", 0xFEEDFEED, 2, count) + b"".join(entries) + bytes(20)
+
+
 def axml_with_min_sdk(value: str) -> bytes:
     """A minimal binary AndroidManifest.xml: ``<manifest package="p"><uses-sdk
     android:minSdkVersion="value"/></manifest>`` with the value as a string."""

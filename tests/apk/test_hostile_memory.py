@@ -115,6 +115,42 @@ def test_manifest_string_pool_of_millions_in_bounded_memory(tmp_path: Path) -> N
     assert peak < PEAK_LIMIT_KIB, f"peak RSS {peak} KiB"
 
 
+@pytest.mark.parametrize("block_id", [0x7109871A, 0xF05368C0], ids=["v2", "v3"])
+def test_two_million_empty_signers_refused_in_bounded_memory(tmp_path: Path, block_id: int) -> None:
+    apk = hi.make_many_signers(tmp_path / "signers.apk", block_id)
+    code, _, err, peak = _run_measured("--min-sdk-version", "24", str(apk))
+    assert code == 1 and "signers: more than 64 items" in err, err
+    assert len(err.splitlines()) == 1
+    assert peak < PEAK_LIMIT_KIB, f"peak RSS {peak} KiB"
+
+
+@pytest.mark.parametrize("shape", ["wide", "deep"])
+def test_pkcs7_of_15_mib_in_bounded_memory(tmp_path: Path, shape: str) -> None:
+    """ASN.1 elements point into one buffer (no copy per nesting level); a SET of millions of
+    elements is refused at the 4097th."""
+    block = hi.pkcs7_wide() if shape == "wide" else hi.pkcs7_deep()
+    apk = tmp_path / "p7.apk"
+    apk.write_bytes(hi.apk_with_signature_block(block))
+    code, out, err, peak = _run_measured(str(apk))
+    assert code == 1 and "Traceback" not in err, err
+    assert "JAR signer CERT.RSA" in out
+    assert peak < PEAK_LIMIT_KIB, f"peak RSS {peak} KiB"
+
+
+def test_jks_of_37000_certificates_refused_in_bounded_memory(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding
+    cert = hi.make_key_and_cert("CN=many", 1024)[1].public_bytes(Encoding.DER)
+    ks = tmp_path / "many.jks"
+    ks.write_bytes(hi.jks_of_certificates(cert, (16 << 20) // (len(cert) + 40)))
+    code, _, err, peak = _run_measured(str(ks))
+    assert code == 1 and "more than the 4096 accepted" in err, err
+    assert peak < PEAK_LIMIT_KIB, f"peak RSS {peak} KiB"
+    small = tmp_path / "small.jks"
+    small.write_bytes(hi.jks_of_certificates(cert, 3))
+    code, out, err, _ = _run_measured(str(small))
+    assert code == 0 and out.count("certificate SHA-1 digest") == 1, (out, err)  # one cert, 3 aliases
+
+
 def test_inflater_steps_are_bounded() -> None:
     """One 1 MiB piece of compressed zeros inflates in steps of at most INFLATE_STEP."""
     size = 256 << 20

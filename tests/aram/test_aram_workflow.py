@@ -132,7 +132,7 @@ def test_export_writes_verifies_and_picks_the_format(tmp_path):
 
 
 def test_exit_codes_are_named_in_one_place():
-    assert [int(c) for c in ExitCode] == [*range(10), 130]  # 130: Ctrl-C (SIGINT), as click reports it
+    assert [int(c) for c in ExitCode] == [*range(11), 130]  # 130: Ctrl-C (SIGINT), as click reports it
     assert UsageError("x").exit_code == ExitCode.USAGE
 
 

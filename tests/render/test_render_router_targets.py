@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from wifiq.render import RenderInput, TargetLimitError, parse_render_input, render
+from wifiq.render import RenderInput, RenderInputError, TargetLimitError, parse_render_input, render
 from wifiq.render.csv_list import BOM, spreadsheet
 from wifiq.render.meraki import DSCP_TAGGING_OPTIONS, MAX_RULES, RENDERER as MERAKI
 
@@ -183,3 +183,67 @@ def test_meraki_doc_jq_recipe_equals_the_library_merge(tmp_path: Path, current: 
         capture_output=True, text=True, check=True, timeout=30,
     )
     assert json.loads(proc.stdout) == MERAKI.merge_rule(device, json.loads(render("meraki", following)))
+
+
+def test_meraki_merge_from_prints_the_put_body(tmp_path: Path, current: RenderInput) -> None:
+    device = tmp_path / "current.json"
+    device.write_text(json.dumps(DEVICE))
+    body = json.loads(render("meraki", current, options={"merge-from": str(device)}))
+    assert body == MERAKI.merge_rule(DEVICE, json.loads(render("meraki", current)))
+    full = tmp_path / "full.json"
+    full.write_text(json.dumps({"rules": [DEVICE["rules"][0]] * MAX_RULES}))
+    with pytest.raises(TargetLimitError):
+        render("meraki", current, options={"merge-from": str(full)})
+
+
+@pytest.mark.parametrize(("content", "message"), [(None, "merge-from"), ("{not json", "not JSON"), ('{"rules": 3}', "rules")])
+def test_meraki_merge_from_bad_file_is_one_line_exit_2(
+    tmp_path: Path, content: str | None, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wifiq.cli import main
+
+    path = tmp_path / "current.json"
+    if content is not None:
+        path.write_text(content)
+    state = Path(__file__).parent / "fixtures" / "current.json"
+    assert main(["render", "meraki", "--from", str(state), "--option", f"merge-from={path}"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and message in err and err.count("\n") == 1
+
+
+def test_csv_spreadsheet_option(current: RenderInput, capsys: pytest.CaptureFixture[str]) -> None:
+    from wifiq.cli import main
+
+    text = render("csv", current, options={"spreadsheet": "yes"})
+    assert text == spreadsheet(render("csv", current))
+    state = Path(__file__).parent / "fixtures" / "current.json"
+    assert main(["render", "csv", "--from", str(state), "--option", "spreadsheet=yes"]) == 0
+    assert capsys.readouterr().out.startswith(BOM)
+
+
+@pytest.mark.parametrize(("target", "options", "inside"), [
+    ("edgeos", {"modify-ruleset": "LAN_QOS", "first-rule": "200"}, "set firewall modify LAN_QOS rule 200 "),
+    ("vyos", {"policy": "PBR", "first-rule": "200"}, "set policy route PBR rule 200 "),
+])
+def test_rules_into_the_users_rule_set_touch_only_their_numbers(
+    target: str, options: dict[str, str], inside: str, current: RenderInput
+) -> None:
+    text = render(target, current, options=options)
+    code = [line for line in text.splitlines() if not line.startswith("#")]
+    assert any(line.startswith(inside) for line in code)
+    users = [line for line in code if " LAN_QOS " in line or " PBR " in line]
+    assert all(any(f" rule {n} " in line for n in (200, 201, 202, 203)) for line in users), users
+    assert not any(line.startswith("delete") and (" LAN_QOS" in line or " PBR" in line) for line in code)
+    assert "nothing to" in text and not any("<interface>" in line and "LAN_QOS" in line for line in text.splitlines())
+
+
+def test_meraki_dscp_options_file_is_the_networks_list(tmp_path: Path, current: RenderInput) -> None:
+    listing = tmp_path / "dscp.json"
+    listing.write_text(json.dumps([{"dscpTagValue": 0, "description": "Best effort"}, {"dscpTagValue": 44, "description": "VA"}]))
+    assert json.loads(render("meraki", current, dscp="va", options={"dscp-options": str(listing)}))["dscpTagValue"] == 44
+    with pytest.raises(TargetLimitError) as err:
+        render("meraki", current, options={"dscp-options": str(listing)})  # EF is not in this network's list
+    assert "allowed: 0, 44" in str(err.value)
+    listing.write_text('{"dscpTagValue": 46}')
+    with pytest.raises(RenderInputError):
+        render("meraki", current, options={"dscp-options": str(listing)})

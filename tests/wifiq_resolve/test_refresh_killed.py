@@ -7,14 +7,16 @@ both the resolving and the writing.
 
 from __future__ import annotations
 
-import random
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 
 import pytest
 
 from tests.rig.knot import KnotServer, have_knot, zone
+from wifiq import checkpoint
 
 from .conftest import PARENT
 
@@ -51,34 +53,73 @@ def check_consistent(path):
         return len(runs), db.execute("SELECT COUNT(*) FROM addresses").fetchone()[0]
 
 
-def test_sigkill_at_any_point_leaves_state_consistent(wifiq, wildcard_knot):
+def kill_at(wifiq, args: list[str], point: str, marker) -> None:
+    """Run ``wifiq *args`` until it reaches ``point`` (wifiq/checkpoint.py), then SIGKILL it."""
+    marker.unlink(missing_ok=True)
+    env = {**wifiq.env, checkpoint.PAUSE_AT: point, checkpoint.MARKER: str(marker)}
+    proc = subprocess.Popen([sys.executable, "-m", "wifiq.cli", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240  # generous: only a hung process takes this long
+        while not marker.exists():
+            if proc.poll() is not None:
+                out, err = proc.communicate()
+                pytest.fail(f"refresh ended (exit {proc.returncode}) before {point}: {err}")
+            assert time.monotonic() < deadline, f"refresh did not reach {point}"
+            time.sleep(0.01)
+        assert marker.read_text() == point and proc.poll() is None  # paused right there
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def test_sigkill_at_any_point_leaves_state_consistent(wifiq, wildcard_knot, tmp_path):
+    """Killed at observed points — while resolving (first lookup, a quarter, half, the last),
+    inside the transaction (observations inserted; every row written, before COMMIT) and just
+    after COMMIT — the state is always the previous one or the new one, whole, and the lock
+    dies with the process. The points are announced by the process itself, so the outcome does
+    not depend on how loaded the machine is."""
     args = ["refresh", "--state", str(wifiq.state), "--resolver", wildcard_knot.address,
             *SELECTION]
-    start = time.monotonic()
-    first = wifiq(*args)
-    took = time.monotonic() - start
+    first = wifiq(*args, timeout=300)
     assert first.code in (3, 5), first.err  # 5: changed, and published names outside the zone are REFUSED
     runs, active = check_consistent(wifiq.state)
     assert runs == 1 and active > 1000
-    rng = random.Random(4)
-    killed_before_end = 0
-    # A few kills while resolving, more near the end where the transaction is written.
-    fractions = [rng.uniform(0.3, 0.7) for _ in range(4)]
-    fractions += [rng.uniform(0.75, 1.05) for _ in range(6)]
-    for fraction in sorted(fractions):
-        proc = wifiq.popen(*args)
-        time.sleep(took * fraction)
-        if proc.poll() is None:
-            killed_before_end += 1
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=30)
-        runs_now, active_now = check_consistent(wifiq.state)
-        assert runs_now >= runs and active_now == active  # nothing lost, nothing half-written
-        runs = runs_now
-    assert killed_before_end >= 3  # kills landed while the refresh was running
-    after = wifiq(*args, "--wait", "0")  # the lock died with the killed processes
+    with sqlite3.connect(wifiq.state) as db:
+        lookups = db.execute("SELECT lookups FROM runs").fetchone()[0]
+    assert lookups > 1000
+    marker = tmp_path / "checkpoint"
+    before_commit = [f"lookups:{n}" for n in (1, lookups // 4, lookups // 2, lookups)]
+    before_commit += ["store:observations", "store:commit"]
+    for point in before_commit:
+        kill_at(wifiq, args, point, marker)
+        assert check_consistent(wifiq.state) == (runs, active), point  # the previous state, whole
+    kill_at(wifiq, args, "stored", marker)
+    assert check_consistent(wifiq.state) == (runs + 1, active)  # the new state, whole
+    after = wifiq(*args, "--wait", "0", timeout=300)  # the lock died with the killed processes
     assert after.code in (0, 4), after.err  # nothing changed in DNS, so nothing changed here
-    assert check_consistent(wifiq.state) == (runs + 1, active)
+    assert check_consistent(wifiq.state) == (runs + 2, active)
+
+
+def test_checkpoints_are_inert_without_the_environment(monkeypatch, tmp_path):
+    """Only both variables together pause; the marker names the point reached."""
+    import threading
+
+    calls: list[int] = []
+    monkeypatch.delenv(checkpoint.PAUSE_AT, raising=False)
+    monkeypatch.setenv(checkpoint.MARKER, str(tmp_path / "m"))
+    assert not checkpoint.enabled()
+    checkpoint.reached("stored")  # returns at once
+    monkeypatch.setenv(checkpoint.PAUSE_AT, "lookups:3")
+    monkeypatch.setattr(checkpoint, "PAUSE_SECONDS", 0.0)
+    update = checkpoint.counting(calls.append)
+    update(2)
+    assert not (tmp_path / "m").exists()
+    worker = threading.Thread(target=update, args=(2,))
+    worker.start()
+    worker.join(10)
+    assert (tmp_path / "m").read_text() == "lookups:3" and calls == [2, 2]
 
 
 WRITER = r"""
@@ -119,9 +160,6 @@ with StateStore(state) as store:
 def test_sigkill_inside_the_transaction_keeps_the_previous_state(
     wifiq, wildcard_knot, tmp_path
 ):
-    import subprocess
-    import sys
-
     assert wifiq.refresh("--plmn", "505-01", "--resolver", wildcard_knot.address).code == 3
     before = check_consistent(wifiq.state)
     marker = tmp_path / "marker"

@@ -18,6 +18,7 @@ from .base import Renderer, RendererInfo
 from .dscp import Dscp
 from .model import Delta, IPAddress, OperatorAddresses, RenderInput
 from .names import NameRules
+from .options import OptionSpec
 
 COLUMNS = ["plmn", "mcc", "mnc", "brand", "operator", "family", "address"]
 #: First characters that make a spreadsheet evaluate a cell (OWASP, "CSV Injection").
@@ -45,6 +46,9 @@ class CsvRenderer(Renderer):
         protocols="addresses only",
         comments=False,
         extension="csv",
+        options=(
+            OptionSpec("spreadsheet", "no", "yes: UTF-8 BOM and CRLF line ends, for Excel and co.", kind="choice", choices=("no", "yes")),
+        ),
     )
     names = NameRules(max_length=200)
 
@@ -58,7 +62,10 @@ class CsvRenderer(Renderer):
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(COLUMNS)
         writer.writerows(self._row(op, a) for op in doc.operators for a in op.addresses)
-        return buf.getvalue()
+        return self._finish(buf.getvalue())
+
+    def _finish(self, text: str) -> str:
+        return spreadsheet(text) if self.options.get("spreadsheet") == "yes" else text
 
     def delta(self, change: Delta, dscp: Dscp) -> str:
         buf = io.StringIO()
@@ -67,7 +74,7 @@ class CsvRenderer(Renderer):
         for item in change.operators:
             writer.writerows(["remove", *self._row(item.current, a)] for a in item.removed)
             writer.writerows(["add", *self._row(item.current, a)] for a in item.added)
-        return buf.getvalue()
+        return self._finish(buf.getvalue())
 
 
 RENDERER = CsvRenderer()

@@ -17,10 +17,13 @@ from .base import Renderer, RendererInfo, commented, header_lines
 from .dscp import Dscp
 from .model import UDP_PORTS, Delta, IPAddress, RenderInput
 from .names import NameRules, quote_comment
+from .options import OptionSpec
 
 _GROUP = {4: "address-group", 6: "ipv6-address-group"}
 _ITEM = {4: "address", 6: "ipv6-address"}
 _MODIFY = {4: "modify", 6: "ipv6-modify"}
+_OPTION = {4: "modify-ruleset", 6: "ipv6-modify-ruleset"}
+_RULESET = r"[A-Za-z0-9_-]{1,28}"
 
 
 class EdgeosRenderer(Renderer):
@@ -32,6 +35,20 @@ class EdgeosRenderer(Renderer):
         description="address-group/ipv6-address-group + firewall modify/ipv6-modify rules (modify dscp)",
         extension="set",
         limits=("group names <= 31 characters [A-Za-z0-9_-]", "descriptions <= 255 characters (cut)"),
+        options=(
+            OptionSpec(
+                "modify-ruleset",
+                "",
+                "your rule set already on the interface (`firewall in modify`): wifiq's IPv4 rules go into it",
+                pattern=_RULESET,
+            ),
+            OptionSpec("ipv6-modify-ruleset", "", "the same for `firewall in ipv6-modify`", pattern=_RULESET),
+            OptionSpec(
+                "first-rule", "9100", "first of the 4 free rule numbers wifiq uses in your rule set", kind="integer",
+                minimum=1, maximum=9996,
+            ),
+        ),
+        prefix=True,
     )
     names = NameRules(max_length=31, allowed="A-Za-z0-9_-", separator="_", case="upper", prefix="WIFIQ")
 
@@ -39,9 +56,20 @@ class EdgeosRenderer(Renderer):
         """Address group name for one family."""
         return self.names.fixed("EPDG" if version == 4 else "EPDG6")
 
+    def users_ruleset(self, version: int) -> str:
+        """The user's own rule set wifiq's rules go into (``--option modify-ruleset``), or ""."""
+        return self.options.get(_OPTION[version])
+
     def ruleset(self, version: int) -> str:
-        """Modify rule-set name for one family."""
-        return self.names.fixed("EPDG" if version == 4 else "EPDG6")
+        """Modify rule-set name for one family: the user's (option) or wifiq's own."""
+        return self.users_ruleset(version) or self.names.fixed("EPDG" if version == 4 else "EPDG6")
+
+    def rule_numbers(self, version: int) -> list[int]:
+        """wifiq's four rule numbers: 10-40 in its own rule set, first-rule.. in the user's."""
+        if self.users_ruleset(version):
+            first = self.options.integer("first-rule")
+            return [first + i for i in range(4)]
+        return [10, 20, 30, 40]
 
     def _member(self, address: IPAddress, verb: str = "set") -> str:
         return f"{verb} firewall group {_GROUP[address.version]} {self.group(address.version)} {_ITEM[address.version]} {address}"
@@ -53,15 +81,24 @@ class EdgeosRenderer(Renderer):
         return f'set firewall group {_GROUP[version]} {self.group(version)} description "{text}"'
 
     def attach_help(self) -> list[str]:
-        """Header lines: how to hook the rule sets to an interface without replacing anything."""
-        v4, v6 = self.ruleset(4), self.ruleset(6)
-        return [
-            "Attach once per LAN/WAN interface, ONLY if `show interfaces ethernet eth1 firewall` has no modify yet:",
-            f"  set interfaces ethernet eth1 firewall in modify {v4}",
-            f"  set interfaces ethernet eth1 firewall in ipv6-modify {v6}",
-            "If it already has `in modify OTHER`, do not replace it: copy the rule lines of",
-            f"  firewall modify {v4} (and ipv6-modify {v6}) into OTHER under free rule numbers, before its catch-all rules.",
-        ]
+        """Header lines: the one-time hook lines (never part of the output's commands)."""
+        lines = []
+        own = [v for v in (4, 6) if not self.users_ruleset(v)]
+        if own:
+            lines += [
+                "Attach once, ONLY if the interface has no `firewall in modify` yet (EdgeOS keeps one per",
+                "interface: setting ours would replace yours). If it has one, render with",
+                "--option modify-ruleset=THAT_SET (ipv6-modify-ruleset for IPv6) instead.",
+            ]
+            lines += [f"hook: set interfaces ethernet <interface> firewall in {_MODIFY[v]} {self.ruleset(v)}" for v in own]
+        for version in (4, 6):
+            if self.users_ruleset(version):
+                numbers = self.rule_numbers(version)
+                lines.append(
+                    f"IPv{version}: wifiq's rules are rules {numbers[0]}-{numbers[-1]} of your {_MODIFY[version]} "
+                    f"{self.ruleset(version)} (keep those numbers free, before any catch-all rule): nothing to attach"
+                )
+        return lines
 
     def _group_lines(self, doc: RenderInput, version: int) -> list[str]:
         group = self.group(version)
@@ -72,15 +109,16 @@ class EdgeosRenderer(Renderer):
         ports = ",".join(str(p) for p in UDP_PORTS)
         group = self.group(version)
         base = f"set firewall {_MODIFY[version]} {self.ruleset(version)}"
-        out = [f"delete firewall {_MODIFY[version]} {self.ruleset(version)} rule"]
-        for number, (side, proto, port) in enumerate(
+        # wifiq's own rule set: its rules are replaced; the user's: only wifiq's 4 numbers are set
+        out = [] if self.users_ruleset(version) else [f"delete firewall {_MODIFY[version]} {self.ruleset(version)} rule"]
+        for number, (side, proto, port) in zip(
+            self.rule_numbers(version),
             (("destination", "udp", True), ("source", "udp", True), ("destination", "esp", False), ("source", "esp", False)),
-            start=1,
         ):
-            rule = f"{base} rule {number * 10}"
+            rule = f"{base} rule {number}"
             out += [
                 f"{rule} action modify",
-                f'{rule} description "wifiq {proto} {side} ePDG"',
+                f'{rule} description "{self.names.fixed()} {proto} {side} ePDG"',
                 f"{rule} protocol {proto}",
                 f"{rule} {side} group {_GROUP[version]} {group}",
             ]

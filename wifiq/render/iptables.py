@@ -16,7 +16,6 @@ from .names import NameRules, quote_comment
 
 IPSET_FILE = "wifiq-epdg.ipset"
 RULES_FILE = {4: "wifiq-dscp.rules.v4", 6: "wifiq-dscp.rules.v6"}
-CHAIN = "WIFIQ-DSCP"
 _IPSET_COMMENT_MAX = 255
 _DEFAULT_MAXELEM = 65536
 
@@ -31,8 +30,14 @@ class IptablesRenderer(Renderer):
         files=(IPSET_FILE, RULES_FILE[4], RULES_FILE[6]),
         extension="txt",
         limits=("ipset names <= 31 characters", "set comments <= 255 characters (cut)"),
+        prefix=True,
     )
     names = NameRules(max_length=31, allowed="A-Za-z0-9_-", separator="-", case="lower")
+
+    @property
+    def chain(self) -> str:
+        """The mangle chain wifiq owns (``WIFIQ-DSCP``: the prefix, upper case)."""
+        return f"{self.names.fixed().upper()}-DSCP"
 
     def set_name(self, version: int) -> str:
         """Name of the ipset holding one IP version's addresses."""
@@ -61,13 +66,13 @@ class IptablesRenderer(Renderer):
         out = commented("#", header_lines(doc, dscp, self.info.name))
         out += [
             f"# apply: {tool}-restore --noflush < {RULES_FILE[version]}",
-            f"# hook once: {tool} -t mangle -C POSTROUTING -j {CHAIN} || {tool} -t mangle -A POSTROUTING -j {CHAIN}",
+            f"# hook: {tool} -t mangle -C POSTROUTING -j {self.chain} || {tool} -t mangle -A POSTROUTING -j {self.chain}",
             "*mangle",
-            f":{CHAIN} - [0:0]",
-            f"-A {CHAIN} -p udp -m set --match-set {name} dst -m multiport --dports {ports} {target}",
-            f"-A {CHAIN} -p udp -m set --match-set {name} src -m multiport --sports {ports} {target}",
-            f"-A {CHAIN} -p esp -m set --match-set {name} dst {target}",
-            f"-A {CHAIN} -p esp -m set --match-set {name} src {target}",
+            f":{self.chain} - [0:0]",
+            f"-A {self.chain} -p udp -m set --match-set {name} dst -m multiport --dports {ports} {target}",
+            f"-A {self.chain} -p udp -m set --match-set {name} src -m multiport --sports {ports} {target}",
+            f"-A {self.chain} -p esp -m set --match-set {name} dst {target}",
+            f"-A {self.chain} -p esp -m set --match-set {name} src {target}",
             "COMMIT",
         ]
         return "\n".join(out) + "\n"

@@ -13,19 +13,22 @@ rules cannot name a protocol next to an address: all traffic to/from the ePDGs i
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from .base import Renderer, RendererInfo
 from .dscp import Dscp
-from .errors import TargetLimitError
+from .errors import RenderInputError, TargetLimitError
 from .model import RenderInput
 from .names import NameRules
+from .options import OptionSpec
 
 #: Meraki allows 8 traffic-shaping rules per SSID ("Note that you are allowed a maximum of 8 rules").
 MAX_RULES = 8
-#: The DSCP values Meraki's traffic-shaping rules accept: its dscpTaggingOptions (GET
-#: /networks/{id}/trafficShaping/dscpTaggingOptions) list the standard code points only —
-#: 0, CS1–CS7, AF11–AF43 and EF. Anything else is refused before it reaches the Dashboard.
+#: The DSCP values wifiq lets through without the network's own list: the standard code points
+#: (0, CS1–CS7, AF11–AF43, EF). Meraki's API names the authority — "For a list of possible tag
+#: values, use the trafficShaping/dscpTaggingOptions endpoint" — and ``--option
+#: dscp-options=FILE`` (that GET's body) checks against the network's list instead.
 DSCP_TAGGING_OPTIONS = (0, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 46, 48, 56)
 _MARKER_TLD = ".invalid"
 
@@ -45,6 +48,21 @@ class MerakiRenderer(Renderer):
             f"at most {MAX_RULES} rules per SSID: wifiq's one plus the device's own",
             "DSCP only from Meraki's dscpTaggingOptions: " + ", ".join(map(str, DSCP_TAGGING_OPTIONS)),
         ),
+        options=(
+            OptionSpec(
+                "merge-from",
+                "",
+                "the SSID's current rules (the GET of trafficShaping/rules, a file): output the merged PUT body",
+                pattern=r"[^\x00\n]{1,4096}",
+            ),
+            OptionSpec(
+                "dscp-options",
+                "",
+                "the network's GET trafficShaping/dscpTaggingOptions (a file): --dscp must be one of its values",
+                pattern=r"[^\x00\n]{1,4096}",
+            ),
+        ),
+        prefix=True,
     )
     names = NameRules(max_length=127, allowed="a-z0-9-", case="lower")
 
@@ -53,12 +71,25 @@ class MerakiRenderer(Renderer):
         """The definition that tells wifiq's rule from the user's (matches no traffic)."""
         return {"type": "host", "value": self.names.fixed("epdg") + _MARKER_TLD}
 
+    def allowed_dscp(self) -> tuple[int, ...]:
+        """The DSCP values a rule may carry: the network's list (``--option dscp-options``) or
+        the standard code points."""
+        path = self.options.get("dscp-options")
+        if not path:
+            return DSCP_TAGGING_OPTIONS
+        doc = self._json_file(path, "dscp-options")
+        values = [item.get("dscpTagValue") for item in doc] if isinstance(doc, list) and all(isinstance(i, dict) for i in doc) else None
+        if not values or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 63 for v in values):
+            raise RenderInputError(path, "dscpTagValue", "expected the GET body of dscpTaggingOptions (a list of {dscpTagValue, description})")
+        return tuple(sorted(set(values)))
+
     def check_dscp(self, dscp: Dscp) -> None:
         """Refuse a DSCP that Meraki does not offer (its API would reject the PUT)."""
-        if dscp.value not in DSCP_TAGGING_OPTIONS:
+        allowed = self.allowed_dscp()
+        if dscp.value not in allowed:
             raise self.fail(
                 "Meraki's dscpTaggingOptions",
-                f"DSCP {dscp} is not one Meraki accepts (allowed: {', '.join(map(str, DSCP_TAGGING_OPTIONS))})",
+                f"DSCP {dscp} is not one Meraki accepts (allowed: {', '.join(map(str, allowed))})",
             )
 
     def rule(self, doc: RenderInput, dscp: Dscp) -> dict[str, Any]:
@@ -98,8 +129,28 @@ class MerakiRenderer(Renderer):
         body["rules"] = merged
         return body
 
+    @staticmethod
+    def _json_file(path: str, option: str) -> Any:
+        try:
+            return json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as err:
+            raise RenderInputError(path, option, err.strerror or str(err)) from None
+        except ValueError as err:
+            raise RenderInputError(path, option, f"not JSON: {err}") from None
+
+    def device_rules(self, path: str) -> dict[str, Any]:
+        """The SSID's current settings from ``--option merge-from=FILE`` (the GET's JSON body)."""
+        body = self._json_file(path, "merge-from")
+        if not isinstance(body, dict) or not isinstance(body.get("rules", []), list):
+            raise RenderInputError(path, "rules", "expected the GET body of trafficShaping/rules (an object with a rules list)")
+        return body
+
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
-        return json.dumps(self.rule(doc, dscp), indent=2) + "\n"
+        rule = self.rule(doc, dscp)
+        source = self.options.get("merge-from")
+        if source:
+            return json.dumps(self.merge_rule(self.device_rules(source), rule, source), indent=2) + "\n"
+        return json.dumps(rule, indent=2) + "\n"
 
 
 RENDERER = MerakiRenderer()

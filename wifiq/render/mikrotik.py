@@ -20,9 +20,6 @@ from .model import UDP_PORTS, Delta, IPAddress, RenderInput
 from .names import NameRules, quote_comment
 
 _MENU = {4: "/ip firewall", 6: "/ipv6 firewall"}
-RULE_COMMENT = "wifiq-epdg-dscp"
-#: Comment of the accept rules placed before each fasttrack rule (owned, removed by the full script).
-FASTTRACK_COMMENT = "wifiq-epdg-nofasttrack"
 #: Characters RouterOS treats specially inside a quoted string (variables, commands, escapes).
 _ROUTEROS_SPECIAL = "\"\\$[]"
 
@@ -36,8 +33,19 @@ class MikrotikRenderer(Renderer):
         description="ip/ipv6 firewall address-list + postrouting mangle change-dscp (.rsc)",
         extension="rsc",
         limits=("list name [A-Za-z0-9_-]", "comments <= 255 characters (cut)"),
+        prefix=True,
     )
     names = NameRules(max_length=63, case="lower")
+
+    @property
+    def rule_comment(self) -> str:
+        """Comment of the mangle rules (how the full script finds and replaces them)."""
+        return self.names.fixed("epdg", "dscp")
+
+    @property
+    def fasttrack_comment(self) -> str:
+        """Comment of the accept rules placed before each fasttrack rule (owned, replaced)."""
+        return self.names.fixed("epdg", "nofasttrack")
 
     @property
     def list_name(self) -> str:
@@ -56,25 +64,25 @@ class MikrotikRenderer(Renderer):
     def fasttrack_exemption(self, version: int) -> list[str]:
         """Remove our accept rules, then put two before every fasttrack rule (none: nothing)."""
         menu, lst = f"{_MENU[version]} filter", self.list_name
-        accept = f"add chain=forward action=accept connection-state=established,related comment={FASTTRACK_COMMENT} place-before=$rule"
+        accept = f"add chain=forward action=accept connection-state=established,related comment={self.fasttrack_comment} place-before=$rule"
         loop = (
             f":foreach rule in=[{menu} find where action=fasttrack-connection] do={{ "
             f"{menu} {accept} dst-address-list={lst}; {menu} {accept} src-address-list={lst} }}"
         )
         if version == 6:  # IPv6 FastTrack exists from RouterOS 7.18: older versions must not stop the import
             loop = f':do {{ {loop} }} on-error={{ :log warning "wifiq: no IPv6 FastTrack rules handled" }}'
-        return [f"{menu} remove [find comment={FASTTRACK_COMMENT}]", loop]
+        return [f"{menu} remove [find comment={self.fasttrack_comment}]", loop]
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         out = commented("#", header_lines(doc, dscp, self.info.name))
         out.append("# Fast-tracked packets skip mangle: the accept rules below keep ePDG connections off FastTrack")
         ports = ",".join(str(p) for p in UDP_PORTS)
-        mark = f"action=change-dscp new-dscp={dscp.value} passthrough=yes comment={RULE_COMMENT}"
+        mark = f"action=change-dscp new-dscp={dscp.value} passthrough=yes comment={self.rule_comment}"
         for version in (4, 6):
             menu = _MENU[version]
             out.append(f"{menu} address-list remove [find list={self.list_name}]")
             out += [self._add(a, doc.owner_labels(a)) for a in doc.addresses(version)]
-            out.append(f"{menu} mangle remove [find comment={RULE_COMMENT}]")
+            out.append(f"{menu} mangle remove [find comment={self.rule_comment}]")
             lst = self.list_name
             out += [
                 f"{menu} mangle add chain=postrouting dst-address-list={lst} protocol=udp dst-port={ports} {mark}",

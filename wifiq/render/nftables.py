@@ -14,7 +14,6 @@ from .dscp import Dscp
 from .model import UDP_PORTS, Delta, IPAddress, RenderInput
 from .names import NameRules, quote_comment
 
-TABLE = "wifiq"
 SET = {4: "epdg4", 6: "epdg6"}
 CHAIN = "dscp_postrouting"
 _NFT_DSCP_NAMES = {f"cs{i}" for i in range(1, 8)} | {f"af{c}{d}" for c in range(1, 5) for d in range(1, 4)} | {"ef"}
@@ -35,8 +34,14 @@ class NftablesRenderer(Renderer):
         description="table inet wifiq: ipv4/ipv6 address sets + postrouting mangle chain (nft -f)",
         extension="nft",
         limits=("set element comments <= 128 characters (cut)",),
+        prefix=True,
     )
     names = NameRules(max_length=64, allowed="A-Za-z0-9_", separator="_", case="lower")
+
+    @property
+    def table(self) -> str:
+        """The one table wifiq owns (``inet wifiq``; the prefix names it)."""
+        return self.names.fixed()
 
     def _element(self, address: IPAddress, owners: str) -> str:
         return f'{address} comment "{quote_comment(owners, _ELEMENT_COMMENT_MAX)}"'
@@ -44,7 +49,7 @@ class NftablesRenderer(Renderer):
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         mark = nft_dscp(dscp)
         out = ["#!/usr/sbin/nft -f", *commented("#", header_lines(doc, dscp, self.info.name))]
-        out += [f"table inet {TABLE}", f"delete table inet {TABLE}", f"table inet {TABLE} {{"]
+        out += [f"table inet {self.table}", f"delete table inet {self.table}", f"table inet {self.table} {{"]
         for version, kind in ((4, "ipv4_addr"), (6, "ipv6_addr")):
             out += [f"\tset {SET[version]} {{", f"\t\ttype {kind}"]
             members = doc.addresses(version)
@@ -71,11 +76,11 @@ class NftablesRenderer(Renderer):
         for version in (4, 6):
             gone = [a for a in change.removed if a.version == version]
             if gone:
-                out.append(f"delete element inet {TABLE} {SET[version]} {{ {', '.join(map(str, gone))} }}")
+                out.append(f"delete element inet {self.table} {SET[version]} {{ {', '.join(map(str, gone))} }}")
             new = [a for a in change.added if a.version == version]
             for address in new:
                 element = self._element(address, change.current.owner_labels(address))
-                out.append(f"add element inet {TABLE} {SET[version]} {{ {element} }}")
+                out.append(f"add element inet {self.table} {SET[version]} {{ {element} }}")
         return "\n".join(out) + "\n"
 
 

@@ -32,6 +32,7 @@ class OpenwrtFw4Renderer(Renderer):
         delta="full",
         extension="nft",
         limits=("flow offloading: offloaded UDP flows skip the chain after their first packets (see docs)",),
+        prefix=True,
     )
     names = NameRules(max_length=64, allowed="A-Za-z0-9_", separator="_", case="lower")
 

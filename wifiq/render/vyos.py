@@ -15,9 +15,12 @@ from .base import Renderer, RendererInfo, commented, header_lines
 from .dscp import Dscp
 from .model import UDP_PORTS, Delta, IPAddress, RenderInput
 from .names import NameRules, quote_comment
+from .options import OptionSpec
 
 _GROUP = {4: "address-group", 6: "ipv6-address-group"}
 _POLICY = {4: "route", 6: "route6"}
+_OPTION = {4: "policy", 6: "policy6"}
+_NAME = r"[A-Za-z0-9_-]{1,28}"
 
 
 class VyosRenderer(Renderer):
@@ -29,6 +32,15 @@ class VyosRenderer(Renderer):
         description="firewall address-group/ipv6-address-group + policy route/route6 rules with set dscp",
         extension="set",
         limits=("group and policy names <= 31 characters [A-Za-z0-9_-]", "descriptions <= 255 characters (cut)"),
+        options=(
+            OptionSpec("policy", "", "your policy route already on the interface: wifiq's IPv4 rules go into it", pattern=_NAME),
+            OptionSpec("policy6", "", "the same for policy route6", pattern=_NAME),
+            OptionSpec(
+                "first-rule", "9100", "first of the 4 free rule numbers wifiq uses in your policy", kind="integer",
+                minimum=1, maximum=999996,
+            ),
+        ),
+        prefix=True,
     )
     names = NameRules(max_length=31, allowed="A-Za-z0-9_-", separator="-", case="upper", prefix="WIFIQ")
 
@@ -36,9 +48,20 @@ class VyosRenderer(Renderer):
         """Address group name for one family."""
         return self.names.fixed("EPDG" if version == 4 else "EPDG6")
 
+    def users_policy(self, version: int) -> str:
+        """The user's own policy wifiq's rules go into (``--option policy``/``policy6``), or ""."""
+        return self.options.get(_OPTION[version])
+
     def policy(self, version: int) -> str:
-        """Policy route (IPv4) / route6 (IPv6) name."""
-        return self.names.fixed("EPDG" if version == 4 else "EPDG6")
+        """Policy route (IPv4) / route6 (IPv6) name: the user's (option) or wifiq's own."""
+        return self.users_policy(version) or self.names.fixed("EPDG" if version == 4 else "EPDG6")
+
+    def rule_numbers(self, version: int) -> list[int]:
+        """wifiq's four rule numbers: 10-40 in its own policy, first-rule.. in the user's."""
+        if self.users_policy(version):
+            first = self.options.integer("first-rule")
+            return [first + i for i in range(4)]
+        return [10, 20, 30, 40]
 
     def _member(self, address: IPAddress, verb: str = "set") -> str:
         return f"{verb} firewall group {_GROUP[address.version]} {self.group(address.version)} address {address}"
@@ -50,28 +73,38 @@ class VyosRenderer(Renderer):
         return f"set firewall group {_GROUP[version]} {self.group(version)} description '{text}'"
 
     def attach_help(self) -> list[str]:
-        """Header lines: how to apply the policies (the output never binds an interface itself)."""
-        return [
-            "Apply once to the LAN and WAN interfaces (policies act on packets entering them):",
-            f"  set policy route {self.policy(4)} interface eth1",
-            f"  set policy route6 {self.policy(6)} interface eth1",
-            "Re-applying this file keeps those interface lines (it replaces only the policies' rules).",
-        ]
+        """Header lines: the one-time hook lines (never part of the output's commands)."""
+        lines = []
+        own = [v for v in (4, 6) if not self.users_policy(v)]
+        if own:
+            lines += [
+                "Apply once to the LAN and the WAN interface (a policy acts on packets entering them);",
+                "re-applying this file keeps these lines (it replaces only the policies' rules).",
+            ]
+            lines += [f"hook: set policy {_POLICY[v]} {self.policy(v)} interface <interface>" for v in own]
+        for version in (4, 6):
+            if self.users_policy(version):
+                numbers = self.rule_numbers(version)
+                lines.append(
+                    f"IPv{version}: wifiq's rules are rules {numbers[0]}-{numbers[-1]} of your policy {_POLICY[version]} "
+                    f"{self.policy(version)} (keep those numbers free, before any catch-all rule): nothing to apply"
+                )
+        return lines
 
     def _rules(self, dscp: Dscp, version: int) -> list[str]:
         ports = ",".join(str(p) for p in UDP_PORTS)
         base = f"set policy {_POLICY[version]} {self.policy(version)}"
-        out = [
+        out = [] if self.users_policy(version) else [
             f"delete policy {_POLICY[version]} {self.policy(version)} rule",
             f"{base} description 'wifiq: DSCP for Wi-Fi calling (IKE, NAT-T, ESP)'",
         ]
-        for number, (side, proto, port) in enumerate(
+        for number, (side, proto, port) in zip(
+            self.rule_numbers(version),
             (("destination", "udp", True), ("source", "udp", True), ("destination", "esp", False), ("source", "esp", False)),
-            start=1,
         ):
-            rule = f"{base} rule {number * 10}"
+            rule = f"{base} rule {number}"
             out += [
-                f"{rule} description 'wifiq {proto} {side} ePDG'",
+                f"{rule} description '{self.names.fixed()} {proto} {side} ePDG'",
                 f"{rule} protocol {proto}",
                 f"{rule} {side} group address-group {self.group(version)}",
             ]

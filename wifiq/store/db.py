@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import checkpoint
 from ..errors import WifiqError
 from ..holddown import AddressState, Change
 from ..resolve.lookup import Lookup
@@ -419,6 +420,7 @@ class StateStore:
                     for address in (lk.addresses or (None,))
                 ),
             )
+            checkpoint.reached("store:observations")
             db.executemany("DELETE FROM addresses WHERE name = ?", ((n,) for n in replaced))
             db.executemany(
                 "DELETE FROM failing WHERE name = ?", ((n,) for n in replaced if n not in failing)
@@ -441,6 +443,7 @@ class StateStore:
                 ((run_id, c.name, c.address, c.family, c.change, c.reason) for c in changes),
             )
             db.executemany("INSERT OR IGNORE INTO name_plmns VALUES (?, ?, ?)", name_plmns)
+            checkpoint.reached("store:commit")
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             if db.in_transaction:
