@@ -13,6 +13,7 @@ Example (every key optional; command-line options win over the file)::
     kinds = ["epdg", "sos"]       # name forms (wifiq names --help)
     tac = 0x1b1a                  # for the tac* kinds (and lac = … for lac*)
     overrides = []                # extra overrides files
+    active_only = false           # true: only PLMNs the data lists as operational
 
     [resolve]
     resolvers = ["192.0.2.53", "[2001:db8::53]:53"]   # default: the system's; [] is an error
@@ -77,6 +78,8 @@ class Selection:
     overrides: tuple[Path, ...] = ()
     tac: int | None = None
     lac: int | None = None
+    active_only: bool = False
+    """Only PLMNs the data lists as operational (``--active-only``); explicit plmns stay."""
 
     @property
     def empty(self) -> bool:
@@ -126,7 +129,8 @@ class Config:
 
 _KNOWN = {
     "": {"selection", "resolve", "holddown", "state", "outputs", "retention", "on_change"},
-    "selection": {"countries", "mccs", "plmns", "kinds", "overrides", "tac", "lac"},
+    "selection": {"countries", "mccs", "plmns", "kinds", "overrides", "tac", "lac",
+                  "active_only"},
     "resolve": {"resolvers", "samples", "timeout", "retries", "concurrency"},
     "holddown": {"refreshes", "age", "max_removal_percent", "allow_mass_removal"},
     "outputs": {"target", "path", "delta", "dscp", "prefix", "options"},
@@ -184,7 +188,10 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             overrides=tuple(base / p for p in _strings(sel, "overrides", path, "selection")),
             tac=_code(sel, "tac", TAC_5GS_MAX, path),
             lac=_code(sel, "lac", LAC_MAX, path),
+            active_only=sel.get("active_only", False),
         )
+        if not isinstance(selection.active_only, bool):
+            raise ConfigError(path, "selection.active_only", "must be true or false")
         check_kind_names(selection.kinds)  # TAC/LAC may still come from the command line
         if "resolvers" in res and not res["resolvers"]:
             raise ConfigError(path, "resolve.resolvers", "is empty: name at least one resolver, "

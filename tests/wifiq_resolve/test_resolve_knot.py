@@ -98,34 +98,41 @@ def test_truncated_answer_is_asked_again_over_tcp(wifiq, knot):
     assert "2001:db8:9::50" in name["addresses"]
 
 
-def test_progress_bar_only_on_a_terminal(wifiq, knot):
+def test_progress_on_a_terminal_while_a_dead_resolver_keeps_everyone_waiting(wifiq, silent):
+    """Every lookup waits on a dead resolver (at least 2 s): on a terminal, a progress line
+    appears after a second although no lookup has ended, and is erased before the summary;
+    with stderr not a terminal (cron, pipes) there is none."""
     import os
     import pty
     import subprocess
     import sys
 
-    many = [arg for mnc in range(100, 160) for arg in ("--plmn", f"505-{mnc}")]
-    args = [sys.executable, "-m", "wifiq.cli", "resolve", *many, "--resolver", knot.address,
-            "--list"]
+    args = ["resolve", "--plmn", "505-01", "--resolver", silent.address, "--timeout", "1",
+            "--retries", "1", "--list"]
     primary, secondary = pty.openpty()
     try:
-        proc = subprocess.Popen(args, env=wifiq.env, stdout=subprocess.PIPE, stderr=secondary)
+        proc = subprocess.Popen([sys.executable, "-m", "wifiq.cli", *args], env=wifiq.env,
+                                stdout=subprocess.PIPE, stderr=secondary)
         os.close(secondary)
-        out, _ = proc.communicate(timeout=60)
         seen = b""
         while True:
             try:
                 chunk = os.read(primary, 4096)
-            except OSError:
+            except OSError:  # EIO: the child closed the terminal
                 break
             if not chunk:
                 break
             seen += chunk
+        out, _ = proc.communicate(timeout=60)
     finally:
         os.close(primary)
-    assert proc.returncode == 0 and b"resolving" in seen and out == b""
-    piped = wifiq("resolve", *many, "--resolver", knot.address, "--list")
-    assert piped.err == "" and piped.out == ""
+    text = seen.decode().replace("\r\n", "\n")
+    assert proc.returncode == 1 and out == b""  # every lookup failed
+    assert "\r\x1b[Kresolving: 0/" in text and " lookups (0%), " in text
+    drawn, _, after = text.rpartition("\r\x1b[K")  # the last erase, then the messages
+    assert "resolving" in drawn and "resolving" not in after and "lookups failed" in after
+    piped = wifiq(*args)
+    assert piped.code == 1 and "resolving" not in piped.err and "\x1b" not in piped.err
 
 
 def test_history_without_state_is_a_clear_error(wifiq):

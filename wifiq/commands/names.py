@@ -33,13 +33,15 @@ TEXT_PLMNS = 4  # PLMNs shown per line in text output; --json lists them all
               help="Also list names operators publish (overrides files). Default: on.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def names(text: str | None, countries: tuple[str, ...], mccs: tuple[str, ...],
-          plmns: tuple[Plmn, ...], overrides_files: tuple[Path, ...], kinds: tuple[str, ...],
-          tac: int | None, lac: int | None, published: bool, as_json: bool) -> None:
+          plmns: tuple[Plmn, ...], overrides_files: tuple[Path, ...], active_only: bool,
+          kinds: tuple[str, ...], tac: int | None, lac: int | None, published: bool,
+          as_json: bool) -> None:
     """Print the FQDNs a phone would look up for the selected operators (TEXT: name part)."""
     kinds = kinds or DEFAULT_KINDS
     check_kinds(kinds, tac=tac, lac=lac)
     db = load_operators(overrides_files=overrides_files)
-    selected = db.select(country=countries, mcc=mccs, plmn=plmns, text=text)
+    selected = db.select(country=countries, mcc=mccs, plmn=plmns, text=text,
+                         active_only=active_only)
     found = names_for_selection(db, selected, kinds, tac=tac, lac=lac, published=published)
     sources = published_sources(db, selected)
     grouped = group_by_fqdn(found)

@@ -68,10 +68,11 @@ def _hint(db: OperatorDb, plmns: Sequence[Plmn]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def list_operators(text: str | None, countries: tuple[str, ...], mccs: tuple[str, ...],
                    plmns: tuple[Plmn, ...], overrides_files: tuple[Path, ...],
-                   as_json: bool) -> int | None:
+                   active_only: bool, as_json: bool) -> int | None:
     """List operators matching every filter given (TEXT: part of a name or country)."""
     db = load_operators(overrides_files=overrides_files)
-    found = db.search(country=countries, mcc=mccs, plmn=plmns, text=text)
+    found = db.search(country=countries, mcc=mccs, plmn=plmns, text=text,
+                      active_only=active_only)
     if as_json:
         click.echo(json.dumps({"source": db.info.metadata.get("source", {}),
                                "operators": [operator_json(op, db) for op in found]},

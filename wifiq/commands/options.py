@@ -87,7 +87,8 @@ def location_options(func: F) -> F:
 
 
 def selection_options(func: F) -> F:
-    """``--country``, ``--mcc``, ``--plmn`` (each repeatable) and ``--overrides FILE``."""
+    """``--country``, ``--mcc``, ``--plmn`` (each repeatable), ``--overrides FILE`` and
+    ``--active-only``."""
     options = [
         click.option("--country", "countries", multiple=True, metavar="ISO",
                      help="ISO 3166-1 country code, e.g. AU (repeatable)."),
@@ -98,6 +99,9 @@ def selection_options(func: F) -> F:
         click.option("--overrides", "overrides_files", multiple=True, metavar="FILE",
                      type=click.Path(dir_okay=False, path_type=Path),
                      help="Extra overrides TOML file (repeatable)."),
+        click.option("--active-only", is_flag=True,
+                     help="Only PLMNs the data lists as operational (PLMNs named with --plmn "
+                          "stay). [default: every PLMN, whatever its status]"),
     ]
     for option in reversed(options):
         func = option(func)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from carrierkit.progress import progress
 
 from ..config import Config, Selection, load_config
 from ..names import DEFAULT_KINDS, KINDS, EpdgName, check_kinds
@@ -23,12 +24,10 @@ from .options import Count, Seconds, location_options, selection_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Below this many lookups no progress bar is drawn.
-PROGRESS_THRESHOLD = 200
-
 
 #: The parameters :func:`resolve_options` adds and turns into ``config`` and ``options``.
-_SETTINGS = ("config_path", "countries", "mccs", "plmns", "overrides_files", "kinds", "tac",
+_SETTINGS = ("config_path", "countries", "mccs", "plmns", "overrides_files", "active_only",
+             "kinds", "tac",
              "lac", "resolvers", "samples", "timeout", "retries", "concurrency")
 
 
@@ -81,6 +80,7 @@ def settings(
     mccs: tuple[str, ...],
     plmns: tuple[Plmn, ...],
     overrides_files: tuple[Path, ...],
+    active_only: bool,
     kinds: tuple[str, ...],
     tac: int | None,
     lac: int | None,
@@ -101,6 +101,7 @@ def settings(
         selection,
         kinds=kinds or selection.kinds,
         overrides=selection.overrides + overrides_files,
+        active_only=active_only or selection.active_only,
         tac=selection.tac if tac is None else tac,
         lac=selection.lac if lac is None else lac,
     )
@@ -133,12 +134,11 @@ def report_check(check: ResolverCheck, into: list[ResolverCheck]) -> None:
 
 @contextlib.contextmanager
 def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
-    """A click progress bar on stderr for long runs on a terminal; None otherwise."""
-    if total < PROGRESS_THRESHOLD or not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        yield bar.update
+    """Progress of the lookups on stderr (``resolving: 120/240 lookups (50%), 3 s``) when stderr
+    is a terminal and the run has lasted a second — also while every lookup waits on a dead
+    resolver; None otherwise (carrierkit.progress)."""
+    with progress(label, total, unit="lookups") as update:
+        yield update
 
 
 def lookup_count(names: int, options: ResolveOptions) -> int:
@@ -154,7 +154,8 @@ def selected_targets(selection: Selection) -> tuple[OperatorDb, list[EpdgName]]:
         raise NothingSelectedError("select operators with --plmn, --country or --mcc, or in the "
                                    "[selection] table of a --config file")
     db = load_operators(overrides_files=selection.overrides)
-    plmns = db.select(country=selection.countries, mcc=selection.mccs, plmn=selection.plmns)
+    plmns = db.select(country=selection.countries, mcc=selection.mccs, plmn=selection.plmns,
+                      active_only=selection.active_only)
     names = names_for_selection(db, plmns, selection.kinds or DEFAULT_KINDS,
                                 tac=selection.tac, lac=selection.lac)
     return db, [EpdgName(n.plmn, n.kind, n.fqdn.rstrip(".").lower()) for n in names]

@@ -90,12 +90,15 @@ class OperatorDb:
         mcc: Sequence[str] = (),
         plmn: Sequence[Plmn] = (),
         text: str | None = None,
+        active_only: bool = False,
     ) -> tuple[Operator, ...]:
         """Rows matching every filter given; values within one filter are alternatives.
 
         ``country``: ISO codes, case-insensitive, matched against each code of a multi-
         territory row ("AU" finds "AU/CC/CX"); ``mcc``: 3-digit codes; ``plmn``: exact PLMNs;
-        ``text``: case-insensitive substring of brand, operator, country or "MCC-MNC".
+        ``text``: case-insensitive substring of brand, operator, country or "MCC-MNC";
+        ``active_only``: only rows whose status says the network is in service
+        (:attr:`Operator.operational`).
         Raises :class:`UnknownCountryError` for a country code no row has and
         :class:`~wifiq.plmn.InvalidMccError` for a malformed MCC.
         """
@@ -117,6 +120,8 @@ class OperatorDb:
                 continue
             if needle is not None and not _matches_text(op, needle):
                 continue
+            if active_only and not op.operational:
+                continue
             out.append(op)
         return tuple(out)
 
@@ -127,12 +132,15 @@ class OperatorDb:
         mcc: Sequence[str] = (),
         plmn: Sequence[Plmn] = (),
         text: str | None = None,
+        active_only: bool = False,
     ) -> tuple[Plmn, ...]:
         """The distinct PLMNs a command-line selection names, in a stable order.
 
         Only ``plmn`` given: exactly those PLMNs, in the order given, whether or not the data
-        lists them (names can be built for any PLMN, e.g. test network 001-01). Otherwise
-        the PLMNs of :meth:`search` with the same filters. Raises :class:`NothingSelectedError`
+        lists them (names can be built for any PLMN, e.g. test network 001-01), also with
+        ``active_only`` (a PLMN named is a PLMN wanted). Otherwise the PLMNs of :meth:`search`
+        with the same filters; with ``active_only``, a PLMN with at least one operational row.
+        Raises :class:`NothingSelectedError`
         when nothing is given or nothing matches, and what :meth:`search` raises.
         """
         if not (country or mcc or plmn or text):
@@ -140,9 +148,13 @@ class OperatorDb:
         if plmn and not (country or mcc or text):
             return tuple(dict.fromkeys(plmn))
         found = tuple(dict.fromkeys(op.plmn for op in self.search(
-            country=country, mcc=mcc, plmn=plmn, text=text)))
+            country=country, mcc=mcc, plmn=plmn, text=text, active_only=active_only)))
         if not found:
-            raise NothingSelectedError("no operator matches the selection")
+            raise NothingSelectedError(
+                "no operator matches the selection"
+                + (" (--active-only: none of them is operational in the data)"
+                   if active_only and self.search(country=country, mcc=mcc, plmn=plmn, text=text)
+                   else ""))
         return found
 
     def overrides_for(self, plmn: Plmn) -> tuple[Override, ...]:

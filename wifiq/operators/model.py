@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 from ..plmn import Plmn
 
+#: The data's status values that mean the network is in service (``--active-only`` keeps
+#: these). Every other value — "Not operational", "Unknown", "Reserved", "Planned", "Testing",
+#: "Returned spare", none — is left out by ``--active-only``.
+OPERATIONAL_STATUSES = frozenset({"Operational", "Temporary operational"})
+
 
 @dataclass(frozen=True)
 class Operator:
@@ -27,6 +32,11 @@ class Operator:
     def country_codes(self) -> tuple[str, ...]:
         """The ISO codes ``country_iso`` lists (``"AU/CC/CX"`` → AU, CC, CX)."""
         return tuple(code for code in self.country_iso.split("/") if code)
+
+    @property
+    def operational(self) -> bool:
+        """The data says the network is in service (:data:`OPERATIONAL_STATUSES`)."""
+        return self.status in OPERATIONAL_STATUSES
 
     @property
     def display_name(self) -> str:
