@@ -150,6 +150,8 @@ def test_set_style_routers_never_attach_or_delete_what_others_reference(target: 
             assert "WIFIQ" in line, line
             if " modify " in line or " policy " in line:
                 assert line.endswith(" rule"), f"only our rules are deleted, never the rule set an interface references: {line}"
+            if " group " in line:
+                assert line.endswith((" address", " ipv6-address", " description")), f"a referenced group is emptied, never deleted: {line}"
     assert "shutdown" not in text and "disable" not in text
 
 
