@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from wifiq.render import RenderInput, TargetLimitError, parse_render_input, render
+from wifiq.render import RenderInput, RenderInputError, TargetLimitError, parse_render_input, render
 from wifiq.render.csv_list import BOM, spreadsheet
 from wifiq.render.meraki import DSCP_TAGGING_OPTIONS, MAX_RULES, RENDERER as MERAKI
 
@@ -150,6 +150,8 @@ def test_set_style_routers_never_attach_or_delete_what_others_reference(target: 
             assert "WIFIQ" in line, line
             if " modify " in line or " policy " in line:
                 assert line.endswith(" rule"), f"only our rules are deleted, never the rule set an interface references: {line}"
+            if " group " in line:
+                assert line.endswith((" address", " ipv6-address", " description")), f"a referenced group is emptied, never deleted: {line}"
     assert "shutdown" not in text and "disable" not in text
 
 
@@ -235,3 +237,15 @@ def test_rules_into_the_users_rule_set_touch_only_their_numbers(
     assert all(any(f" rule {n} " in line for n in (200, 201, 202, 203)) for line in users), users
     assert not any(line.startswith("delete") and (" LAN_QOS" in line or " PBR" in line) for line in code)
     assert "nothing to" in text and not any("<interface>" in line and "LAN_QOS" in line for line in text.splitlines())
+
+
+def test_meraki_dscp_options_file_is_the_networks_list(tmp_path: Path, current: RenderInput) -> None:
+    listing = tmp_path / "dscp.json"
+    listing.write_text(json.dumps([{"dscpTagValue": 0, "description": "Best effort"}, {"dscpTagValue": 44, "description": "VA"}]))
+    assert json.loads(render("meraki", current, dscp="va", options={"dscp-options": str(listing)}))["dscpTagValue"] == 44
+    with pytest.raises(TargetLimitError) as err:
+        render("meraki", current, options={"dscp-options": str(listing)})  # EF is not in this network's list
+    assert "allowed: 0, 44" in str(err.value)
+    listing.write_text('{"dscpTagValue": 46}')
+    with pytest.raises(RenderInputError):
+        render("meraki", current, options={"dscp-options": str(listing)})
