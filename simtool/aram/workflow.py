@@ -17,6 +17,7 @@ from carrierkit.fileio import atomic_write_text
 
 from ..card.adm import verify_adm
 from ..card.errors import CardRemovedError, TransportError
+from ..card.gpsd import SdAccess
 from ..card.protocol import CardProtocol
 from ..errors import SimtoolError, UsageError
 from .errors import DamagedAnswerError, OutputFileError, StoreRefusedError, VerificationError
@@ -76,26 +77,27 @@ def _advise(err: SimtoolError, rerun: str) -> None:
         err.message += f"; next: {err.next_step}"  # type: ignore[attr-defined]
 
 
-def read_rules(proto: CardProtocol, *, logical: bool = False) -> RuleList:
+def read_rules(proto: CardProtocol, *, logical: bool = False, sd: SdAccess | None = None) -> RuleList:
     """Select the ARA-M and read every rule; with ``logical`` on a fresh logical channel, as
-    Android does (the channel is closed again afterwards)."""
+    Android does (the channel is closed again afterwards). With ``sd`` the security-domain
+    route is opened first (a key check: nothing is written)."""
     channel = proto.open_channel() if logical else 0
     try:
         with next_step(""):
-            session = AramSession(proto, channel)
+            session = AramSession(proto, channel, via=sd)
             session.select()
+            session.authenticate()
             return session.read_rules()
     finally:
         if logical:
             proto.close_channel(channel)
 
 
-def open_aram(proto: CardProtocol, adm_key: bytes | None = None) -> tuple[AramSession, RuleList]:
-    """Verify ADM when a key is given, select the ARA-M on the basic channel and read it."""
-    if adm_key is not None:
-        verify_adm(proto, adm_key)
-    session = AramSession(proto)
-    session.select()
+def open_aram(proto: CardProtocol, adm_key: bytes | None = None,
+              sd: SdAccess | None = None) -> tuple[AramSession, RuleList]:
+    """Verify ADM when a key is given, select the ARA-M on the basic channel and read it;
+    with ``sd`` its writes go through the security domain."""
+    session = _open_unread(proto, adm_key, sd)
     return session, session.read_rules()
 
 
@@ -114,18 +116,19 @@ def execute(session: AramSession, plan: Plan, *, force: bool, progress: Progress
     return apply_plan(session, plan, force=force, progress=step, verify=verify)
 
 
-def _open_unread(proto: CardProtocol, adm_key: bytes | None) -> AramSession:
-    """ADM when asked, then SELECT the ARA-M on the basic channel; the list is not read."""
+def _open_unread(proto: CardProtocol, adm_key: bytes | None, sd: SdAccess | None = None) -> AramSession:
+    """ADM when asked, then SELECT the ARA-M on the basic channel (``sd``: writes through the
+    security domain); the list is not read."""
     if adm_key is not None:
         verify_adm(proto, adm_key)
-    session = AramSession(proto)
+    session = AramSession(proto, via=sd)
     session.select()
     return session
 
 
 def add_rule(proto: CardProtocol, rule: AccessRule, *, force: bool, adm_key: bytes | None = None,
              progress: Progress | None = None, blind: bool = False,
-             rerun: str = "simtool aram add …") -> ApplyResult:
+             rerun: str = "simtool aram add …", sd: SdAccess | None = None) -> ApplyResult:
     """Store ``rule`` unless the identical rule is there already (then nothing is sent: the
     result's plan is empty). A rule with the same REF-DO is replaced (new one stored first).
 
@@ -134,7 +137,7 @@ def add_rule(proto: CardProtocol, rule: AccessRule, *, force: bool, adm_key: byt
     """
     with next_step(rerun):
         if blind:
-            session = _open_unread(proto, adm_key)
+            session = _open_unread(proto, adm_key, sd)
             plan = Plan(keep=(), add=(rule,), delete=(), expected=(rule,), delete_by_ref=(rule,))
 
             def verify(readback: RuleList) -> None:
@@ -145,7 +148,7 @@ def add_rule(proto: CardProtocol, rule: AccessRule, *, force: bool, adm_key: byt
                         "expected exactly the one stored", int(rule.identity not in same), len(same))
 
             return execute(session, plan, force=force, progress=progress, verify=verify)
-        session, current = open_aram(proto, adm_key)
+        session, current = open_aram(proto, adm_key, sd)
         plan = make_plan(current.rules, [rule], prune=False)
         if plan.empty:
             return ApplyResult(plan, verified=True)
@@ -173,7 +176,7 @@ class RuleMatch:
 
 def delete_rules(proto: CardProtocol, match: RuleMatch, *, adm_key: bytes | None = None,
                  progress: Progress | None = None, blind: bool = False,
-                 rerun: str = "simtool aram delete …") -> ApplyResult:
+                 rerun: str = "simtool aram delete …", sd: SdAccess | None = None) -> ApplyResult:
     """Delete the rules ``match`` selects; nothing is sent when none matches.
 
     ``match.everything`` needs no readable list: the list is read only to skip the write on an
@@ -183,13 +186,13 @@ def delete_rules(proto: CardProtocol, match: RuleMatch, *, adm_key: bytes | None
     """
     with next_step(rerun):
         if match.everything:
-            return _delete_all(proto, adm_key, progress)
+            return _delete_all(proto, adm_key, progress, sd)
         if blind:
             if match.hash is None:
                 raise UsageError("delete --blind needs --hash (it deletes by REF-DO: hash, --aid, --package)")
             target = AccessRule(match.hash, aid=CARRIER_PRIVILEGE_AID if match.aid is None else match.aid,
                                 package=match.package)
-            session = _open_unread(proto, adm_key)
+            session = _open_unread(proto, adm_key, sd)
             plan = Plan(keep=(), add=(), delete=(), delete_by_ref=(target,))
 
             def verify(readback: RuleList) -> None:
@@ -199,15 +202,16 @@ def delete_rules(proto: CardProtocol, match: RuleMatch, *, adm_key: bytes | None
                                             f"{describe(target)}", 0, len(left))
 
             return execute(session, plan, force=True, progress=progress, verify=verify)
-        session, current = open_aram(proto, adm_key)
+        session, current = open_aram(proto, adm_key, sd)
         plan = delete_plan(current.rules, match)
         if plan.empty:
             return ApplyResult(plan, verified=True)
         return execute(session, plan, force=True, progress=progress)
 
 
-def _delete_all(proto: CardProtocol, adm_key: bytes | None, progress: Progress | None) -> ApplyResult:
-    session = _open_unread(proto, adm_key)
+def _delete_all(proto: CardProtocol, adm_key: bytes | None, progress: Progress | None,
+                sd: SdAccess | None) -> ApplyResult:
+    session = _open_unread(proto, adm_key, sd)
     note = ""
     try:
         current: tuple[AccessRule, ...] | None = session.read_rules().rules
@@ -224,7 +228,7 @@ def _delete_all(proto: CardProtocol, adm_key: bytes | None, progress: Progress |
 
 def apply_rules(proto: CardProtocol, desired: Iterable[AccessRule], *, prune: bool, force: bool,
                 adm_key: bytes | None = None, progress: Progress | None = None, blind: bool = False,
-                rerun: str = "simtool aram apply …") -> ApplyResult:
+                rerun: str = "simtool aram apply …", sd: SdAccess | None = None) -> ApplyResult:
     """Make the card hold ``desired`` (and with ``prune`` nothing else), verified.
 
     ``blind`` (needs ``prune``; for a list that cannot be read): ``F1 00``, then store every
@@ -235,10 +239,10 @@ def apply_rules(proto: CardProtocol, desired: Iterable[AccessRule], *, prune: bo
             if not prune:
                 raise UsageError("--blind replaces every rule on the card: give --prune too")
             wanted = unique(desired)
-            session = _open_unread(proto, adm_key)
+            session = _open_unread(proto, adm_key, sd)
             plan = Plan(keep=(), add=wanted, delete=(), delete_all=True, expected=wanted)
             return execute(session, plan, force=force, progress=progress)
-        session, current = open_aram(proto, adm_key)
+        session, current = open_aram(proto, adm_key, sd)
         plan = make_plan(current.rules, tuple(desired), prune=prune)
         return execute(session, plan, force=force, progress=progress)
 

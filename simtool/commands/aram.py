@@ -32,11 +32,14 @@ from ..aram.workflow import (
     Progress, RuleMatch, add_rule, apply_rules, delete_rules, export_format, read_rules, write_export,
 )
 from ..card import transport
+from ..card.gpsd import SdAccess
 from ..card.errors import NoCardError, NoReaderError, PcscUnavailableError
 from ..card.protocol import CardProtocol
 from ..errors import SimtoolError, UsageError
 from ..exitcodes import ExitCode
-from .cardopts import adm_options, apdu_listing, card_options, echo_apdus, emit, open_card, read_adm_key
+from .cardopts import (
+    adm_options, apdu_listing, card_options, echo_apdus, emit, open_card, read_adm_key, read_sd_access, scp_options,
+)
 
 
 @click.group("aram")
@@ -51,11 +54,13 @@ _LOGICAL = click.option("--logical-channel", is_flag=True,
 @aram_group.command("list")
 @_LOGICAL
 @card_options
+@scp_options
 def list_cmd(logical_channel: bool, reader: str | None, shared: bool, as_json: bool, trace: bool,
              dry_run: bool) -> None:
     """Every rule on the card and whether Android honours it as a carrier privilege."""
+    sd = read_sd_access()  # with --scp02/--scp03: authenticate first (a key check)
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        rules = read_rules(proto, logical=logical_channel)
+        rules = read_rules(proto, logical=logical_channel, sd=sd)
         rows = rule_rows(rules)
         payload: Any = rows
         if dry_run:
@@ -239,6 +244,7 @@ def _with(options: list) -> Any:
 @_BLIND
 @adm_options
 @card_options
+@scp_options
 def add_cmd(**o: Any) -> None:
     """Store one rule (not twice; refused when Android would not honour it, unless --force)."""
     cert = None
@@ -252,12 +258,13 @@ def add_cmd(**o: Any) -> None:
     if cert is not None and not o["as_json"]:
         click.echo(f"{cert.words()}: SHA-1 {cert.sha1.upper()}", err=True)
     key = read_adm_key(o["adm"], o["adm_file"])
+    sd = read_sd_access()
     rerun = "simtool aram add (the same options)"
     with open_card(o["reader"], o["shared"], dry_run=o["dry_run"], trace=o["trace"]) as proto:
         with _failure_report([proto], as_json=o["as_json"], dry_run=o["dry_run"]), \
                 _progress_bar(o["as_json"]) as progress:
             result = add_rule(proto, rule, force=o["force"], adm_key=key, progress=progress,
-                              blind=o["blind"], rerun=rerun)
+                              blind=o["blind"], rerun=rerun, sd=sd)
         if result.plan.empty:
             emit(o["as_json"], {"plan": plan_json(result.plan), "written": 0, "already_present": True, **extra},
                  lambda: click.echo(f"already on the card: {describe(rule)}"))
@@ -273,6 +280,7 @@ def add_cmd(**o: Any) -> None:
 @_BLIND
 @adm_options
 @card_options
+@scp_options
 def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bool, blind: bool, adm: bool,
                adm_file: Path | None, reader: str | None, shared: bool, as_json: bool, trace: bool,
                dry_run: bool) -> None:
@@ -288,10 +296,12 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
     key = read_adm_key(adm, adm_file)
     if blind and all_:
         raise UsageError("--all needs no --blind: it deletes every rule without reading the list")
+    sd = read_sd_access()
     rerun = "simtool aram delete " + ("--all" if all_ else "(the same options)")
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
         with _failure_report([proto], as_json=as_json, dry_run=dry_run), _progress_bar(as_json) as progress:
-            result = delete_rules(proto, match, adm_key=key, progress=progress, blind=blind, rerun=rerun)
+            result = delete_rules(proto, match, adm_key=key, progress=progress, blind=blind, rerun=rerun,
+                                  sd=sd)
         if result.plan.empty:
             emit(as_json, {"plan": plan_json(result.plan), "written": 0},
                  lambda: click.echo("no rule on the card" if all_ else "no matching rule on the card"))
@@ -301,13 +311,13 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
 
 def _apply_once(proto: CardProtocol, rules_file: Path, desired: tuple[AccessRule, ...], *, prune: bool,
                 force: bool, adm_key: bytes | None, as_json: bool, dry_run: bool, show: bool = True,
-                blind: bool = False) -> ApplyResult:
+                blind: bool = False, sd: SdAccess | None = None) -> ApplyResult:
     rerun = " ".join(["simtool aram apply", str(rules_file)] + ["--prune"] * prune + ["--force"] * force
                      + ["--adm"] * (adm_key is not None))
     with _failure_report([proto], as_json=as_json and show, dry_run=dry_run), \
             _progress_bar(as_json or not show) as progress:
         result = apply_rules(proto, desired, prune=prune, force=force, adm_key=adm_key, progress=progress,
-                             blind=blind, rerun=rerun)
+                             blind=blind, rerun=rerun, sd=sd)
     if show:
         _show_result(proto, result, as_json=as_json, dry_run=dry_run, extra={"file": str(rules_file)})
     return result
@@ -357,7 +367,9 @@ def _dry_run_without_card(rules_file: Path, desired: tuple[AccessRule, ...], err
 @click.option("--idle-timeout", type=float, default=None, help="With --watch: stop when no card comes for this many seconds.")
 @adm_options
 @card_options
-def apply_cmd(rules_file: Path, prune: bool, force: bool, blind: bool, watch: bool, log_path: Path | None, count: int | None,
+@scp_options
+def apply_cmd(rules_file: Path, prune: bool, force: bool, blind: bool, watch: bool, log_path: Path | None,
+              count: int | None,
               idle_timeout: float | None, adm: bool, adm_file: Path | None, reader: str | None, shared: bool,
               as_json: bool, trace: bool, dry_run: bool) -> int | None:
     """Make the card hold the rules in RULES_FILE (JSON or TOML); verified by reading back."""
@@ -368,6 +380,7 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, blind: bool, watch: bo
     if blind and watch:
         raise UsageError("--blind is for recovering one card, not for --watch")
     key = read_adm_key(adm, adm_file)  # once, also for a whole production run
+    sd = read_sd_access()  # keys (or the per-ICCID key file) read once too
     if source is None:
         with contextlib.ExitStack() as stack:
             try:
@@ -378,9 +391,9 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, blind: bool, watch: bo
                 return _dry_run_without_card(rules_file, desired, err, prune=prune, force=force,
                                              as_json=as_json)
             _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
-                        as_json=as_json, dry_run=dry_run, blind=blind)
+                        as_json=as_json, dry_run=dry_run, blind=blind, sd=sd)
         return None
-    return _watch_line(source, Job(source.rules, prune, force, key), log_path=log_path, count=count,
+    return _watch_line(source, Job(source.rules, prune, force, key, sd), log_path=log_path, count=count,
                        idle_timeout=idle_timeout, reader=reader, shared=shared, as_json=as_json, trace=trace,
                        dry_run=dry_run)
 
@@ -444,12 +457,14 @@ def _watch_line(source: RulesSource, job: Job, *, log_path: Path | None, count: 
               help="File format (default: from the file name, else JSON).")
 @click.option("--force", is_flag=True, help="Export even when Android would drop the whole rule set.")
 @card_options
+@scp_options
 def export_cmd(output: Path, fmt: str | None, force: bool, reader: str | None, shared: bool, as_json: bool,
                trace: bool, dry_run: bool) -> None:
     """Write the card's rules to OUTPUT ("-" for stdout) in the format `apply` reads; verified."""
     fmt = export_format(output, fmt)
+    sd = read_sd_access()
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        current = read_rules(proto)
+        current = read_rules(proto, sd=sd)
     if str(output) == "-":
         click.echo(dump_rules(current.rules, fmt), nl=False)
         return
@@ -483,6 +498,7 @@ def _check_rule_file(rules_file: Path, as_json: bool) -> int | None:
               help="Judge this rule file instead of a card (no reader needed); alone: Android's verdict per rule.")
 @_LOGICAL
 @card_options
+@scp_options
 def check_cmd(apk: Path | None, hash_: str | None, package: str | None, rules_file: Path | None,
               logical_channel: bool, reader: str | None, shared: bool, as_json: bool, trace: bool,
               dry_run: bool) -> int | None:
@@ -505,8 +521,9 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, rules_fi
     if rules_file is not None:
         current = rules_as_card(load_rules(rules_file))
     else:
+        sd = read_sd_access()
         with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-            current = read_rules(proto, logical=logical_channel)
+            current = read_rules(proto, logical=logical_channel, sd=sd)
     grants = check_grants(current, cert_sets, package)
     rows = grant_rows(grants)
 
