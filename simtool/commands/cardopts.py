@@ -12,6 +12,8 @@ from typing import Any, Callable, Iterator
 
 import click
 
+from carrierkit.cli import TextDefault
+
 from ..card import transport
 from ..card.adm import parse_adm_key
 from ..card.protocol import CardProtocol
@@ -24,10 +26,11 @@ def reader_options(fn: Callable) -> Callable:
     """--reader, --shared, --json, --trace."""
     fn = click.option("--trace", is_flag=True, help="Log every APDU to stderr (secrets redacted).")(fn)
     fn = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout for scripts.")(fn)
-    fn = click.option("--shared", is_flag=True, help="Share the card with other programs (default: exclusive).")(fn)
+    fn = click.option("--shared", is_flag=True, show_default="exclusive", cls=TextDefault, help="Share the card with other programs.")(fn)
     fn = click.option(
         "--reader", "reader", metavar="N|NAME", default=None,
-        help=f"Reader index or name substring (default: ${transport.READER_ENV}, else the first reader).",
+        show_default=f"${transport.READER_ENV}, else the first reader", cls=TextDefault,
+        help="Reader index or name substring.",
     )(fn)
     return fn
 
