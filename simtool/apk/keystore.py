@@ -32,6 +32,9 @@ from .pkcs12_certs import UnsupportedEncryption, read_pkcs12_certificates
 from .report import SDK_MAX, ApkReport, SdkCertificates, Signer
 
 MAX_KEY_FILE = 16 << 20
+#: Keystores hold a few keys (Java's cacerts: about 150 certificates); chains a few certificates.
+MAX_JKS_ENTRIES = 4096
+MAX_CHAIN = 64
 JKS_MAGIC, JCEKS_MAGIC = 0xFEEDFEED, 0xCECECECE
 PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
 
@@ -63,6 +66,9 @@ def parse_jks(data: bytes, path: str, password: str | None) -> list[KeyEntry]:
     if version not in (1, 2):
         raise ApkError(path, f"unsupported JKS version {version}", 4)
     count = _be(r, 4, "JKS entry count")
+    if count > MAX_JKS_ENTRIES:
+        raise ApkError(path, f"JKS keystore claims {count} entries, more than the "
+                       f"{MAX_JKS_ENTRIES} accepted", 8)
     entries: list[KeyEntry] = []
 
     def cert() -> Certificate:
@@ -77,7 +83,7 @@ def parse_jks(data: bytes, path: str, password: str | None) -> list[KeyEntry]:
         if tag == 1:
             r.take(_be(r, 4, "private key length"), "encrypted private key")
             chain_len = _be(r, 4, "certificate chain length")
-            if chain_len > r.remaining():
+            if chain_len > min(r.remaining(), MAX_CHAIN):
                 raise r.fail(f"certificate chain of {chain_len} entries")
             chain = [cert() for _ in range(chain_len)]
             if chain:

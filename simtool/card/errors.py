@@ -57,13 +57,30 @@ class NoCardError(CardError):
         self.reader = reader
 
 
+_COMMANDS = {0xA4: "SELECT", 0xB0: "READ BINARY", 0xCA: "GET DATA", 0xE2: "STORE DATA", 0x20: "VERIFY",
+             0x70: "MANAGE CHANNEL", 0xC0: "GET RESPONSE", 0xF2: "STATUS"}
+
+
+def command_name(header: str) -> str:
+    """A command in words from its header in hex (``80E29000`` → ``STORE DATA``, ``80CAFF40`` →
+    ``GET DATA FF40``); the hex itself when the instruction is not one simtool sends."""
+    try:
+        raw = bytes.fromhex(header[:8])
+    except ValueError:
+        return header
+    if len(raw) < 4 or raw[1] not in _COMMANDS:
+        return header
+    name = _COMMANDS[raw[1]]
+    return f"{name} {raw[2]:02X}{raw[3]:02X}" if raw[1] == 0xCA else name
+
+
 class CardRemovedError(CardError):
     """The card went away in the middle of a command; nothing after ``apdu`` was sent."""
 
     exit_code = ExitCode.CARD_REMOVED
 
     def __init__(self, reader: str, apdu: str = "") -> None:
-        where = f" while sending {apdu}" if apdu else ""
+        where = f" during {command_name(apdu)}" if apdu else ""
         super().__init__(f"card removed from reader {reader!r}{where}")
         self.reader = reader
         self.apdu = apdu

@@ -337,6 +337,17 @@ def apk_with_signature_block(block: bytes) -> bytes:
                       ("META-INF/CERT.RSA", block)])
 
 
+def jks_of_certificates(cert_der: bytes, count: int) -> bytes:
+    """A JKS (version 2) of ``count`` trusted-certificate entries, all ``cert_der``, with a
+    zero integrity digest."""
+    entries = []
+    for i in range(count):
+        alias = b"a%d" % i
+        entries.append(struct.pack(">IH", 2, len(alias)) + alias + struct.pack(">QH", 0, 5)
+                       + b"X.509" + struct.pack(">I", len(cert_der)) + cert_der)
+    return struct.pack(">III", 0xFEEDFEED, 2, count) + b"".join(entries) + bytes(20)
+
+
 def axml_with_min_sdk(value: str) -> bytes:
     """A minimal binary AndroidManifest.xml: ``<manifest package="p"><uses-sdk
     android:minSdkVersion="value"/></manifest>`` with the value as a string."""

@@ -140,3 +140,18 @@ def test_pkcs12_with_a_5000_byte_integer(tmp_path: Path) -> None:
     proc = _simtool("digest", str(ks), env={"SIMTOOL_KEYSTORE_PASSWORD": "x"})
     assert proc.returncode == 1
     assert "ASN.1 INTEGER of 5000 bytes is too large" in _one_line(proc)
+
+
+def test_pkcs12_mac_iterations_over_the_cap(tmp_path: Path) -> None:
+    """Two million rounds of the (pure Python) PKCS#12 KDF would cost seconds per input."""
+    der = hi.der
+    sha1 = der(0x30, bytes.fromhex("06052b0e03021a") + der(0x05, b""))
+    pfx = der(0x30, der(0x02, b"\x03")
+              + der(0x30, bytes.fromhex("06092a864886f70d010701") + der(0xA0, der(0x04, der(0x30, b""))))
+              + der(0x30, der(0x30, sha1 + der(0x04, bytes(20))) + der(0x04, bytes(8))
+                    + der(0x02, (2_000_000).to_bytes(3, "big"))))
+    ks = tmp_path / "slow.p12"
+    ks.write_bytes(pfx)
+    proc = _simtool("digest", str(ks), env={"SIMTOOL_KEYSTORE_PASSWORD": "x"})
+    assert proc.returncode == 1
+    assert "MAC iteration count 2000000 is out of range" in _one_line(proc)

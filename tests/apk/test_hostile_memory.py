@@ -137,6 +137,20 @@ def test_pkcs7_of_15_mib_in_bounded_memory(tmp_path: Path, shape: str) -> None:
     assert peak < PEAK_LIMIT_KIB, f"peak RSS {peak} KiB"
 
 
+def test_jks_of_37000_certificates_refused_in_bounded_memory(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding
+    cert = hi.make_key_and_cert("CN=many", 1024)[1].public_bytes(Encoding.DER)
+    ks = tmp_path / "many.jks"
+    ks.write_bytes(hi.jks_of_certificates(cert, (16 << 20) // (len(cert) + 40)))
+    code, _, err, peak = _run_measured(str(ks))
+    assert code == 1 and "more than the 4096 accepted" in err, err
+    assert peak < PEAK_LIMIT_KIB, f"peak RSS {peak} KiB"
+    small = tmp_path / "small.jks"
+    small.write_bytes(hi.jks_of_certificates(cert, 3))
+    code, out, err, _ = _run_measured(str(small))
+    assert code == 0 and out.count("certificate SHA-1 digest") == 1, (out, err)  # one cert, 3 aliases
+
+
 def test_inflater_steps_are_bounded() -> None:
     """One 1 MiB piece of compressed zeros inflates in steps of at most INFLATE_STEP."""
     size = 256 << 20

@@ -254,3 +254,11 @@ def test_unwritable_audit_log_is_a_one_line_error_before_any_card(tmp_path: Path
     assert main(["aram", "apply", str(rules), "--watch", "--log", str(missing)]) == 2
     err_line = capsys.readouterr().err.strip()
     assert err_line.startswith("simtool: error: cannot write the audit log") and "\n" not in err_line
+
+
+def test_card_removed_names_the_command_in_words() -> None:
+    from simtool.card.errors import command_name
+
+    assert str(CardRemovedError("r", "80E29000")) == "card removed from reader 'r' during STORE DATA"
+    assert command_name("80CAFF60") == "GET DATA FF60" and command_name("00A4040C") == "SELECT"
+    assert command_name("80AB0000") == "80AB0000"  # not a command simtool sends: shown as is

@@ -50,7 +50,7 @@ def test_ctrl_c_mid_write_leaves_an_interrupted_row_and_exits_non_zero(pcsc_rig,
     rules = _rules(tmp_path)
     log = tmp_path / "audit.csv"
     proc = _watch(pcsc_rig, str(rules), "--log", str(log))
-    card = pcsc_rig.insert_card("spec", iccid="8949440000000000101", write_delay=0.5)
+    card = pcsc_rig.insert_card("spec", iccid="8949440000000000101", write_delay=1.0)
     _wait_for(lambda: len(card.state()["rules"]) >= 1)  # the first rule is stored, the second on its way
     proc.send_signal(signal.SIGINT)
     out, err = _finish(proc)
@@ -60,9 +60,14 @@ def test_ctrl_c_mid_write_leaves_an_interrupted_row_and_exits_non_zero(pcsc_rig,
     row = rows[0]
     on_card = len(card.state()["rules"])
     assert row["result"] == "interrupted" and row["iccid"] == "8949440000000000101"
-    assert row["planned_add"] == "3" and 1 <= int(row["added"]) <= on_card < 3
+    added = int(row["added"])
+    # Ctrl-C lands while a STORE DATA is on its way: the card may have stored it without simtool
+    # seeing the answer. The row counts only what it saw, and then says the last one is unsure.
+    assert row["planned_add"] == "3" and added <= on_card <= added + 1 and on_card >= 1
+    assert on_card == added or "may or may not be stored" in row["detail"]
     assert row["rules_sha256"] == hashlib.sha256(rules.read_bytes()).hexdigest()
-    assert row["detail"].startswith("stopped by the operator (Ctrl-C) while writing change")
+    # (on a loaded machine the signal may land during a later write, or the refresh tag's)
+    assert row["detail"].startswith("stopped by the operator (Ctrl-C) while writing change") or added == 3
     assert f"the card confirmed {row['added']} of 3 addition(s)" in row["detail"]
     assert "stopped by Ctrl-C with a card in progress" in err and "Traceback" not in err
     assert "by card (last outcome per ICCID): 1 card(s), 0 done, 1 not done: 8949440000000000101" in err

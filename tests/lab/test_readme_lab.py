@@ -174,3 +174,32 @@ def test_a_lab_killed_hard_is_cleaned_up_by_stop(lab_dir: Path, tmp_path: Path) 
     stopped = simtool("lab", "stop", env=env, cwd=tmp_path)
     assert "no lab running" in stopped.stderr
     assert not lab_dir.exists() and leftovers() == []
+
+
+def test_production_line_against_the_lab(lab_dir: Path, tmp_path: Path) -> None:
+    """The docs' production-line try-out: `--watch` in one terminal, `simtool lab remove` /
+    `simtool lab insert` in another."""
+    env = user_env(lab_dir)
+    (tmp_path / "rules.toml").write_text(RULES_TOML)
+    start = simtool("lab", "start", env=env, cwd=tmp_path)
+    env["PCSCLITE_CSOCK_NAME"] = start.stdout.strip().split("=", 1)[1]
+    watcher = subprocess.Popen([sys.executable, "-m", "simtool.cli", "aram", "apply", "rules.toml", "--watch",
+                                "--count", "2", "--log", "audit.csv"], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        log = tmp_path / "audit.csv"
+        deadline = time.monotonic() + 30
+        while not (log.exists() and len(log.read_text().splitlines()) == 2):
+            assert time.monotonic() < deadline and watcher.poll() is None
+            time.sleep(0.05)
+        simtool("lab", "remove", env=env, cwd=tmp_path)
+        simtool("lab", "insert", "--iccid", "8988211000000000050", "--profile", "sysmo", env=env, cwd=tmp_path)
+        out, err = watcher.communicate(timeout=60)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait()
+    assert watcher.returncode == 0, err
+    assert [line.split("  ")[0] for line in out.splitlines()] == ["89882110000000000019", "8988211000000000050"]
+    assert "remove card 1 of 2 (89882110000000000019)" in err
+    assert "by card (last outcome per ICCID): 2 card(s), 2 done, 0 not done" in err
