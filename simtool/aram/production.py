@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..card.errors import CardRemovedError
+from ..card.gpsd import SdAccess
 from ..card.protocol import CardProtocol, SentApdu
 from ..card.uicc import read_iccid
 from ..errors import SimtoolError
@@ -88,6 +89,7 @@ class Job:
     prune: bool = False
     force: bool = False
     adm_key: bytes | None = field(default=None, repr=False)
+    sd: SdAccess | None = None  # write through the security domain (keys per card from a file)
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,7 @@ def serve_card(connect: Callable[[], AbstractContextManager[CardProtocol]], job:
         with connect() as proto:
             proto.record = True
             iccid = read_iccid(proto)
-            session, current = open_aram(proto, job.adm_key)
+            session, current = open_aram(proto, job.adm_key, job.sd)
             plan = make_plan(current.rules, job.rules, prune=job.prune)
             result = execute(session, plan, force=job.force)
             confirmed = confirmed_changes(proto.sent, plan)

@@ -5,13 +5,18 @@ announced length has arrived; ``exactread`` checks it every way the protocol all
 a second read, FF50 confirmation). A damaged answer is a DamagedAnswerError: never guessed
 into rules.
 STORE DATA ``80 E2 90 00`` carries one F0 (store), F1 (delete) or F2 (refresh tag) object.
+With ``via`` (an ``SdAccess``) the ARA-M is locked behind a security domain: writes go
+SELECT ISD → secure channel → INSTALL [for personalization] → STORE DATA (``card.gpsd``), and
+the next read selects the ARA-M again (which ends that secure channel session).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..card.gpsd import SdAccess, open_route
 from ..card.protocol import Apdu, CardProtocol, Response, channel_cla
+from ..card.securechannel import ChannelInfo
 from ..card.statuswords import ApduError, error_for
 from ..card.uicc import ARA_M_AID
 from .android import RuleSetVerdict, check_answer
@@ -64,10 +69,27 @@ def delete_apdu(rule: AccessRule | None, cla: int = 0x80, *, by_ref: bool = Fals
 class AramSession:
     """One ARA-M application on one card, on the basic channel or logical ``channel`` (1–19)."""
 
-    def __init__(self, proto: CardProtocol, channel: int = 0) -> None:
+    def __init__(self, proto: CardProtocol, channel: int = 0, *, via: SdAccess | None = None) -> None:
         self.proto = proto
         self.channel = channel
         self.cla = channel_cla(0x80, channel)
+        self.via = via
+        self.route: ChannelInfo | None = None  # the open security-domain route, if any
+        self.last_route: ChannelInfo | None = None
+
+    def authenticate(self) -> ChannelInfo | None:
+        """Open the security-domain route now (``via`` given): proves the keys before anything
+        is written; the next read selects the ARA-M again. Not in dry runs (INITIALIZE UPDATE
+        moves the card's sequence counter)."""
+        if self.via is not None and self.route is None and not self.proto.dry_run:
+            self.route = self.last_route = open_route(self.proto, self.via, ARA_M_AID, channel=self.channel)
+        return self.route
+
+    def _for_reading(self) -> None:
+        if self.route is not None:
+            self.proto.close_secure_channel()
+            self.route = None
+            self.select()
 
     def select(self) -> None:
         """SELECT the ARA-M; raises AramNotFoundError when the card has none."""
@@ -77,6 +99,7 @@ class AramSession:
 
     def get(self, tag: int, data: bytes = b"") -> Response:
         """GET DATA ``tag`` on this session's channel (answer as it came)."""
+        self._for_reading()
         return self.proto.send(get_data(self.cla, tag, data))
 
     def read_rules(self) -> RuleList:
@@ -105,6 +128,7 @@ class AramSession:
 
         Raises the status word's ApduError otherwise.
         """
+        self.authenticate()
         resp = self.proto.send(apdu, write=True)
         if resp.sw not in (0x9000, 0x6381, 0x6382):
             raise error_for(resp.sw, "STORE DATA", resp.data)
@@ -129,10 +153,12 @@ class AramSession:
 
     def update_refresh_tag(self) -> int:
         """Ask the ARA-M for a new refresh tag (F2) so devices reload the rules; returns the SW."""
+        self.authenticate()
         return self.proto.send(store_data(self.cla, encode_tlv(0xF2, b"")), write=True).sw
 
     def refresh_tag(self) -> bytes | None:
         """The 8-byte refresh tag (DF20), or None when the card does not offer it."""
+        self._for_reading()
         resp = self.proto.send(get_data(self.cla, 0xDF20))
         if resp.sw != 0x9000:
             return None
@@ -146,5 +172,6 @@ class AramSession:
 
     def config(self) -> bytes | None:
         """The DF21 configuration answer (ARA-M version), or None when unsupported."""
+        self._for_reading()
         resp = self.proto.send(get_data(self.cla, 0xDF21, CONFIG_QUERY))
         return resp.data if resp.sw == 0x9000 else None

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..card.adm import verify_adm
+from ..card.gpsd import SdAccess
 from ..card.protocol import CardProtocol
 from carrierkit.fileio import atomic_write_text
 from .errors import OutputFileError, VerificationError
@@ -25,24 +26,28 @@ Progress = Callable[[int, int], None]
 """Called after each change the card confirmed, with (changes done, changes in the plan)."""
 
 
-def read_rules(proto: CardProtocol, *, logical: bool = False) -> RuleList:
+def read_rules(proto: CardProtocol, *, logical: bool = False, sd: SdAccess | None = None) -> RuleList:
     """Select the ARA-M and read every rule; with ``logical`` on a fresh logical channel, as
-    Android does (the channel is closed again afterwards)."""
+    Android does (the channel is closed again afterwards). With ``sd`` the security-domain
+    route is opened first (a key check: nothing is written)."""
     channel = proto.open_channel() if logical else 0
     try:
-        session = AramSession(proto, channel)
+        session = AramSession(proto, channel, via=sd)
         session.select()
+        session.authenticate()
         return session.read_rules()
     finally:
         if logical:
             proto.close_channel(channel)
 
 
-def open_aram(proto: CardProtocol, adm_key: bytes | None = None) -> tuple[AramSession, RuleList]:
-    """Verify ADM when a key is given, select the ARA-M on the basic channel and read it."""
+def open_aram(proto: CardProtocol, adm_key: bytes | None = None,
+              sd: SdAccess | None = None) -> tuple[AramSession, RuleList]:
+    """Verify ADM when a key is given, select the ARA-M on the basic channel and read it;
+    with ``sd`` its writes go through the security domain."""
     if adm_key is not None:
         verify_adm(proto, adm_key)
-    session = AramSession(proto)
+    session = AramSession(proto, via=sd)
     session.select()
     return session, session.read_rules()
 
@@ -61,10 +66,10 @@ def execute(session: AramSession, plan: Plan, *, force: bool, progress: Progress
 
 
 def add_rule(proto: CardProtocol, rule: AccessRule, *, force: bool, adm_key: bytes | None = None,
-             progress: Progress | None = None) -> ApplyResult:
+             progress: Progress | None = None, sd: SdAccess | None = None) -> ApplyResult:
     """Store ``rule`` unless the identical rule is there already (then nothing is sent:
     the result's plan is empty)."""
-    session, current = open_aram(proto, adm_key)
+    session, current = open_aram(proto, adm_key, sd)
     plan = make_plan(current.rules, [rule], prune=False)
     if plan.empty:
         return ApplyResult(plan, verified=True)
@@ -90,9 +95,9 @@ class RuleMatch:
 
 
 def delete_rules(proto: CardProtocol, match: RuleMatch, *, adm_key: bytes | None = None,
-                 progress: Progress | None = None) -> ApplyResult:
+                 progress: Progress | None = None, sd: SdAccess | None = None) -> ApplyResult:
     """Delete the rules ``match`` selects; an empty plan sends nothing."""
-    session, current = open_aram(proto, adm_key)
+    session, current = open_aram(proto, adm_key, sd)
     plan = delete_plan(current.rules, match, everything=match.everything)
     if plan.empty:
         return ApplyResult(plan, verified=True)
@@ -100,9 +105,10 @@ def delete_rules(proto: CardProtocol, match: RuleMatch, *, adm_key: bytes | None
 
 
 def apply_rules(proto: CardProtocol, desired: Iterable[AccessRule], *, prune: bool, force: bool,
-                adm_key: bytes | None = None, progress: Progress | None = None) -> ApplyResult:
+                adm_key: bytes | None = None, progress: Progress | None = None,
+                sd: SdAccess | None = None) -> ApplyResult:
     """Make the card hold ``desired`` (and with ``prune`` nothing else), verified."""
-    session, current = open_aram(proto, adm_key)
+    session, current = open_aram(proto, adm_key, sd)
     plan = make_plan(current.rules, tuple(desired), prune=prune)
     return execute(session, plan, force=force, progress=progress)
 

@@ -149,8 +149,15 @@ class CardProtocol:
         secure = self.secure
         if secure is not None and apdu.cla != 0xA0 and self._channel_of(apdu.cla) == secure.channel:
             log.debug("> %s (plain, %s-wrapped below)", apdu.shown(), secure.scp)
-            resp = secure.unwrap(apdu, self._send_raw(secure.wrap(apdu)))
+            record, self.record = self.record, False  # the listing shows the plain exchange
+            try:
+                resp = secure.unwrap(apdu, self._send_raw(secure.wrap(apdu)))
+            finally:
+                self.record = record
             log.debug("< %s %04X (plain)", resp.data.hex().upper(), resp.sw)
+            if record:
+                shown_data = "" if apdu.ins in _SECRET_INS else resp.data.hex().upper()
+                self.sent.append(SentApdu(apdu.shown(), shown_data, resp.sw))
             return resp
         return self._send_raw(apdu)
 

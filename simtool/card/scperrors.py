@@ -38,8 +38,10 @@ class ExternalAuthenticateRefusedError(SecureChannelError):
 
     def __init__(self, scp: str, kvn: int, sw: int, kcvs: str) -> None:
         blocked = " (security domain locked)" if sw == 0x6983 else ""
+        # the card cryptogram matched, so the key it is made from is right (SCP02: ENC, SCP03: MAC)
+        suspect = " (the card cryptogram matched: check the MAC key)" if scp == "SCP02" and sw == 0x6300 else ""
         super().__init__(
-            f"{scp} EXTERNAL AUTHENTICATE refused with {sw:04X}{blocked} at KVN 0x{kvn:02X} (KCV "
+            f"{scp} EXTERNAL AUTHENTICATE refused with {sw:04X}{blocked} at KVN 0x{kvn:02X}{suspect} (KCV "
             f"{kcvs}); not retried: each failure brings the card closer to locking its security "
             "domain", scp=scp, kvn=kvn)
         self.sw = sw

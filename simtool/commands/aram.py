@@ -34,11 +34,14 @@ from ..aram.workflow import (
     Progress, RuleMatch, add_rule, apply_rules, delete_rules, export_format, read_rules, write_export,
 )
 from ..card import transport
+from ..card.gpsd import SdAccess
 from ..card.errors import NoCardError, NoReaderError, PcscUnavailableError
 from ..card.protocol import CardProtocol
 from ..errors import SimtoolError, UsageError
 from ..exitcodes import ExitCode
-from .cardopts import adm_options, apdu_listing, card_options, echo_apdus, emit, open_card, read_adm_key
+from .cardopts import (
+    adm_options, apdu_listing, card_options, echo_apdus, emit, open_card, read_adm_key, read_sd_access, scp_options,
+)
 
 
 @click.group("aram")
@@ -53,11 +56,13 @@ _LOGICAL = click.option("--logical-channel", is_flag=True,
 @aram_group.command("list")
 @_LOGICAL
 @card_options
+@scp_options
 def list_cmd(logical_channel: bool, reader: str | None, shared: bool, as_json: bool, trace: bool,
              dry_run: bool) -> None:
     """Every rule on the card and whether Android honours it as a carrier privilege."""
+    sd = read_sd_access()  # with --scp02/--scp03: authenticate first (a key check)
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        rules = read_rules(proto, logical=logical_channel)
+        rules = read_rules(proto, logical=logical_channel, sd=sd)
         rows = rule_rows(rules)
         payload: Any = rows
         if dry_run:
@@ -220,6 +225,7 @@ def _with(options: list) -> Any:
 @_with(_ADD_OPTIONS)
 @adm_options
 @card_options
+@scp_options
 def add_cmd(**o: Any) -> None:
     """Store one rule (not twice; refused when Android would not honour it, unless --force)."""
     cert = None
@@ -233,9 +239,10 @@ def add_cmd(**o: Any) -> None:
     if cert is not None and not o["as_json"]:
         click.echo(f"{cert.words()}: SHA-1 {cert.sha1.upper()}", err=True)
     key = read_adm_key(o["adm"], o["adm_file"])
+    sd = read_sd_access()
     with open_card(o["reader"], o["shared"], dry_run=o["dry_run"], trace=o["trace"]) as proto:
         with _progress_bar(o["as_json"]) as progress:
-            result = add_rule(proto, rule, force=o["force"], adm_key=key, progress=progress)
+            result = add_rule(proto, rule, force=o["force"], adm_key=key, progress=progress, sd=sd)
         if result.plan.empty:
             emit(o["as_json"], {"plan": plan_json(result.plan), "written": 0, "already_present": True, **extra},
                  lambda: click.echo(f"already on the card: {describe(rule)}"))
@@ -250,6 +257,7 @@ def add_cmd(**o: Any) -> None:
 @click.option("--all", "all_", is_flag=True, help="Delete every rule.")
 @adm_options
 @card_options
+@scp_options
 def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bool, adm: bool,
                adm_file: Path | None, reader: str | None, shared: bool, as_json: bool, trace: bool,
                dry_run: bool) -> None:
@@ -263,9 +271,10 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
         everything=all_,
     )
     key = read_adm_key(adm, adm_file)
+    sd = read_sd_access()
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
         with _progress_bar(as_json) as progress:
-            result = delete_rules(proto, match, adm_key=key, progress=progress)
+            result = delete_rules(proto, match, adm_key=key, progress=progress, sd=sd)
         if result.plan.empty:
             emit(as_json, {"plan": plan_json(result.plan), "written": 0},
                  lambda: click.echo("no matching rule on the card"))
@@ -274,9 +283,10 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
 
 
 def _apply_once(proto: CardProtocol, rules_file: Path, desired: tuple[AccessRule, ...], *, prune: bool,
-                force: bool, adm_key: bytes | None, as_json: bool, dry_run: bool, show: bool = True) -> ApplyResult:
+                force: bool, adm_key: bytes | None, as_json: bool, dry_run: bool, show: bool = True,
+                sd: SdAccess | None = None) -> ApplyResult:
     with _progress_bar(as_json or not show) as progress:
-        result = apply_rules(proto, desired, prune=prune, force=force, adm_key=adm_key, progress=progress)
+        result = apply_rules(proto, desired, prune=prune, force=force, adm_key=adm_key, progress=progress, sd=sd)
     if show:
         _show_result(proto, result, as_json=as_json, dry_run=dry_run, extra={"file": str(rules_file)})
     return result
@@ -323,6 +333,7 @@ def _dry_run_without_card(rules_file: Path, desired: tuple[AccessRule, ...], err
 @click.option("--idle-timeout", type=float, default=None, help="With --watch: stop when no card comes for this many seconds.")
 @adm_options
 @card_options
+@scp_options
 def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path: Path | None, count: int | None,
               idle_timeout: float | None, adm: bool, adm_file: Path | None, reader: str | None, shared: bool,
               as_json: bool, trace: bool, dry_run: bool) -> int | None:
@@ -330,6 +341,7 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
     source = load_rules_source(rules_file) if watch else None  # with its SHA-256 for the audit log
     desired = source.rules if source else load_rules(rules_file)
     key = read_adm_key(adm, adm_file)  # once, also for a whole production run
+    sd = read_sd_access()  # keys (or the per-ICCID key file) read once too
     if source is None:
         with contextlib.ExitStack() as stack:
             try:
@@ -340,9 +352,9 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
                 return _dry_run_without_card(rules_file, desired, err, prune=prune, force=force,
                                              as_json=as_json)
             _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
-                        as_json=as_json, dry_run=dry_run)
+                        as_json=as_json, dry_run=dry_run, sd=sd)
         return None
-    return _watch_line(source, Job(source.rules, prune, force, key), log_path=log_path, count=count,
+    return _watch_line(source, Job(source.rules, prune, force, key, sd), log_path=log_path, count=count,
                        idle_timeout=idle_timeout, reader=reader, shared=shared, as_json=as_json, trace=trace,
                        dry_run=dry_run)
 
@@ -406,12 +418,14 @@ def _watch_line(source: RulesSource, job: Job, *, log_path: Path | None, count: 
               show_default="from the file name, else JSON", cls=TextDefault, help="File format.")
 @click.option("--force", is_flag=True, help="Export even when Android would drop the whole rule set.")
 @card_options
+@scp_options
 def export_cmd(output: Path, fmt: str | None, force: bool, reader: str | None, shared: bool, as_json: bool,
                trace: bool, dry_run: bool) -> None:
     """Write the card's rules to OUTPUT ("-" for stdout) in the format `apply` reads; verified."""
     fmt = export_format(output, fmt)
+    sd = read_sd_access()
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        current = read_rules(proto)
+        current = read_rules(proto, sd=sd)
     if str(output) == "-":
         click.echo(dump_rules(current.rules, fmt), nl=False)
         return
@@ -445,6 +459,7 @@ def _check_rule_file(rules_file: Path, as_json: bool) -> int | None:
               help="Judge this rule file instead of a card (no reader needed); alone: Android's verdict per rule.")
 @_LOGICAL
 @card_options
+@scp_options
 def check_cmd(apk: Path | None, hash_: str | None, package: str | None, rules_file: Path | None,
               logical_channel: bool, reader: str | None, shared: bool, as_json: bool, trace: bool,
               dry_run: bool) -> int | None:
@@ -467,8 +482,9 @@ def check_cmd(apk: Path | None, hash_: str | None, package: str | None, rules_fi
     if rules_file is not None:
         current = rules_as_card(load_rules(rules_file))
     else:
+        sd = read_sd_access()
         with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-            current = read_rules(proto, logical=logical_channel)
+            current = read_rules(proto, logical=logical_channel, sd=sd)
     grants = check_grants(current, cert_sets, package)
     rows = grant_rows(grants)
 

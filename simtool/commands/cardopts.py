@@ -1,5 +1,7 @@
 """Options shared by every card command (pip-tools style decorators) and the card session
-they open: ``--reader``, ``--shared``, ``--json``, ``--dry-run``, ``--trace``, ``--adm``."""
+they open: ``--reader``, ``--shared``, ``--json``, ``--dry-run``, ``--trace``, ``--adm``, and the
+GlobalPlatform secure channel options (``--scp02``/``--scp03``, ``--kvn``, ``--security-level``,
+``--key-file`` …; docs/simtool-scp.md)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,10 @@ from carrierkit.cli import TextDefault
 
 from ..card import transport
 from ..card.adm import parse_adm_key
+from ..card.gpkeys import DIVERSIFICATIONS
+from ..card.gpsd import ISD_AID, SdAccess
+from ..card.keysource import load_key_source
+from ..card.securechannel import LEVELS, ChannelInfo, check_level, level_name
 from ..card.protocol import CardProtocol
 from carrierkit.secrets import SecretSource, read_secret
 
@@ -110,3 +116,95 @@ def echo_apdus(proto: CardProtocol) -> None:
             click.echo(f"  would send  {s.command}")
         else:
             click.echo(f"  sent        {s.command}  -> {s.sw:04X}")
+
+
+_SCP_META = "simtool.scp"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta.setdefault(_SCP_META, {})[param.name] = value
+    return value
+
+
+def _int_any_base(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return _remember(ctx, param, None)
+    try:
+        number = int(value, 0)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a number (decimal or 0x hex)") from None
+    if not 0 <= number <= 0x7F:
+        raise click.BadParameter(f"{value} is not a key version number 0-127 (0x00-0x7F)")
+    return _remember(ctx, param, number)
+
+
+def scp_options(fn: Callable) -> Callable:
+    """--scp02/--scp03, --kvn, --security-level, --key-file, --key-suffix, --key-diversification,
+    --test-key, --scp03-s16, --sd-aid: write (and check keys) through the security domain.
+    The values go to the click context, read back by ``read_sd_access``; keys never on argv."""
+    opts = [
+        click.option("--scp02", "scp", flag_value="SCP02", default=None, expose_value=False, callback=_remember,
+                     help="Reach the ARA-M through the security domain over SCP02 (3DES; sysmocom KVN 0x70)."),
+        click.option("--scp03", "scp", flag_value="SCP03", expose_value=False, callback=_remember,
+                     help="Reach the ARA-M through the security domain over SCP03 (AES; KVN 0x30-0x3F)."),
+        click.option("--kvn", metavar="N", default=None, expose_value=False, callback=_int_any_base,
+                     help="Key version number (decimal or 0x hex; default 0: the card's default key set)."),
+        click.option("--security-level", type=click.Choice(list(LEVELS)), default="mac", show_default=True,
+                     expose_value=False, callback=_remember,
+                     help="C-MAC; +enc: commands enciphered; +rmac/+renc: answers MACed/enciphered (SCP03)."),
+        click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     expose_value=False, callback=_remember,
+                     help="Keys: a TOML file (enc/mac/dek hex) or a per-ICCID CSV (vendor sheet); else "
+                          "$SIMTOOL_SCP_ENC/MAC/DEK, else a prompt."),
+        click.option("--key-suffix", metavar="NAME", default=None, expose_value=False, callback=_remember,
+                     help="CSV key columns SCP0x_ENC_<NAME>/MAC/DEK when the file has several sets."),
+        click.option("--key-diversification", type=click.Choice(list(DIVERSIFICATIONS)), default="none",
+                     show_default=True, expose_value=False, callback=_remember,
+                     help="The keys are master keys, diversified per card (GlobalPlatformPro names)."),
+        click.option("--test-key", is_flag=True, expose_value=False, callback=_remember,
+                     help="Use GP's well-known test key 404142…4F (never used unless asked for)."),
+        click.option("--scp03-s16", is_flag=True, expose_value=False, callback=_remember,
+                     help="SCP03 in S16 mode (16-byte challenges and MACs)."),
+        click.option("--sd-aid", metavar="HEX", default=None, expose_value=False, callback=_remember,
+                     help=f"AID of the security domain (default the ISD, {ISD_AID.hex().upper()})."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def read_sd_access() -> SdAccess | None:
+    """The SdAccess the command's --scp02/--scp03 options ask for (None without them). Keys are
+    read here: key file, test key, environment or prompt."""
+    o = click.get_current_context().meta.get(_SCP_META, {})
+    scp = o.get("scp")
+    extras = [name for name in ("key_file", "key_suffix", "kvn", "sd_aid") if o.get(name) is not None]
+    extras += [name for name in ("test_key", "scp03_s16") if o.get(name)]
+    if scp is None:
+        if extras:
+            raise click.UsageError(f"--{extras[0].replace('_', '-')} needs --scp02 or --scp03")
+        return None
+    if o.get("test_key") and o.get("key_file") is not None:
+        raise click.UsageError("--test-key and --key-file exclude each other")
+    sd_aid = ISD_AID
+    if o.get("sd_aid") is not None:
+        try:
+            sd_aid = bytes.fromhex(o["sd_aid"])
+        except ValueError:
+            raise click.BadParameter(f"{o['sd_aid']!r} is not hex", param_hint="--sd-aid") from None
+        if not 5 <= len(sd_aid) <= 16:
+            raise click.BadParameter(f"an AID is 5 to 16 bytes, not {len(sd_aid)}", param_hint="--sd-aid")
+    level = LEVELS[o.get("security_level") or "mac"]
+    check_level(level, scp)
+    keys = load_key_source(scp, kvn=o.get("kvn") or 0, diversification=o.get("key_diversification") or "none",
+                           key_file=o.get("key_file"), test_key=bool(o.get("test_key")),
+                           key_suffix=o.get("key_suffix"))
+    return SdAccess(scp, level, keys, sd_aid, bool(o.get("scp03_s16")), on_open=_show_channel)
+
+
+def _show_channel(info: ChannelInfo) -> None:
+    """One line on stderr when a secure channel opened: protocol, KVN, level and the KCVs of
+    the keys in use (compare them with the vendor's key sheet)."""
+    kcvs = " ".join(f"{name.upper()} {value}" for name, value in info.kcvs.items())
+    click.echo(f"{info.scp} secure channel open: KVN 0x{info.kvn:02X}, security level {level_name(info.level)}, "
+               f"KCV {kcvs}", err=True)

@@ -267,7 +267,8 @@ class PcscRig:
                     rules: Sequence[bytes] = (), iccid: str = "89882110000000000019",
                     remove_after_apdus: int | None = None, adm_key: bytes | None = None,
                     adm_tries: int = 10, capacity: int = 4096,
-                    empty_6a88: bool = False, write_delay: float = 0.0) -> CardHandle:
+                    empty_6a88: bool = False, write_delay: float = 0.0,
+                    isd_keys: tuple[bytes, bytes, bytes] | None = None, isd_tries: int = 3) -> CardHandle:
         """Start a simulated card in `slot`; returns once pcscd reports it present.
 
         `rules` are hex-free bytes of REF-AR-DOs (E2…) in the card's order, for a new card;
@@ -300,6 +301,7 @@ class PcscRig:
             "adm_key": adm_key.hex() if adm_key else None, "adm_tries": adm_tries,
             "capacity": capacity, "empty_6a88": empty_6a88,
             "remove_after_apdus": remove_after_apdus, "write_delay": write_delay,
+            "isd_keys": [k.hex() for k in isd_keys] if isd_keys else None, "isd_tries": isd_tries,
         }
         config_file = self.dir / f"card{number}.config.json"
         fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -102,7 +102,9 @@ class EdgeosRenderer(Renderer):
 
     def _group_lines(self, doc: RenderInput, version: int) -> list[str]:
         group = self.group(version)
-        out = [f"delete firewall group {_GROUP[version]} {group}", self.description(doc, version)]
+        # empty the group (never delete it: wifiq's rules reference it), then refill it
+        base = f"firewall group {_GROUP[version]} {group}"
+        out = [f"delete {base} {_ITEM[version]}", f"delete {base} description", self.description(doc, version)]
         return out + [self._member(a) for a in doc.addresses(version)]
 
     def _rules(self, dscp: Dscp, version: int) -> list[str]:

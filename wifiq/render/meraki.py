@@ -25,9 +25,10 @@ from .options import OptionSpec
 
 #: Meraki allows 8 traffic-shaping rules per SSID ("Note that you are allowed a maximum of 8 rules").
 MAX_RULES = 8
-#: The DSCP values Meraki's traffic-shaping rules accept: its dscpTaggingOptions (GET
-#: /networks/{id}/trafficShaping/dscpTaggingOptions) list the standard code points only —
-#: 0, CS1–CS7, AF11–AF43 and EF. Anything else is refused before it reaches the Dashboard.
+#: The DSCP values wifiq lets through without the network's own list: the standard code points
+#: (0, CS1–CS7, AF11–AF43, EF). Meraki's API names the authority — "For a list of possible tag
+#: values, use the trafficShaping/dscpTaggingOptions endpoint" — and ``--option
+#: dscp-options=FILE`` (that GET's body) checks against the network's list instead.
 DSCP_TAGGING_OPTIONS = (0, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 46, 48, 56)
 _MARKER_TLD = ".invalid"
 
@@ -54,6 +55,12 @@ class MerakiRenderer(Renderer):
                 "the SSID's current rules (the GET of trafficShaping/rules, a file): output the merged PUT body",
                 pattern=r"[^\x00\n]{1,4096}",
             ),
+            OptionSpec(
+                "dscp-options",
+                "",
+                "the network's GET trafficShaping/dscpTaggingOptions (a file): --dscp must be one of its values",
+                pattern=r"[^\x00\n]{1,4096}",
+            ),
         ),
         prefix=True,
     )
@@ -64,12 +71,25 @@ class MerakiRenderer(Renderer):
         """The definition that tells wifiq's rule from the user's (matches no traffic)."""
         return {"type": "host", "value": self.names.fixed("epdg") + _MARKER_TLD}
 
+    def allowed_dscp(self) -> tuple[int, ...]:
+        """The DSCP values a rule may carry: the network's list (``--option dscp-options``) or
+        the standard code points."""
+        path = self.options.get("dscp-options")
+        if not path:
+            return DSCP_TAGGING_OPTIONS
+        doc = self._json_file(path, "dscp-options")
+        values = [item.get("dscpTagValue") for item in doc] if isinstance(doc, list) and all(isinstance(i, dict) for i in doc) else None
+        if not values or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 63 for v in values):
+            raise RenderInputError(path, "dscpTagValue", "expected the GET body of dscpTaggingOptions (a list of {dscpTagValue, description})")
+        return tuple(sorted(set(values)))
+
     def check_dscp(self, dscp: Dscp) -> None:
         """Refuse a DSCP that Meraki does not offer (its API would reject the PUT)."""
-        if dscp.value not in DSCP_TAGGING_OPTIONS:
+        allowed = self.allowed_dscp()
+        if dscp.value not in allowed:
             raise self.fail(
                 "Meraki's dscpTaggingOptions",
-                f"DSCP {dscp} is not one Meraki accepts (allowed: {', '.join(map(str, DSCP_TAGGING_OPTIONS))})",
+                f"DSCP {dscp} is not one Meraki accepts (allowed: {', '.join(map(str, allowed))})",
             )
 
     def rule(self, doc: RenderInput, dscp: Dscp) -> dict[str, Any]:
@@ -91,9 +111,16 @@ class MerakiRenderer(Renderer):
         """The PUT body: the device's GET body with wifiq's rule first (replacing its older one).
 
         ``rule`` None removes wifiq's rule (nothing to mark). Every other field and rule is kept
-        as the device returned it, ``defaultRulesEnabled`` included; ``trafficShapingEnabled`` is
-        set true (rules do nothing without it).
+        as the device returned it, ``defaultRulesEnabled`` and ``trafficShapingEnabled``
+        included. An SSID with traffic shaping off is refused: rules do nothing there, and
+        turning it on would also start the SSID's own and Meraki's default rules (the user's call).
         """
+        if rule is not None and device.get("trafficShapingEnabled") is not True:
+            raise self.fail(
+                "traffic shaping must be on for the SSID",
+                f"{source}: traffic shaping is off on this SSID (turning it on would also start its other rules): "
+                "turn it on in the Dashboard first",
+            )
         rules = device.get("rules", [])
         if not isinstance(rules, list):
             raise TargetLimitError(self.info.name, "the GET body of trafficShaping/rules", f"{source}: 'rules' is not a list")
@@ -104,19 +131,20 @@ class MerakiRenderer(Renderer):
                 f"Meraki allows {MAX_RULES} traffic-shaping rules per SSID",
                 f"{source} already holds {len(theirs)} rules of its own: no room for wifiq's",
             )
-        body = dict(device)
-        body["trafficShapingEnabled"] = True
-        body["rules"] = merged
-        return body
+        return {**device, "rules": merged}
+
+    @staticmethod
+    def _json_file(path: str, option: str) -> Any:
+        try:
+            return json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as err:
+            raise RenderInputError(path, option, err.strerror or str(err)) from None
+        except ValueError as err:
+            raise RenderInputError(path, option, f"not JSON: {err}") from None
 
     def device_rules(self, path: str) -> dict[str, Any]:
         """The SSID's current settings from ``--option merge-from=FILE`` (the GET's JSON body)."""
-        try:
-            body = json.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as err:
-            raise RenderInputError(path, "merge-from", err.strerror or str(err)) from None
-        except ValueError as err:
-            raise RenderInputError(path, "merge-from", f"not JSON: {err}") from None
+        body = self._json_file(path, "merge-from")
         if not isinstance(body, dict) or not isinstance(body.get("rules", []), list):
             raise RenderInputError(path, "rules", "expected the GET body of trafficShaping/rules (an object with a rules list)")
         return body

@@ -116,7 +116,9 @@ class VyosRenderer(Renderer):
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         out = commented("#", header_lines(doc, dscp, self.info.name) + self.attach_help())
         for version in (4, 6):
-            out += [f"delete firewall group {_GROUP[version]} {self.group(version)}", self.description(doc, version)]
+            # empty the group (never delete it: wifiq's rules reference it), then refill it
+            group = f"firewall group {_GROUP[version]} {self.group(version)}"
+            out += [f"delete {group} address", f"delete {group} description", self.description(doc, version)]
             out += [self._member(a) for a in doc.addresses(version)]
             out += self._rules(dscp, version)
         return "\n".join(out) + "\n"

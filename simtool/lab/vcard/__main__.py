@@ -3,7 +3,8 @@
     python -m simtool.lab.vcard --port P --config C --state S
 
 The config file (JSON, written by the rig, mode 0600 because it may hold the ADM key) says:
-profile, iccid, adm_key (hex), adm_tries, capacity, empty_6a88, remove_after_apdus, write_delay, and
+profile, iccid, adm_key (hex), adm_tries, isd_keys ([enc, mac, dek] hex; default 404142…4F),
+isd_tries, capacity, empty_6a88, remove_after_apdus, write_delay, and
 `rules` (hex REF-AR-DOs) for a new card. The state file is where the card keeps its memory;
 if it exists the card is that card re-inserted and starts from it. The card exits (= removal)
 on SIGTERM, when vpcd closes the connection, or after answering remove_after_apdus APDUs.
@@ -23,6 +24,7 @@ from .aram_applet import decode_entry
 from .aram_spec import Refused, normalise_rule
 from .card import VirtualCard
 from .context import CardContext
+from .isd import IsdKeys
 from .link import CTRL_ATR, CTRL_POWER_OFF, CTRL_POWER_ON, CTRL_RESET, VpcdLink
 from .profiles import get_profile
 from .state import CardMemory, load_memory, save_memory
@@ -44,7 +46,8 @@ def build_card(config: dict, state_path: Path) -> VirtualCard:
     memory = load_memory(state_path)
     initial = [bytes.fromhex(r) for r in config.get("rules", [])]
     if memory is None:
-        memory = CardMemory(adm_tries_left=int(config.get("adm_tries", 10)))
+        memory = CardMemory(adm_tries_left=int(config.get("adm_tries", 10)),
+                            isd_tries_left=int(config.get("isd_tries", 3)))
         if profile.aram == "applet":
             try:
                 memory.rules = [decode_entry(r).encode() for r in initial]
@@ -65,13 +68,21 @@ def build_card(config: dict, state_path: Path) -> VirtualCard:
     key = bytes.fromhex(config["adm_key"]) if config.get("adm_key") else DEFAULT_ADM_KEY
     if len(key) != 8:
         raise ConfigError(f"the ADM key must be 8 bytes, not {len(key)}")
+    isd_keys = None
+    if config.get("isd_keys"):
+        try:
+            enc, mac, dek = (bytes.fromhex(k) for k in config["isd_keys"])
+        except ValueError:
+            raise ConfigError("isd_keys must be three hex keys (enc, mac, dek)") from None
+        isd_keys = IsdKeys(enc, mac, dek)
     ctx = CardContext(
         profile,
         memory,
         capacity=int(config.get("capacity", 4096)),
         empty_6a88=bool(config.get("empty_6a88", False)),
     )
-    return VirtualCard(ctx, iccid, key, int(config.get("adm_tries", 10)))
+    return VirtualCard(ctx, iccid, key, int(config.get("adm_tries", 10)), isd_keys,
+                       int(config.get("isd_tries", 3)))
 
 
 def serve(link: VpcdLink, card: VirtualCard, state_path: Path, remove_after: int | None,

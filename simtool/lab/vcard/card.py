@@ -24,6 +24,7 @@ from .apdu import (
 from .aram_applet import AppletAram
 from .aram_spec import SpecAram
 from .context import CardContext
+from .isd import TEST_KEY, Isd, IsdKeys, LockedAram
 from .tlv import encode_tlv
 
 MAX_CHANNELS = 20
@@ -89,9 +90,13 @@ class InertApplication:
 class VirtualCard:
     """One card: give it command APDUs, get response APDUs. Volatile state resets on power."""
 
-    def __init__(self, ctx: CardContext, iccid: str, adm_key: bytes, adm_max_tries: int) -> None:
+    def __init__(self, ctx: CardContext, iccid: str, adm_key: bytes, adm_max_tries: int,
+                 isd_keys: IsdKeys | None = None, isd_max_tries: int = 3) -> None:
         self.ctx = ctx
         self.ef_iccid = iccid_to_ef(iccid)
+        ctx.kdd = self.ef_iccid  # the card's KDD: its ICCID bytes (10), unique per card
+        self.isd_keys = isd_keys or IsdKeys(TEST_KEY, TEST_KEY, TEST_KEY)
+        self.isd_max_tries = isd_max_tries
         self.adm_key = adm_key
         self.adm_max_tries = adm_max_tries
         self.applet = AppletAram(ctx) if ctx.profile.aram == "applet" else None
@@ -189,9 +194,9 @@ class VirtualCard:
             return status(SW_CLA_NOT_SUPPORTED)
         if cla.chaining:
             return status(SW_CHAINING_NOT_SUPPORTED)
-        if cla.secure_messaging:
-            return status(SW_SM_NOT_SUPPORTED)
         profile = self.ctx.profile
+        if cla.secure_messaging and not isinstance(self.channels.get(cla.channel), Isd):
+            return status(SW_SM_NOT_SUPPORTED)
         if cmd.ins == INS_MANAGE_CHANNEL and not profile.logical_channels:
             return status(SW_CLA_NOT_SUPPORTED)
         selected = self.channels.get(cla.channel)
@@ -260,15 +265,21 @@ class VirtualCard:
         name = self.ctx.profile.aids().get(cmd.data)
         if name is None:
             return status(SW_FILE_NOT_FOUND)
-        if name != "ara-m":
-            app: Selectable = InertApplication(name)
-        elif self.applet is not None:
-            app = self.applet
+        if name == "isd":
+            app: Selectable = Isd(self.ctx, self.isd_keys, self._aram_app, self.isd_max_tries)
+        elif name != "ara-m":
+            app = InertApplication(name)
         else:
-            app = SpecAram(self.ctx)
+            app = self._aram_app()
+            if self.ctx.profile.aram_locked:
+                app = LockedAram(app)
         self.channels[cla.channel] = app
         data = app.select_data(cmd.data)  # type: ignore[attr-defined]
         return Response(data if cmd.p2 & 0x0C != 0x0C else b"")
+
+    def _aram_app(self) -> Selectable:
+        """The ARA-M itself (what the ISD personalises; behind ``LockedAram`` when selected)."""
+        return self.applet if self.applet is not None else SpecAram(self.ctx)
 
     def verify(self, cmd: Command, cla: ClassByte) -> Response:
         """VERIFY ADM1 (P2 0A): no data asks the remaining tries; a wrong key uses one up."""

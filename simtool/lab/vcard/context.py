@@ -18,6 +18,7 @@ class CardContext:
     capacity: int = 4096  # bytes of stored REF-AR-DOs before STORE DATA answers 6581
     empty_6a88: bool = False  # answer 6A88 instead of FF40 00 when no rule is stored
     adm_verified: bool = False
+    kdd: bytes = bytes(10)  # key diversification data the ISD answers INITIALIZE UPDATE with
 
     def new_refresh_tag(self) -> None:
         """Replace the refresh tag with a fresh random one (never the same as before)."""

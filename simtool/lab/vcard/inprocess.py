@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from .card import VirtualCard
 from .context import CardContext
+from .isd import IsdKeys
 from .profiles import get_profile
 from .state import CardMemory
 
@@ -25,14 +26,15 @@ class InProcessCard:
     protocol = "T=1"
 
     def __init__(self, profile: str, rules: Sequence[bytes] = (), *, capacity: int = 65536,
-                 remove_after_apdus: int | None = None, removed: type[Exception] | None = None) -> None:
+                 remove_after_apdus: int | None = None, removed: type[Exception] | None = None,
+                 iccid: str = "89882110000000000019", isd_keys: IsdKeys | None = None) -> None:
         self.profile = get_profile(profile)
         self.reader = f"in-process {profile}"
         self.atr = self.profile.atr
         self.protocol = "T=0" if self.profile.t0 else "T=1"
         self.memory = CardMemory(rules=list(rules))
         self.card = VirtualCard(CardContext(self.profile, self.memory, capacity=capacity),
-                                "89882110000000000019", b"12345678", 10)
+                                iccid, b"12345678", 10, isd_keys)
         self.remove_after = remove_after_apdus
         self.removed = removed
         self.answered = 0

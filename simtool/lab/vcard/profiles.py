@@ -8,6 +8,7 @@ from functools import reduce
 AID_ARA_M = bytes.fromhex("A00000015141434C00")
 AID_ARA_D = bytes.fromhex("A00000015144414300")
 AID_PKCS15 = bytes.fromhex("A000000063504B43532D3135")
+AID_ISD = bytes.fromhex("A000000151000000")
 
 
 def atr_with_tck(body: bytes) -> bytes:
@@ -45,6 +46,10 @@ class Profile:
     refuse_db: bool = False
     needs_adm: bool = False
     max_hash: int = 20  # applet only: SIZE_HASH (the sysmocom fork: 32)
+    isd_scp: int = 0  # 2 or 3: an ISD speaking SCP02/SCP03 (isd.py); 0: no security domain
+    isd_kvn: int = 0
+    isd_i: int = 0  # the "i" parameter: SCP02 0x55; SCP03 0x70 (S8, R-MAC, R-ENC, pseudo-random), 0x71 S16
+    aram_locked: bool = False  # STORE DATA only through the ISD (INSTALL [for personalization])
 
     def aids(self) -> dict[bytes, str]:
         """AID → application name for every application this card holds."""
@@ -53,6 +58,8 @@ class Profile:
             table[AID_ARA_D] = "ara-d"
         if "pkcs15" in self.apps:
             table[AID_PKCS15] = "pkcs15"
+        if self.isd_scp:
+            table[AID_ISD] = "isd"
         return table
 
 
@@ -71,6 +78,15 @@ PROFILES: dict[str, Profile] = {
         # sysmoISIM-SJA2's ATR (T=0): the sysmocom fork of the applet, 32-byte hashes accepted.
         Profile("sysmo", bytes.fromhex("3B9F96801F878031E073FE211B674A4C753034054BA9"), t0=True,
                 aram="applet", logical_channels=False, select_fci=False, max_hash=32),
+        # the same card after sysmocom's aram_lock: ARA-M written only through the ISD (SCP02, KVN 0x70)
+        Profile("sysmo-locked", bytes.fromhex("3B9F96801F878031E073FE211B674A4C753034054BA9"), t0=True,
+                aram="applet", logical_channels=False, select_fci=False, max_hash=32,
+                isd_scp=2, isd_kvn=0x70, isd_i=0x55, aram_locked=True),
+        # a commercial-style card: spec ARA-M behind an SCP03 ISD (AES, KVN 0x30), S8 and S16
+        Profile("scp03", _t1_atr(b"ck-scp03"), t0=False, aram="spec",
+                isd_scp=3, isd_kvn=0x30, isd_i=0x70, aram_locked=True),
+        Profile("scp03-s16", _t1_atr(b"ck-scp03-16"), t0=False, aram="spec",
+                isd_scp=3, isd_kvn=0x30, isd_i=0x71, aram_locked=True),
     )
 }
 

@@ -19,6 +19,8 @@ class CardMemory:
     rules: list[bytes] = field(default_factory=list)
     refresh_tag: bytes = bytes(8)
     adm_tries_left: int = 10
+    isd_tries_left: int = 3  # failed EXTERNAL AUTHENTICATEs left before the ISD locks
+    isd_counter: int = 0  # SCP02 sequence counter / SCP03 counter
     apdus: list[tuple[bytes, bytes]] = field(default_factory=list)
     removed: bool = False
 
@@ -28,6 +30,8 @@ class CardMemory:
             "refresh_tag": self.refresh_tag.hex().upper(),
             "apdus": [[c.hex().upper(), r.hex().upper()] for c, r in self.apdus],
             "adm_tries_left": self.adm_tries_left,
+            "isd_tries_left": self.isd_tries_left,
+            "isd_counter": self.isd_counter,
             "removed": self.removed,
         }
 
@@ -38,6 +42,8 @@ class CardMemory:
             rules=[bytes.fromhex(r) for r in doc.get("rules", [])],
             refresh_tag=bytes.fromhex(doc.get("refresh_tag", "00" * 8)),
             adm_tries_left=int(doc.get("adm_tries_left", 10)),
+            isd_tries_left=int(doc.get("isd_tries_left", 3)),
+            isd_counter=int(doc.get("isd_counter", 0)),
         )
 
 
