@@ -148,7 +148,8 @@ def scp_options(fn: Callable) -> Callable:
         click.option("--scp03", "scp", flag_value="SCP03", expose_value=False, callback=_remember,
                      help="Reach the ARA-M through the security domain over SCP03 (AES; KVN 0x30-0x3F)."),
         click.option("--kvn", metavar="N", default=None, expose_value=False, callback=_int_any_base,
-                     help="Key version number (decimal or 0x hex; default 0: the card's default key set)."),
+                     show_default="0, the card's default key set", cls=TextDefault,
+                     help="Key version number (decimal or 0x hex)."),
         click.option("--security-level", type=click.Choice(list(LEVELS)), default="mac", show_default=True,
                      expose_value=False, callback=_remember,
                      help="C-MAC; +enc: commands enciphered; +rmac/+renc: answers MACed/enciphered (SCP03)."),
@@ -166,7 +167,8 @@ def scp_options(fn: Callable) -> Callable:
         click.option("--scp03-s16", is_flag=True, expose_value=False, callback=_remember,
                      help="SCP03 in S16 mode (16-byte challenges and MACs)."),
         click.option("--sd-aid", metavar="HEX", default=None, expose_value=False, callback=_remember,
-                     help=f"AID of the security domain (default the ISD, {ISD_AID.hex().upper()})."),
+                     show_default=f"the ISD, {ISD_AID.hex().upper()}", cls=TextDefault,
+                     help="AID of the security domain."),
     ]
     for opt in reversed(opts):
         fn = opt(fn)
