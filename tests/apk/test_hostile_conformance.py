@@ -167,3 +167,19 @@ def test_tampered_bundle_fails_like_jarsigner(tmp_path: Path, jks: Path) -> None
     proc = _digest("--json", "--verify", str(bad))
     assert proc.returncode == 1
     assert "digest of base/assets/a.txt does not match" in json.loads(proc.stdout)[0]["errors"][0]
+
+
+def test_apksigner_signed_bundle_with_stripping_protection(tmp_path: Path, jks: Path) -> None:
+    """apksigner with v2 on writes X-Android-APK-Signed: 2 in the .SF; a bundle is a JAR, so
+    that APK-only stripping protection is not asked of it."""
+    signed = tmp_path / "signed.aab"
+    _sh("apksigner", "sign", "--ks", str(jks), "--ks-pass", "pass:secret12", "--min-sdk-version",
+        "21", "--v2-signing-enabled", "true", "--v3-signing-enabled", "false", "--out",
+        str(signed), str(_bundle(tmp_path)))
+    with zipfile.ZipFile(signed) as z:
+        sf = next(n for n in z.namelist() if n.endswith(".SF"))
+        assert b"X-Android-APK-Signed: 2" in z.read(sf)
+    proc = _digest("--json", "--verify", str(signed))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (report,) = json.loads(proc.stdout)
+    assert report["kind"] == "aab" and report["signers"][0]["subject"] == "CN=Upload Key, O=Example"
