@@ -17,6 +17,9 @@ from pathlib import Path
 from .errors import SecretError
 
 
+MAX_SECRET_FILE = 64 << 10  # a secret file's first line; /dev/zero must not fill memory
+
+
 @dataclass(frozen=True)
 class SecretSource:
     """Where a secret may be found: ``env`` variable name, optional file, prompt text."""
@@ -46,14 +49,18 @@ def read_secret(source: SecretSource, *, required: bool = True) -> str | None:
     """
     if source.file is not None:
         try:
-            raw = source.file.read_bytes()
+            with open(source.file, "rb") as fh:
+                raw = fh.read(MAX_SECRET_FILE + 1)  # only the first line counts
         except OSError as exc:
             raise SecretError(source.name, f"{source.file}: {exc.strerror or exc}") from None
+        lines = raw.splitlines()
+        if len(raw) > MAX_SECRET_FILE and len(lines) < 2:
+            raise SecretError(source.name, f"{source.file}: no line break in the first "
+                              f"{MAX_SECRET_FILE} bytes")
         try:
-            text = raw.decode("utf-8")
+            return lines[0].decode("utf-8") if lines else ""
         except UnicodeDecodeError:
             raise SecretError(source.name, f"{source.file} is not valid UTF-8 text") from None
-        return text.splitlines()[0] if text else ""
     value = os.environ.get(source.env)
     if value is not None:
         return _utf8(source, value, f"${source.env}")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from carrierkit.textsafe import escape_controls
+
 from ..apk.report import ApkReport
 from ..errors import UsageError
 
@@ -34,11 +36,11 @@ class RuleCertificate:
     def words(self) -> str:
         """``certificate CN=app (signer)`` or ``… (original key of the signing lineage; apksigner's
         Signer #1 is the current signer CN=app2, SHA-1 …)``."""
-        name = f"CN={self.cn}" if self.cn else self.subject or "(no subject)"
+        name = escape_controls(f"CN={self.cn}" if self.cn else self.subject or "(no subject)")
         text = f"certificate {name} ({self.role}"
         if self.signer_sha1 and self.signer_sha1 != self.sha1:
             signer = common_name(self.signer_subject or "")
-            shown = f"CN={signer}" if signer else self.signer_subject
+            shown = escape_controls(f"CN={signer}" if signer else self.signer_subject or "")
             text += f"; apksigner's Signer #1 is the current signer {shown}, SHA-1 {self.signer_sha1.upper()}"
         return text + ")"
 

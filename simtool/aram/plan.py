@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from carrierkit.textsafe import escape_controls
+
 from ..card.errors import CardRemovedError
 from ..card.statuswords import ApduError
 from .android import check_answer
@@ -129,7 +131,7 @@ def describe(rule: AccessRule) -> str:
         aid = f"AID {rule.aid.hex().upper()}"
     if rule.aid_implicit:
         aid += " +implicit(C0)"
-    pkg = f" package {rule.package}" if rule.package else ""
+    pkg = f" package {escape_controls(rule.package)}" if rule.package else ""  # card data
     return f"{h}{pkg} ({aid})"
 
 

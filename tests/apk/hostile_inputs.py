@@ -403,9 +403,17 @@ def main(argv: Sequence[str]) -> int:
     for label, value in (("superscript", "\u00b2"), ("5000-digits", "9" * 5000)):
         (out / f"min-sdk-{label}.apk").write_bytes(
             zip_bytes([("AndroidManifest.xml", axml_with_min_sdk(value))]))
+    unsigned = zip_bytes([("AndroidManifest.xml", manifest_xml()), ("classes.dex", b"dex")])
+    (out / "v2-short-stripping-attribute.apk").write_bytes(
+        v2_sign(unsigned, key, cert, [(0xBEEFF00D, b"\x03\x00")]))
+    (out / "pkcs7-wide.apk").write_bytes(apk_with_signature_block(pkcs7_wide(1 << 20)))
+    (out / "pkcs7-deep.apk").write_bytes(apk_with_signature_block(pkcs7_deep(1 << 20)))
+    (out / "many.jks").write_bytes(jks_of_certificates(
+        cert.public_bytes(serialization.Encoding.DER), 5000))
     if "--huge" in argv:
         make_zip_bomb(out / "zip-bomb.apk", key, cert)
         make_tiny_pairs(out / "tiny-pairs.apk")
+        make_many_signers(out / "many-signers-v2.apk")
     return 0
 
 

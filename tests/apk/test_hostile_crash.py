@@ -155,3 +155,10 @@ def test_pkcs12_mac_iterations_over_the_cap(tmp_path: Path) -> None:
     proc = _simtool("digest", str(ks), env={"SIMTOOL_KEYSTORE_PASSWORD": "x"})
     assert proc.returncode == 1
     assert "MAC iteration count 2000000 is out of range" in _one_line(proc)
+
+
+def test_password_file_without_line_break(keystore: Path) -> None:
+    """/dev/zero as --password-file: only the first 64 KiB are read, then one line."""
+    proc = _simtool("digest", "--password-file", "/dev/zero", str(keystore))
+    assert proc.returncode == 1
+    assert "no line break in the first 65536 bytes" in _one_line(proc)

@@ -80,3 +80,17 @@ def test_escape_controls_unit() -> None:
     assert escape_controls("é 日本 O=\"a, b\"") == "é 日本 O=\"a, b\""
     assert escape_controls("a\nb\rc\x00\x1b\x7f\x85\u202e\u2028\udcff") == \
         "a\\nb\\rc\\x00\\x1b\\x7f\\x85\\u202e\\u2028\\udcff"
+
+
+def test_aram_lines_escape_card_and_apk_strings() -> None:
+    """The same for ``simtool aram``: a package name read from a card and an APK's DN."""
+    from simtool.aram.apkcert import RuleCertificate
+    from simtool.aram.plan import describe
+    from simtool.aram.rules import AccessRule
+
+    rule = AccessRule(bytes(20), package="com.x\nwritten and verified: 9 change(s)\x1b[8m")
+    line = describe(rule)
+    assert line.isprintable() and "com.x\\nwritten" in line and "\\x1b[8m" in line
+    cert = RuleCertificate("ab" * 20, "CN=a\nb", "a\nSHA-1 00", "signer", "CN=c\rd", "cd" * 20)
+    words = cert.words()
+    assert words.isprintable() and "CN=a\\nSHA-1 00" in words and "CN=c\\rd" in words

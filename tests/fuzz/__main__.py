@@ -27,8 +27,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--crashes", type=Path, default=Path("fuzz-crashes"))
     parser.add_argument("--memory-mib", type=int, default=1024)
     args = parser.parse_args(argv)
-    limit = args.memory_mib << 20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # Soft limit only: the seeds' keytool (a JVM reserves far more address space) lifts it
+    # for itself (targets._without_memory_limit).
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (args.memory_mib << 20, hard))
     failed = False
     for name in TARGETS if args.target == "all" else [args.target]:
         result = fuzz(TARGETS[name], seconds=None if args.iterations else args.seconds,

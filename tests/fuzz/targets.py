@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import resource
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -101,6 +102,12 @@ def run_keystore(data: bytes, workdir: Path, rng: random.Random) -> None:
     _render(report)
 
 
+def _without_memory_limit() -> None:
+    """In a child: lift the fuzz run's soft address-space limit (a JVM needs more)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
+
 def keystore_seeds(workdir: Path) -> list[bytes]:
     key, cert = hi.make_key_and_cert("CN=fuzz\x1b[8m", 1024)
     seeds = [cert.public_bytes(serialization.Encoding.PEM),
@@ -123,7 +130,7 @@ def keystore_seeds(workdir: Path) -> list[bytes]:
                 ["keytool", "-genkeypair", "-keystore", str(ks), "-storetype", store,
                  "-storepass", "secret12", "-keypass", "secret12", "-alias", "a", "-keyalg",
                  "EC", "-groupname", "secp256r1", "-dname", "CN=seed", "-validity", "10",
-                 *extra], capture_output=True, timeout=120)
+                 *extra], capture_output=True, timeout=120, preexec_fn=_without_memory_limit)
             if made.returncode == 0:
                 seeds.append(ks.read_bytes())
     return seeds

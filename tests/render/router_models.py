@@ -128,8 +128,10 @@ class MerakiDevice(Device):
             return
         if doc.get("dscpTagValue") not in MERAKI_DSCP:
             raise DeviceRefused(f"dscpTagValue {doc.get('dscpTagValue')} is not a dscpTaggingOption")
+        if self.body.get("trafficShapingEnabled") is not True:
+            raise DeviceRefused("traffic shaping is off: the documented merge stops")
         rules = [r for r in self.body["rules"] if r["definitions"][0] != doc["definitions"][0]]  # type: ignore[index,union-attr]
-        body = {**self.body, "trafficShapingEnabled": True, "rules": [doc, *rules]}
+        body = {**self.body, "rules": [doc, *rules]}
         if len(body["rules"]) > 8:
             raise DeviceRefused("more than 8 traffic-shaping rules")
         self.body = body

@@ -71,7 +71,7 @@ def test_mikrotik_script_never_removes_what_it_did_not_make(current: RenderInput
 
 
 DEVICE = {
-    "trafficShapingEnabled": False,
+    "trafficShapingEnabled": True,
     "defaultRulesEnabled": True,
     "rules": [
         {"definitions": [{"type": "application", "value": "meraki:layer7/application/5"}], "dscpTagValue": 34, "pcpTagValue": 4},
@@ -87,18 +87,22 @@ def test_meraki_is_one_rule_merged_first_into_the_device_rules(current: RenderIn
     body = MERAKI.merge_rule(DEVICE, rule)
     assert body["rules"] == [rule, *DEVICE["rules"]], "wifiq's rule first, the user's after it, unchanged"
     assert body["defaultRulesEnabled"] is True and body["trafficShapingEnabled"] is True
+    assert {k: v for k, v in body.items() if k != "rules"} == {k: v for k, v in DEVICE.items() if k != "rules"}
     newer = MERAKI.merge_rule(body, json.loads(render("meraki", following)))
     assert newer["rules"][1:] == DEVICE["rules"] and len(newer["rules"]) == 3, "the old wifiq rule is replaced, not kept"
     assert MERAKI.merge_rule(newer, None)["rules"] == DEVICE["rules"]
-    assert "defaultRulesEnabled" not in MERAKI.merge_rule({"rules": []}, rule), "never sets the default-rules switch"
+    assert "defaultRulesEnabled" not in MERAKI.merge_rule({"trafficShapingEnabled": True, "rules": []}, rule)
+    with pytest.raises(TargetLimitError) as off:
+        MERAKI.merge_rule({**DEVICE, "trafficShapingEnabled": False}, rule)
+    assert "traffic shaping is off" in str(off.value), "turning shaping on would start the SSID's dormant rules"
 
 
 def test_meraki_merge_refuses_a_full_ssid_and_a_foreign_dscp(current: RenderInput) -> None:
     rule = json.loads(render("meraki", current))
     own = {"definitions": [{"type": "port", "value": "5060"}], "dscpTagValue": 46, "pcpTagValue": 6}
-    assert len(MERAKI.merge_rule({"rules": [own] * (MAX_RULES - 1)}, rule)["rules"]) == MAX_RULES
+    assert len(MERAKI.merge_rule({"trafficShapingEnabled": True, "rules": [own] * (MAX_RULES - 1)}, rule)["rules"]) == MAX_RULES
     with pytest.raises(TargetLimitError) as err:
-        MERAKI.merge_rule({"rules": [own] * MAX_RULES}, rule)
+        MERAKI.merge_rule({"trafficShapingEnabled": True, "rules": [own] * MAX_RULES}, rule)
     assert "8 rules of its own" in str(err.value)
     for value in range(64):
         if value in DSCP_TAGGING_OPTIONS:
@@ -169,8 +173,8 @@ def test_set_style_routers_keep_the_user_attachment_and_other_rule_sets(target: 
     assert user <= state
 
 
-JQ_MERGE = """'.trafficShapingEnabled = true
-  | .rules = ($w + [.rules[] | select(any(.definitions[]; . == $w[0].definitions[0]) | not)])'"""
+JQ_MERGE = """'if .trafficShapingEnabled != true then error("traffic shaping is off: turn it on in the Dashboard first")
+  else .rules = ($w + [.rules[] | select(any(.definitions[]; . == $w[0].definitions[0]) | not)]) end'"""
 
 
 @pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (the doc's shell recipe needs it)")
@@ -193,7 +197,7 @@ def test_meraki_merge_from_prints_the_put_body(tmp_path: Path, current: RenderIn
     body = json.loads(render("meraki", current, options={"merge-from": str(device)}))
     assert body == MERAKI.merge_rule(DEVICE, json.loads(render("meraki", current)))
     full = tmp_path / "full.json"
-    full.write_text(json.dumps({"rules": [DEVICE["rules"][0]] * MAX_RULES}))
+    full.write_text(json.dumps({"trafficShapingEnabled": True, "rules": [DEVICE["rules"][0]] * MAX_RULES}))
     with pytest.raises(TargetLimitError):
         render("meraki", current, options={"merge-from": str(full)})
 
@@ -249,3 +253,14 @@ def test_meraki_dscp_options_file_is_the_networks_list(tmp_path: Path, current: 
     listing.write_text('{"dscpTagValue": 46}')
     with pytest.raises(RenderInputError):
         render("meraki", current, options={"dscp-options": str(listing)})
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (the doc's shell recipe needs it)")
+def test_meraki_doc_jq_recipe_stops_when_shaping_is_off(tmp_path: Path, current: RenderInput) -> None:
+    (tmp_path / "current.json").write_text(json.dumps({**DEVICE, "trafficShapingEnabled": False}))
+    (tmp_path / "rule.json").write_text(render("meraki", current))
+    proc = subprocess.run(
+        ["jq", "--slurpfile", "w", str(tmp_path / "rule.json"), JQ_MERGE.strip("'"), str(tmp_path / "current.json")],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode != 0 and "traffic shaping is off" in proc.stderr and not proc.stdout

@@ -111,9 +111,16 @@ class MerakiRenderer(Renderer):
         """The PUT body: the device's GET body with wifiq's rule first (replacing its older one).
 
         ``rule`` None removes wifiq's rule (nothing to mark). Every other field and rule is kept
-        as the device returned it, ``defaultRulesEnabled`` included; ``trafficShapingEnabled`` is
-        set true (rules do nothing without it).
+        as the device returned it, ``defaultRulesEnabled`` and ``trafficShapingEnabled``
+        included. An SSID with traffic shaping off is refused: rules do nothing there, and
+        turning it on would also start the SSID's own and Meraki's default rules (the user's call).
         """
+        if rule is not None and device.get("trafficShapingEnabled") is not True:
+            raise self.fail(
+                "traffic shaping must be on for the SSID",
+                f"{source}: traffic shaping is off on this SSID (turning it on would also start its other rules): "
+                "turn it on in the Dashboard first",
+            )
         rules = device.get("rules", [])
         if not isinstance(rules, list):
             raise TargetLimitError(self.info.name, "the GET body of trafficShaping/rules", f"{source}: 'rules' is not a list")
@@ -124,10 +131,7 @@ class MerakiRenderer(Renderer):
                 f"Meraki allows {MAX_RULES} traffic-shaping rules per SSID",
                 f"{source} already holds {len(theirs)} rules of its own: no room for wifiq's",
             )
-        body = dict(device)
-        body["trafficShapingEnabled"] = True
-        body["rules"] = merged
-        return body
+        return {**device, "rules": merged}
 
     @staticmethod
     def _json_file(path: str, option: str) -> Any:
