@@ -87,6 +87,9 @@ PROFILES: dict[str, Profile] = {
                 isd_scp=3, isd_kvn=0x30, isd_i=0x70, aram_locked=True),
         Profile("scp03-s16", _t1_atr(b"ck-scp03-16"), t0=False, aram="spec",
                 isd_scp=3, isd_kvn=0x30, isd_i=0x71, aram_locked=True),
+        # T=0 with logical channels: SCP02 (KVN 0x20, i=15) under GET RESPONSE and on channels 1-19
+        Profile("scp02-t0", _t0_atr(b"ck-scp02-T0"), t0=True, aram="spec",
+                isd_scp=2, isd_kvn=0x20, isd_i=0x15, aram_locked=True),
     )
 }
 
