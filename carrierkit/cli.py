@@ -72,6 +72,19 @@ class LazyGroup(click.Group):
         return command
 
 
+class TextDefault(click.Option):
+    """An option whose ``show_default`` text is shown as written — ``[default: 2]``,
+    ``[default: the system's resolvers]`` — instead of in click's parentheses, so a default that
+    comes from a config file or the environment reads like a literal one: one style of default
+    in every help text (``cls=TextDefault, show_default="…"``)."""
+
+    def get_help_extra(self, ctx: click.Context) -> Any:
+        extra = super().get_help_extra(ctx)
+        if isinstance(self.show_default, str) and "default" in extra:
+            extra["default"] = self.show_default
+        return extra
+
+
 def _unavailable(name: str, short_help: str, error: ToolError) -> click.Command:
     """A stand-in command that takes any arguments and raises ``error``."""
 

@@ -31,3 +31,55 @@ def test_commands_complete_in_both_tools() -> None:
     assert _complete("wifiq", "wifiq re") == ["refresh", "render", "resolve"]
     assert set(_complete("simtool", "simtool ")) >= {"aram", "card", "digest", "readers"}
     assert "--verify" in _complete("simtool", "simtool digest --v")
+
+
+def _commands():
+    """Every (command path, click command) of both tools, card commands included."""
+    import click
+
+    from simtool.cli import cli as simtool_cli
+    from wifiq.cli import cli as wifiq_cli
+
+    def walk(cmd: click.Command, ctx: click.Context):
+        yield ctx, cmd
+        if isinstance(cmd, click.Group):
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                assert sub is not None
+                yield from walk(sub, click.Context(sub, info_name=name, parent=ctx))
+
+    for root, name in ((simtool_cli, "simtool"), (wifiq_cli, "wifiq")):
+        yield from walk(root, click.Context(root, info_name=name))
+
+
+def test_one_style_of_default_in_every_help() -> None:
+    """A default is shown by click as ``[default: …]`` after the help (``show_default``, with
+    ``carrierkit.cli.TextDefault`` for one that is a description); never written into the help
+    text itself as "(default: …)", "Default: on." or "[2]"."""
+    import re
+
+    import click
+
+    written = re.compile(r"default|\[[^\]]*\]\s*$", re.IGNORECASE)
+    offenders = []
+    seen = 0
+    for ctx, cmd in _commands():
+        for param in cmd.params:
+            if isinstance(param, click.Option) and param.help:
+                seen += 1
+                if written.search(param.help):
+                    offenders.append(f"{ctx.command_path} {param.opts[0]}: {param.help}")
+            if isinstance(param, click.Option) and isinstance(param.show_default, str):
+                record = param.get_help_record(ctx)
+                assert record is not None and f"[default: {param.show_default}" in record[1]
+    assert seen > 50 and offenders == []
+
+
+def test_reader_selector_reads_the_same_everywhere() -> None:
+    metavars = {}
+    for ctx, cmd in _commands():
+        for param in cmd.params:
+            if "--reader" in getattr(param, "opts", ()):
+                metavars[ctx.command_path] = param.make_metavar(ctx)
+    assert "simtool readers" in metavars and len(metavars) > 5
+    assert set(metavars.values()) == {"N|NAME"}

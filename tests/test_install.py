@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from carrierkit import __version__ as VERSION
+from tests.rig.pcsc_fixtures import pcsc_rig  # noqa: F401 (the fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 APK = ROOT / "tests/corpus/apksig-golden/v1v2v3-with-rsa-2048-lineage-3-signers.apk"
@@ -135,3 +136,28 @@ def test_wheel_and_sdist_carry_licences_docs_and_one_version(installed: Installe
     linked = {"docs/architecture.md", "docs/packaging.md", "docs/wifiq-render.md",
               "LICENSES/CC-BY-SA-4.0.txt", "scripts/setup", "scripts/test"}
     assert linked <= members
+
+
+def test_card_extra_from_the_wheel_talks_to_a_reader(installed: Installed, pcsc_rig) -> None:  # noqa: F811
+    """``pip install 'carrierkit[card]'`` (the wheel with the extra; pyscard compiles, or comes
+    from pip's cache) gives working card commands: readers and card info against pcscd + vpcd."""
+    import json
+
+    venv = installed.dist.parent / "venv-card"
+    made = _run([sys.executable, "-m", "venv", venv])
+    assert made.returncode == 0, made.stderr
+    pip = _run([venv / "bin/python", "-m", "pip", "install", f"{installed.wheel}[card]"])
+    assert pip.returncode == 0, pip.stdout[-3000:] + pip.stderr[-3000:]
+    pcsc_rig.insert_card("spec", iccid="8949440000001234567")
+    env = {k: v for k, v in pcsc_rig.env.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+    def simtool(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(venv / "bin/simtool"), *args], capture_output=True, text=True,
+                              env=env, cwd=installed.outside, timeout=120)
+
+    readers = simtool("readers", "--json")
+    assert readers.returncode == 0, readers.stderr
+    assert len(json.loads(readers.stdout)) >= 2
+    info = simtool("card", "info", "--json")
+    assert info.returncode == 0, info.stderr
+    assert json.loads(info.stdout)["iccid"] == "8949440000001234567"

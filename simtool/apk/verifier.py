@@ -94,7 +94,7 @@ def verify_apk(path: Path, *, min_sdk: int | None, max_sdk: int | None, full_ver
         warnings: list[str] = []
         found: set[str] = set()
         results: dict[str, SchemeResult] = {}
-        supported = _supported(hi)
+        supported = set() if bundle else _supported(hi)  # no stripping protection in a JAR
 
         def run(scheme: str, block_id: int) -> SchemeResult | None:
             """Parse the block with ``block_id`` when present (and note the scheme as found)."""

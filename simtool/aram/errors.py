@@ -35,7 +35,7 @@ _HINTS = {
     0x6984: "the open-source ARA-M applet refuses package names (CA), implicit/absent AIDs, "
     "rules of 128 bytes or more and, in the original applet, 32-byte hashes",
     0x6A89: "a rule with this REF-DO already exists; use `simtool aram apply` to replace it",
-    0x6982: "the card wants ADM (--adm) or a GlobalPlatform secure channel first",
+    0x6982: "the card wants ADM (--adm) or a GlobalPlatform secure channel first (--scp02/--scp03, docs/simtool-scp.md)",
     0x6A80: "the card refused a data object in the rule (some cards refuse DB or CA)",
     0x6581: "the card's rule memory is full",
     0x6700: "the card refused the length; keep each rule under 128 bytes for the open-source applet",

@@ -14,6 +14,8 @@ from typing import Any, Iterator
 
 import click
 
+from carrierkit.cli import TextDefault
+
 from ..apk import inspect_apk
 from ..apk.report import ApkReport
 from ..aram.apkcert import rule_certificate
@@ -216,11 +218,11 @@ _ADD_OPTIONS = [
     click.option("--hash", "--device-app-id", "hash_", metavar="HEX", help="Certificate hash: SHA-1 (40 hex) or SHA-256 (64 hex)."),
     click.option("--apk", type=click.Path(exists=True, dir_okay=False), help="Take the hash from this APK (recommended SHA-1)."),
     click.option("--package", "--pkg-ref", "package", help="Limit the rule to this Android package."),
-    click.option("--aid", metavar="HEX", default=None, help="AID-REF-DO value (default FFFFFFFFFFFF, Android's form)."),
+    click.option("--aid", metavar="HEX", default=None, show_default="FFFFFFFFFFFF, Android's form", cls=TextDefault, help="AID-REF-DO value."),
     click.option("--aid-empty", is_flag=True, help="Empty AID-REF-DO (4F 00). Android skips it. (pySim's --aid-empty writes C0: use --aid-implicit for that.)"),
     click.option("--aid-implicit", is_flag=True, help="Implicit AID (C0 00). Android skips it."),
     click.option("--no-aid", is_flag=True, help="No AID object: REF-DO starts with the hash (Android accepts)."),
-    click.option("--perm", "--android-permissions", "perm", metavar="HEX", default=None, help="PERM-AR-DO, 8 bytes (default 0000000000000001)."),
+    click.option("--perm", "--android-permissions", "perm", metavar="HEX", default=None, show_default="0000000000000001", cls=TextDefault, help="PERM-AR-DO, 8 bytes."),
     click.option("--apdu", type=click.Choice(["always", "never"]), default=None, help="APDU-AR-DO."),
     click.option("--apdu-always", is_flag=True, help="Same as --apdu always (pySim name)."),
     click.option("--apdu-never", is_flag=True, help="Same as --apdu never (pySim name)."),
@@ -361,8 +363,8 @@ def _dry_run_without_card(rules_file: Path, desired: tuple[AccessRule, ...], err
                    "store the file's, without reading the list first (docs/simtool-aram.md, Recovery).")
 @click.option("--watch", is_flag=True, help="Production line: apply to every card inserted, log to --log.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              show_default=str(default_audit_log()),
-              help="CSV audit log for --watch (default: the user's log folder, created when missing).")
+              show_default=str(default_audit_log()), cls=TextDefault,
+              help="CSV audit log for --watch (in the user's log folder, created when missing).")
 @click.option("--count", type=click.IntRange(min=1), default=None, help="With --watch: stop after this many cards.")
 @click.option("--idle-timeout", type=float, default=None, help="With --watch: stop when no card comes for this many seconds.")
 @adm_options
@@ -454,7 +456,7 @@ def _watch_line(source: RulesSource, job: Job, *, log_path: Path | None, count: 
 @aram_group.command("export")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["json", "toml"]), default=None,
-              help="File format (default: from the file name, else JSON).")
+              show_default="from the file name, else JSON", cls=TextDefault, help="File format.")
 @click.option("--force", is_flag=True, help="Export even when Android would drop the whole rule set.")
 @card_options
 @scp_options
@@ -493,7 +495,7 @@ def _check_rule_file(rules_file: Path, as_json: bool) -> int | None:
 @aram_group.command("check")
 @click.option("--apk", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The app to check.")
 @click.option("--hash", "hash_", metavar="HEX", help="Certificate hash to check (SHA-1 or SHA-256).")
-@click.option("--package", help="The app's package name (default with --apk: read from its manifest).")
+@click.option("--package", show_default="with --apk: read from its manifest", cls=TextDefault, help="The app's package name.")
 @click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Judge this rule file instead of a card (no reader needed); alone: Android's verdict per rule.")
 @_LOGICAL

@@ -14,6 +14,8 @@ from typing import Any, Callable, Iterator
 
 import click
 
+from carrierkit.cli import TextDefault
+
 from ..card import transport
 from ..card.adm import parse_adm_key
 from ..card.gpkeys import DIVERSIFICATIONS
@@ -30,10 +32,11 @@ def reader_options(fn: Callable) -> Callable:
     """--reader, --shared, --json, --trace."""
     fn = click.option("--trace", is_flag=True, help="Log every APDU to stderr (secrets redacted).")(fn)
     fn = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout for scripts.")(fn)
-    fn = click.option("--shared", is_flag=True, help="Share the card with other programs (default: exclusive).")(fn)
+    fn = click.option("--shared", is_flag=True, show_default="exclusive", cls=TextDefault, help="Share the card with other programs.")(fn)
     fn = click.option(
         "--reader", "reader", metavar="N|NAME", default=None,
-        help=f"Reader index or name substring (default: ${transport.READER_ENV}, else the first reader).",
+        show_default=f"${transport.READER_ENV}, else the first reader", cls=TextDefault,
+        help="Reader index or name substring.",
     )(fn)
     return fn
 
@@ -145,7 +148,8 @@ def scp_options(fn: Callable) -> Callable:
         click.option("--scp03", "scp", flag_value="SCP03", expose_value=False, callback=_remember,
                      help="Reach the ARA-M through the security domain over SCP03 (AES; KVN 0x30-0x3F)."),
         click.option("--kvn", metavar="N", default=None, expose_value=False, callback=_int_any_base,
-                     help="Key version number (decimal or 0x hex; default 0: the card's default key set)."),
+                     show_default="0, the card's default key set", cls=TextDefault,
+                     help="Key version number (decimal or 0x hex)."),
         click.option("--security-level", type=click.Choice(list(LEVELS)), default="mac", show_default=True,
                      expose_value=False, callback=_remember,
                      help="C-MAC; +enc: commands enciphered; +rmac/+renc: answers MACed/enciphered (SCP03)."),
@@ -163,7 +167,8 @@ def scp_options(fn: Callable) -> Callable:
         click.option("--scp03-s16", is_flag=True, expose_value=False, callback=_remember,
                      help="SCP03 in S16 mode (16-byte challenges and MACs)."),
         click.option("--sd-aid", metavar="HEX", default=None, expose_value=False, callback=_remember,
-                     help=f"AID of the security domain (default the ISD, {ISD_AID.hex().upper()})."),
+                     show_default=f"the ISD, {ISD_AID.hex().upper()}", cls=TextDefault,
+                     help="AID of the security domain."),
     ]
     for opt in reversed(opts):
         fn = opt(fn)

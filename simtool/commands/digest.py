@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from carrierkit.cli import TextDefault
+
 from ..apk import (KEY_FILE_KINDS, ApkError, ApkReport, CertDigests, Signer, inspect_apk, to_json,
                    unreadable)
 from ..errors import SimtoolError
@@ -119,9 +121,9 @@ def _progress(path: Path, full_verify: bool) -> Iterator[Callable[[int], None] |
 @click.option("--verify", "full_verify", is_flag=True,
               help="Also check the whole file's content digests and v1 entry digests.")
 @click.option("--min-sdk-version", "min_sdk", type=click.IntRange(min=0), default=None,
-              help="Lowest Android API level to verify for (default: the APK's minSdkVersion).")
+              show_default="the APK's minSdkVersion", cls=TextDefault, help="Lowest Android API level to verify for.")
 @click.option("--max-sdk-version", "max_sdk", type=click.IntRange(min=0), default=None,
-              help="Highest Android API level to verify for (default: no limit).")
+              show_default="no limit", cls=TextDefault, help="Highest Android API level to verify for.")
 @click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=f"File whose first line is the keystore password (else ${PASSWORD_ENV}, "
               "else a prompt).")

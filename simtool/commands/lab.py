@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from carrierkit.cli import TextDefault
+
 from ..aram.rulefile import load_rules
 from ..lab import control
 from ..lab.vcard.profiles import PROFILES
@@ -20,15 +22,17 @@ DEFAULT_ICCID = "89882110000000000019"
 
 _DIR = click.option(
     "--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help=f"The lab's folder (default ${control.LAB_DIR_ENV}, else {control.DEFAULT_LAB_DIR}).",
+    show_default=f"${control.LAB_DIR_ENV}, else {control.DEFAULT_LAB_DIR}", cls=TextDefault,
+    help="The lab's folder.",
 )
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout for scripts.")
 _CARD = [
     click.option("--iccid", default=DEFAULT_ICCID, show_default=True,
                  help="The card's ICCID (18-20 digits). A card seen before comes back with its rules."),
     click.option("--profile", type=click.Choice(sorted(PROFILES)), default=None,
-                 help="Kind of card for a new ICCID (default spec: GP SEAC ARA-M; aram-applet and sysmo "
-                      "behave like the open-source applet, quirks included)."),
+                 show_default="spec: GP SEAC ARA-M", cls=TextDefault,
+                 help="Kind of card for a new ICCID (aram-applet and sysmo behave like the "
+                      "open-source applet, quirks included)."),
     click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                  default=None, help="Rules a new card holds at first (a rule file as `aram apply` reads)."),
     click.option("--slot", type=click.IntRange(0, 1), default=0, show_default=True,

@@ -10,7 +10,8 @@ from .cardopts import emit
 
 @click.command("readers")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout for scripts.")
-@click.option("--reader", default=None, help="Only show the reader this selector picks.")
+@click.option("--reader", metavar="N|NAME", default=None,
+              help="Only show the reader this selector picks (index or name substring).")
 @click.option("--dry-run", is_flag=True, help="Accepted for symmetry; listing readers sends no APDU.")
 def readers_cmd(as_json: bool, reader: str | None, dry_run: bool) -> int | None:
     """List smart card readers (index and name)."""

@@ -254,10 +254,10 @@ def _chunked_sha256(sections: Sequence[bytes]) -> bytes:
 
 
 def v2_sign(apk: bytes, key: rsa.RSAPrivateKey, cert: x509.Certificate,
-            attributes: Sequence[tuple[int, bytes]] = ()) -> bytes:
-    """``apk`` (a ZIP without a signing block) with an APK Signature Scheme v2 block of one
-    signer (RSA PKCS#1 v1.5 SHA-256, algorithm 0x0103) whose signed data carries
-    ``attributes`` as given — malformed ones included."""
+            attributes: Sequence[tuple[int, bytes]] = (), v3: bool = False) -> bytes:
+    """``apk`` (a ZIP without a signing block) with an APK Signature Scheme v2 block (or, with
+    ``v3``, a v3 block for SDK 28 and up) of one signer (RSA PKCS#1 v1.5 SHA-256, algorithm
+    0x0103) whose signed data carries ``attributes`` as given — malformed ones included."""
     from cryptography.hazmat.primitives.asymmetric import padding
 
     eocd_at = apk.rindex(b"PK\x05\x06")
@@ -265,15 +265,17 @@ def v2_sign(apk: bytes, key: rsa.RSAPrivateKey, cert: x509.Certificate,
     entries, cd, eocd = apk[:cd_at], apk[cd_at:eocd_at], apk[eocd_at:]
     digest = _chunked_sha256([entries, cd, eocd])  # EOCD's CD offset == the block's offset
     algorithm = 0x0103
+    sdk = struct.pack("<II", 28, 0x7FFFFFFF) if v3 else b""
     signed_data = (_lp(_lp(struct.pack("<I", algorithm) + _lp(digest)))
-                   + _lp(_lp(cert.public_bytes(serialization.Encoding.DER)))
+                   + _lp(_lp(cert.public_bytes(serialization.Encoding.DER))) + sdk
                    + _lp(b"".join(_lp(struct.pack("<I", i) + v) for i, v in attributes)))
     signature = key.sign(signed_data, padding.PKCS1v15(), hashes.SHA256())
     spki = key.public_key().public_bytes(serialization.Encoding.DER,
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
-    signer = _lp(signed_data) + _lp(_lp(struct.pack("<I", algorithm) + _lp(signature))) + _lp(spki)
+    signer = (_lp(signed_data) + sdk + _lp(_lp(struct.pack("<I", algorithm) + _lp(signature)))
+              + _lp(spki))
     value = _lp(_lp(signer))
-    pair = struct.pack("<QI", len(value) + 4, 0x7109871A) + value
+    pair = struct.pack("<QI", len(value) + 4, 0xF05368C0 if v3 else 0x7109871A) + value
     size = len(pair) + 8 + 16
     block = struct.pack("<Q", size) + pair + struct.pack("<Q", size) + b"APK Sig Block 42"
     new_eocd = bytearray(eocd)

@@ -167,3 +167,41 @@ def test_tampered_bundle_fails_like_jarsigner(tmp_path: Path, jks: Path) -> None
     proc = _digest("--json", "--verify", str(bad))
     assert proc.returncode == 1
     assert "digest of base/assets/a.txt does not match" in json.loads(proc.stdout)[0]["errors"][0]
+
+
+def test_apksigner_signed_bundle_with_stripping_protection(tmp_path: Path, jks: Path) -> None:
+    """apksigner with v2 on writes X-Android-APK-Signed: 2 in the .SF; a bundle is a JAR, so
+    that APK-only stripping protection is not asked of it."""
+    signed = tmp_path / "signed.aab"
+    _sh("apksigner", "sign", "--ks", str(jks), "--ks-pass", "pass:secret12", "--min-sdk-version",
+        "21", "--v2-signing-enabled", "true", "--v3-signing-enabled", "false", "--out",
+        str(signed), str(_bundle(tmp_path)))
+    with zipfile.ZipFile(signed) as z:
+        sf = next(n for n in z.namelist() if n.endswith(".SF"))
+        assert b"X-Android-APK-Signed: 2" in z.read(sf)
+    proc = _digest("--json", "--verify", str(signed))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (report,) = json.loads(proc.stdout)
+    assert report["kind"] == "aab" and report["signers"][0]["subject"] == "CN=Upload Key, O=Example"
+
+
+@pytest.mark.parametrize(("value", "verified"), [(b"\x21\x00", False), (b"\x21\x00\x00\x00", None)])
+def test_short_rotation_min_sdk_attribute_in_v3_is_malformed(tmp_path: Path, signer: tuple,
+                                                             value: bytes,
+                                                             verified: bool | None) -> None:
+    """v3's rotation-min-SDK attribute (0x559f8b02) is read with getInt() in AOSP main's apksig:
+    2 bytes are "Malformed additional attribute #1"; 4 bytes are read (and, with no v3.1 block,
+    name the missing block for SDK 33+)."""
+    apk = tmp_path / "v3.apk"
+    apk.write_bytes(hi.v2_sign(_unsigned(("classes.dex", b"dex")), *signer,
+                               [(0x559F8B02, value)], v3=True))
+    plain = tmp_path / "plain.apk"
+    plain.write_bytes(hi.v2_sign(_unsigned(("classes.dex", b"dex")), *signer, v3=True))
+    assert _digest("--verify", "--min-sdk-version", "28", str(plain)).returncode == 0
+    ours = _digest("--min-sdk-version", "28", str(apk))
+    assert ours.returncode == 1
+    if verified is False:
+        assert _errors(ours.stdout) == [
+            "ERROR: APK Signature Scheme v3 signer #1: Malformed additional attribute #1"]
+    else:
+        assert "but a v3.1 block was not found" in ours.stdout

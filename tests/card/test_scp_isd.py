@@ -12,7 +12,7 @@ from simtool.aram.workflow import RuleMatch, add_rule, apply_rules, delete_rules
 from simtool.card.gpkeys import DEFAULT_TEST_KEY, StaticKeys
 from simtool.card.gpsd import ISD_AID, SdAccess, select_sd
 from simtool.card.keysource import FixedKeys
-from simtool.card.protocol import Apdu, CardProtocol
+from simtool.card.protocol import Apdu, CardProtocol, channel_cla
 from simtool.card.scp02 import open_scp02
 from simtool.card.scp03 import open_scp03
 from simtool.card.scperrors import CardCryptogramMismatchError, SecureChannelError
@@ -156,3 +156,27 @@ def test_dry_run_opens_no_secure_channel() -> None:
     result = add_rule(proto, rule(1), force=False, sd=access("SCP03", 0x30, "mac"))
     assert not result.plan.empty
     assert card.memory.isd_counter == 0 and card.memory.rules == []
+
+
+@pytest.mark.parametrize("profile,scp,kvn,level", [
+    ("scp03", "SCP03", 0x30, "mac+enc+rmac+renc"), ("scp03-s16", "SCP03", 0x30, "mac+enc+rmac"),
+    ("scp02-t0", "SCP02", 0x20, "mac+enc"),
+])
+@pytest.mark.parametrize("channel", [1, 3, 4, 19])
+def test_secure_channel_on_a_logical_channel(profile: str, scp: str, kvn: int, level: str, channel: int) -> None:
+    """The ISD selected on logical channel N (CLA 8N/C(N-4), SM bit b3 or b6): the whole route
+    and the read-back run there; channel 0 keeps its own selection."""
+    from simtool.aram.session import AramSession
+
+    card = InProcessCard(profile)
+    proto = CardProtocol(card, record=True)
+    assert proto.check(Apdu(0x00, 0x70, 0x00, channel)).sw == 0x9000  # MANAGE CHANNEL open N
+    session = AramSession(proto, channel, via=access(scp, kvn, level, profile.endswith("s16")))
+    session.select()
+    assert session.store(rule(5)) == 0x9000
+    assert session.route is not None and session.route.channel == channel
+    assert [r.hash for r in session.read_rules().rules] == [rule(5).hash]
+    install = [bytes.fromhex(s.command) for s in proto.sent if s.command[2:4] == "E6"]
+    assert [c[0] for c in install] == [channel_cla(0x80, channel)] and proto.secure is None
+    assert card.memory.isd_tries_left == 3
+    proto.close_channel(channel)

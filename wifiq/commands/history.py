@@ -1,5 +1,8 @@
 """``wifiq history``: an operator's addresses over time, from the refresh state.
 
+The selection is the one ``resolve`` and ``refresh`` take (``--country``, ``--mcc``, ``--plmn``,
+``--overrides``, ``--active-only``), else the ``[selection]`` of ``--config``.
+
 Text: the addresses active now (first seen, last seen, hold-down count), then every change
 (time, +/-, address, name, reason). ``--json`` adds the addresses seen at every refresh.
 Exit status: 0; 1 when the state file is unusable; 2 for bad input.
@@ -8,32 +11,45 @@ Exit status: 0; 1 when the state file is unusable; 2 for bad input.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..config import load_config
+from carrierkit.cli import TextDefault
+
+from ..config import Config, Selection, load_config
 from ..errors import UsageError
 from ..holddown import format_time
 from ..plmn import Plmn
 from ..store import StateStore, default_state_path
-from .options import PlmnType
+from .options import selection_options
+from .resolve_options import selected_plmns
 
 
 @click.command("history")
-@click.option("--plmn", "plmns", multiple=True, type=PlmnType(), required=True,
-              help="PLMN as MCC-MNC, e.g. 505-01 (repeatable).")
+@selection_options
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="State file (SQLite). [config 'state', else the user data dir]")
+              show_default="the config's 'state', else the user data dir", cls=TextDefault,
+              help="State file (SQLite).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The refresh's TOML config file: its 'state' is read.")
+              help="The refresh's TOML config file: its 'state' and, without a selection on "
+                   "the command line, its [selection].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def history(plmns: tuple[Plmn, ...], state_path: Path | None, config_path: Path | None,
-            as_json: bool) -> None:
+def history(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, ...],
+            overrides_files: tuple[Path, ...], active_only: bool, state_path: Path | None,
+            config_path: Path | None, as_json: bool) -> None:
     """Show the selected operators' ePDG addresses over time."""
-    configured = load_config(config_path).state if config_path else None
-    path = state_path or configured or default_state_path()
+    config = load_config(config_path) if config_path else Config()
+    selection = config.selection
+    if countries or mccs or plmns:
+        selection = Selection(countries=tuple(c.upper() for c in countries), mccs=mccs,
+                              plmns=plmns)
+    selection = replace(selection, overrides=selection.overrides + overrides_files,
+                        active_only=active_only or selection.active_only)
+    _, plmns = selected_plmns(selection)
+    path = state_path or config.state or default_state_path()
     if not path.exists():
         raise UsageError(f"no state file at {path}: run wifiq refresh first (or give --state)")
     out: list[dict[str, Any]] = []

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from carrierkit.cli import TextDefault
+
 from ..names import DEFAULT_KINDS, KINDS, check_kinds, group_by_fqdn
 from ..operators import load_operators
 from ..plmn import Plmn
@@ -26,11 +28,11 @@ TEXT_PLMNS = 4  # PLMNs shown per line in text output; --json lists them all
 @click.argument("text", required=False)
 @selection_options
 @click.option("--kind", "kinds", multiple=True, metavar="KIND",
-              help=f"Name form (repeatable; default {', '.join(DEFAULT_KINDS)}): "
-                   f"{', '.join(KINDS)}.")
+              show_default=" and ".join(DEFAULT_KINDS), cls=TextDefault,
+              help=f"Name form (repeatable): {', '.join(KINDS)}.")
 @location_options
-@click.option("--published/--no-published", default=True,
-              help="Also list names operators publish (overrides files). Default: on.")
+@click.option("--published/--no-published", default=True, show_default=True,
+              help="Also list names operators publish (overrides files).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def names(text: str | None, countries: tuple[str, ...], mccs: tuple[str, ...],
           plmns: tuple[Plmn, ...], overrides_files: tuple[Path, ...], active_only: bool,

@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from carrierkit.cli import TextDefault
+
 from ..operators import Operator, OperatorDb, load_operators
 from ..operators.load import install_data_file
 from ..operators.build import build_file
@@ -117,9 +119,9 @@ def info(overrides_files: tuple[Path, ...], as_json: bool) -> None:
               type=click.Path(dir_okay=False, path_type=Path),
               help="mcc-mnc-list tarball (npm pack) or its mcc-mnc-list.json.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write (default: the user data file wifiq reads first).")
+              show_default="the user data file wifiq reads first", cls=TextDefault, help="Where to write.")
 @click.option("--retrieved", metavar="YYYY-MM-DD",
-              help="Date the source was fetched (default today, UTC).")
+              show_default="today, UTC", cls=TextDefault, help="Date the source was fetched.")
 def update(source: Path, out: Path | None, retrieved: str | None) -> None:
     """Rebuild the operator list from a newer mcc-mnc-list release (atomic write)."""
     text, meta = build_file(source, retrieved=retrieved)

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
+from carrierkit.cli import TextDefault
+
 from ..errors import UsageError
 from ..plmn import Plmn, parse_plmn
 
@@ -100,8 +102,9 @@ def selection_options(func: F) -> F:
                      type=click.Path(dir_okay=False, path_type=Path),
                      help="Extra overrides TOML file (repeatable)."),
         click.option("--active-only", is_flag=True,
+                     show_default="off: every PLMN, whatever its status", cls=TextDefault,
                      help="Only PLMNs the data lists as operational (PLMNs named with --plmn "
-                          "stay). [default: every PLMN, whatever its status]"),
+                          "stay)."),
     ]
     for option in reversed(options):
         func = option(func)

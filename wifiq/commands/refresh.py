@@ -25,6 +25,8 @@ from pathlib import Path
 
 import click
 
+from carrierkit.cli import TextDefault
+
 from ..config import Config
 from ..delivery import (ON_CHANGE, REPORT, ActiveHistory, load_backlog, output_key,
                         unreported)
@@ -60,12 +62,14 @@ class ReportError(WifiqError):
 @click.command("refresh")
 @resolve_options
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="State file (SQLite). [config 'state', else the user data dir]")
+              show_default="the config's 'state', else the user data dir", cls=TextDefault,
+              help="State file (SQLite).")
 @click.option("--wait", type=Seconds(0, 86400), default=60.0, show_default=True,
               help="Seconds to wait for another refresh of the same state to finish.")
 @click.option("--on-change", "on_change", metavar="COMMAND",
               help="Run COMMAND (no shell; WIFIQ_* variables) after a change is committed; "
-                   "retried by the next refresh if it fails. [config 'on_change']")
+                   "retried by the next refresh if it fails.",
+              show_default="the config's 'on_change'", cls=TextDefault)
 @click.option("--verbose", "-v", is_flag=True,
               help="List every failing name, also those failing since an earlier refresh.")
 @click.option("--allow-mass-removal", is_flag=True,

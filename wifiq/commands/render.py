@@ -6,8 +6,11 @@ import json
 from pathlib import Path
 
 import click
+
+from carrierkit.cli import TextDefault
 from click.shell_completion import CompletionItem
 
+from ..config import Config, Output, load_config
 from ..errors import UsageError
 from ..render import load_render_input, render, render_options, split_sections, targets, write_output
 from ..render.options import parse_option_pairs
@@ -30,7 +33,14 @@ def complete_targets(ctx: click.Context, param: click.Parameter,
     "--state",
     "state_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Render the latest refresh in this state file (SQLite). [without --from: the user data dir]",
+    show_default="without --from: the config's 'state', else the user data dir", cls=TextDefault,
+    help="Render the latest refresh in this state file (SQLite).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The refresh's TOML config: its 'state', and the --dscp/--prefix/--option of its one [[outputs]] entry for TARGET (the command line wins).",
 )
 @click.option(
     "--delta",
@@ -44,8 +54,9 @@ def complete_targets(ctx: click.Context, param: click.Parameter,
     metavar="FILE",
     help="With --from: the previous refresh's JSON; render only the change (platform add/remove commands).",
 )
-@click.option("--dscp", default="ef", show_default=True, help="DSCP name (ef, af41, cs5…) or number 0-63.")
-@click.option("--prefix", metavar="P", help="Start every object name wifiq owns with P (default: wifiq, in the target's case).")
+@click.option("--dscp", show_default="ef", cls=TextDefault, help="DSCP name (ef, af41, cs5…) or number 0-63.")
+@click.option("--prefix", metavar="P", show_default="wifiq, in the target's case", cls=TextDefault,
+              help="Start every object name wifiq owns with P.")
 @click.option(
     "--option",
     "option_pairs",
@@ -59,9 +70,10 @@ def render_command(
     target: str,
     source: str | None,
     state_path: Path | None,
+    config_path: Path | None,
     delta: bool,
     previous: str | None,
-    dscp: str,
+    dscp: str | None,
     prefix: str | None,
     option_pairs: tuple[str, ...],
     out: str | None,
@@ -72,7 +84,14 @@ def render_command(
     The addresses come from the latest refresh in the state, or from a --json file (--from).
     """
     info = get_renderer(target).info
-    options = render_options(info.name, prefix, parse_option_pairs(option_pairs))
+    config = load_config(config_path) if config_path else Config()
+    configured = _configured_output(config, config_path, info.name)
+    pairs = parse_option_pairs(option_pairs)
+    if configured is not None:
+        dscp = dscp if dscp is not None else str(configured.dscp)
+        prefix = prefix if prefix is not None else configured.prefix
+        pairs = {**dict(configured.options), **pairs}
+    options = render_options(info.name, prefix, pairs)
     if source is not None:
         if state_path is not None or delta:
             raise UsageError("--from renders a file: --state and --delta read the state (with --from, give the earlier file with --previous)")
@@ -81,8 +100,9 @@ def render_command(
     else:
         if previous is not None:
             raise UsageError("--previous goes with --from; from the state, use --delta")
-        current, before = load_state_input(state_path or default_state_path(), delta=delta)
-    text = render(info.name, current, previous=before, dscp=dscp, options=options)
+        current, before = load_state_input(state_path or config.state or default_state_path(),
+                                           delta=delta)
+    text = render(info.name, current, previous=before, dscp=dscp or "ef", options=options)
     mode = "delta" if before else "full"
     if out:
         for path in write_output(info.name, text, out):
@@ -93,6 +113,17 @@ def render_command(
         click.echo(json.dumps({"target": info.name, "mode": mode, "files": files}, indent=2))
         return
     click.echo(text, nl=False)
+
+
+def _configured_output(config: Config, path: Path | None, target: str) -> Output | None:
+    """The config's one ``[[outputs]]`` entry for ``target``, None when it has none; several
+    are a usage error (which one's settings would be meant is not known)."""
+    entries = [o for o in config.outputs if o.target == target]
+    if len(entries) > 1:
+        raise UsageError(f"{path}: {len(entries)} [[outputs]] entries for {target} "
+                         f"({', '.join(str(o.path) for o in entries)}): give --dscp, --prefix "
+                         "and --option on the command line and --state instead of --config")
+    return entries[0] if entries else None
 
 
 @click.command("formats")

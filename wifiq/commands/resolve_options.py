@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import click
 
+from carrierkit.cli import TextDefault
+
 from carrierkit.progress import progress
 
 from ..config import Config, Selection, load_config
@@ -49,19 +51,21 @@ def resolve_options(func: F) -> F:
         click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="TOML config file (selection, resolvers, hold-down, outputs)."),
         click.option("--kind", "kinds", multiple=True, metavar="KIND",
-                     help=f"Name form (repeatable; default epdg and sos): {', '.join(KINDS)}."),
+                     show_default=" and ".join(DEFAULT_KINDS), cls=TextDefault,
+                     help=f"Name form (repeatable): {', '.join(KINDS)}."),
     ]
     how = [
         click.option("--resolver", "resolvers", multiple=True, metavar="IP[:PORT]",
-                     help="DNS server to ask (repeatable; [IPv6]:PORT; default: the system's)."),
-        click.option("--samples", type=Count(1, 100),
-                     help="Ask every question N times per resolver; the union is kept. [1]"),
-        click.option("--timeout", type=Seconds(0.01, 60),
-                     help="Seconds to wait for each answer. [2]"),
-        click.option("--retries", type=Count(0, 10),
-                     help="Retries after a timeout or SERVFAIL, with backoff. [2]"),
-        click.option("--concurrency", type=Count(1, 4096),
-                     help="Lookups in flight at once. [256]"),
+                     show_default="the system's (/etc/resolv.conf)", cls=TextDefault,
+                     help="DNS server to ask (repeatable; [IPv6]:PORT)."),
+        click.option("--samples", type=Count(1, 100), show_default="1", cls=TextDefault,
+                     help="Ask every question N times per resolver; the union is kept."),
+        click.option("--timeout", type=Seconds(0.01, 60), show_default="2", cls=TextDefault,
+                     help="Seconds to wait for each answer."),
+        click.option("--retries", type=Count(0, 10), show_default="2", cls=TextDefault,
+                     help="Retries after a timeout or SERVFAIL, with backoff."),
+        click.option("--concurrency", type=Count(1, 4096), show_default="256", cls=TextDefault,
+                     help="Lookups in flight at once."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts."),
     ]
     decorated: Any = command
@@ -146,16 +150,23 @@ def lookup_count(names: int, options: ResolveOptions) -> int:
     return names * 2 * len(options.resolvers) * options.samples
 
 
-def selected_targets(selection: Selection) -> tuple[OperatorDb, list[EpdgName]]:
-    """The operator data and every name to look up for ``selection`` (published names
-    included; FQDNs in lower case without the final dot). Raises NothingSelectedError,
-    UnknownCountryError, UnknownKindError, OperatorDataError."""
+def selected_plmns(selection: Selection) -> tuple[OperatorDb, tuple[Plmn, ...]]:
+    """The operator data and the PLMNs ``selection`` names (``--plmn``/``--country``/``--mcc``/
+    ``--active-only``, or the config's ``[selection]``). Raises NothingSelectedError,
+    UnknownCountryError, OperatorDataError."""
     if selection.empty:
         raise NothingSelectedError("select operators with --plmn, --country or --mcc, or in the "
                                    "[selection] table of a --config file")
     db = load_operators(overrides_files=selection.overrides)
-    plmns = db.select(country=selection.countries, mcc=selection.mccs, plmn=selection.plmns,
-                      active_only=selection.active_only)
+    return db, db.select(country=selection.countries, mcc=selection.mccs, plmn=selection.plmns,
+                         active_only=selection.active_only)
+
+
+def selected_targets(selection: Selection) -> tuple[OperatorDb, list[EpdgName]]:
+    """The operator data and every name to look up for ``selection`` (published names
+    included; FQDNs in lower case without the final dot). Raises NothingSelectedError,
+    UnknownCountryError, UnknownKindError, OperatorDataError."""
+    db, plmns = selected_plmns(selection)
     names = names_for_selection(db, plmns, selection.kinds or DEFAULT_KINDS,
                                 tac=selection.tac, lac=selection.lac)
     return db, [EpdgName(n.plmn, n.kind, n.fqdn.rstrip(".").lower()) for n in names]
