@@ -276,6 +276,8 @@ def _send_changes(session: AramSession, plan: Plan, result: ApplyResult,
                   progress: Callable[[int], None] | None) -> None:
     total = len(result.changes)
     for change in result.changes:
+        if change.state != NOT_SENT:
+            continue  # already sent (an old rule deleted early because the card answered 6A89)
         change.state = UNANSWERED
         try:
             if change.action == "store":

@@ -169,3 +169,15 @@ def test_damaged_list_before_any_write_names_the_way_out():
     with pytest.raises(DamagedAnswerError, match="delete --all.*--blind") as err:
         add_rule(p, rule(1), force=False)
     assert getattr(err.value, "result", None) is None
+
+
+def test_replacement_on_a_card_refusing_two_rules_with_one_ref_do():
+    """Store first; 6A89 (a spec card holds one rule per REF-DO) → the old one is deleted
+    first, then the store again; the old one's delete is not sent a second time."""
+    old, new = rule(1, apdu=False), rule(1, apdu=True)
+    p = proto([SELECT, (GET_ALL, listing(old)), (store(new), "6A89"), (delete(old), "9000"),
+               (store(new), "9000"), *REFRESH, (GET_ALL, listing(new))])
+    result = apply_rules(p, [new], prune=False, force=False)
+    assert [(c.action, c.state) for c in result.changes] == [("store", "confirmed"), ("delete", "confirmed")]
+    assert result.written == 2 and result.verified
+    done(p)
