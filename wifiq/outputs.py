@@ -130,10 +130,12 @@ def write_outputs(
             if current is None:
                 current = parse_render_input(current_doc, "this refresh")
             previous = None
+            then_doc = parse_render_input(previous_doc, "the refresh it reflects")
             if output.delta and not first_refresh(previous_doc):
-                previous = parse_render_input(previous_doc, "the refresh it reflects")
+                previous = then_doc
+            # A full output also removes what the file it replaces held (operators gone since).
             text = render(
-                output.target, current, previous=previous, dscp=output.dscp, prefix=output.prefix, options=dict(output.options)
+                output.target, current.knowing(then_doc), previous=previous, dscp=output.dscp, prefix=output.prefix, options=dict(output.options)
             )
             paths = write_output(output.target, text, output.path)
         except WifiqError as exc:

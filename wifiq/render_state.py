@@ -41,7 +41,8 @@ def first_refresh(previous: Mapping[str, Any]) -> bool:
 
 def state_document(latest: LatestRefresh, db: OperatorDb) -> dict[str, Any]:
     """The latest refresh as a refresh document: every PLMN the state knows, its active
-    addresses, and what the latest refresh added and removed (per operator, as refresh does)."""
+    addresses, what the latest refresh added and removed (per operator, as refresh does), and
+    ``had_addresses`` when any refresh ever gave it an address."""
     run = latest.run
     now: dict[str, set[str]] = {}
     for state in latest.active:
@@ -71,6 +72,8 @@ def state_document(latest: LatestRefresh, db: OperatorDb) -> dict[str, Any]:
             "added": list(sort_addresses(new - old)),
             "removed": [{"address": a, "reason": reasons.get(a, "no longer active")}
                         for a in sort_addresses(old - new)],
+            # Its history holds an address: a device may hold wifiq objects for it.
+            "had_addresses": any(n in latest.had_addresses for n in names),
         })
     return {
         "status": run.status,

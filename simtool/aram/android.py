@@ -155,3 +155,8 @@ def matches(verdict: AndroidVerdict, cert_hashes: set[bytes], package: str | Non
     if not verdict.honoured or verdict.hash is None or verdict.hash not in cert_hashes:
         return False
     return not verdict.package or verdict.package == package
+
+
+# Android's TLV reader, shared with the ARF model (simtool/arf/android.py: UiccPkcs15 uses it too).
+AndroidTlvError = _WholeSetError
+android_tlv = _tlv

@@ -16,7 +16,10 @@ test_render_coexistence.py then apply outputs to the model in every order a devi
 - full N + delta = full N+1 along a sequence where an operator's IPv4 and IPv6 families appear
   and disappear, and where the whole input is IPv6-only once;
 - the device model refuses any delete under a reference and any dangling reference;
-- where the case names it, what the device evaluates first is wifiq's (PAN-OS rule order…).
+- where the case names it, what the device evaluates first is wifiq's (PAN-OS rule order…);
+- the output's size does not grow with operators listed without addresses and without history
+  (a world render is the configuration of its few operators with addresses, plus one header
+  line counting the rest): :meth:`Contract.size_growth`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from wifiq.render import RenderInput, parse_render_input, render, render_options
 
 from . import device_models as dm
+from .world import world_document
 
 #: Lines that take something away from a live device; never in any output.
 DISABLING = (r"\bshutdown\b", r"\bdisable\b", r"\bstatus\s+disable\b", r"defaultRulesEnabled\"?\s*:\s*false")
@@ -148,3 +152,18 @@ class Contract:
                 break
             stay -= used
         return {key: (a.get(key), b.get(key)) for key in a.keys() | b.keys() if a.get(key) != b.get(key) and key not in stay}
+
+    def size_growth(self, operators: int = 3000, every: int = 100) -> dict[str, tuple[int, int]]:
+        """Extra (lines, bytes) of the full output and of a delta when a world-like input also
+        lists its ``operators - operators // every`` operators without addresses or history,
+        against the same input without them (tests/render/world.py)."""
+        def texts(addressless: bool) -> dict[str, str]:
+            older = parse_render_input(world_document(operators, every, addressless=addressless), "world")
+            newer = parse_render_input(world_document(operators, every, addressless=addressless, hour=1, moved=1), "world")
+            return {"full": self.full(older), "delta": self.delta(older, newer)}
+
+        wide, narrow = texts(True), texts(False)
+        return {
+            kind: (wide[kind].count("\n") - narrow[kind].count("\n"), len(wide[kind].encode()) - len(narrow[kind].encode()))
+            for kind in wide
+        }

@@ -68,8 +68,10 @@ def test_full_output_twice_changes_nothing(case: DeviceCase) -> None:
 @pytest.mark.parametrize(("before", "after"), PAIRS, ids=PAIR_IDS)
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_full_converges_over_an_older_full(case: DeviceCase, before, after) -> None:  # type: ignore[no-untyped-def]
+    # ``after`` as the refresh that followed ``before`` knows it (its ``removed`` entries, the
+    # state's history): operators that lost every address are among those it cleans up.
     run = Contract(case)
-    over = run.device(run.full(before), run.full(after))
+    over = run.device(run.full(before), run.full(after.knowing(before)))
     fresh = run.device(run.full(after))
     assert run.lingering(over, fresh) == {}
 
@@ -93,7 +95,7 @@ def test_delta_after_a_full_over_an_older_full(case: DeviceCase, before, after) 
     # out of a full output's reach, see docs/wifiq-render.md).
     steps = list(FAMILY_STEPS)
     oldest = after if before in (OLDER, NEWER) else steps[steps.index(before) - 1]
-    stepped = run.device(run.full(oldest), run.full(before), run.delta(before, after))
+    stepped = run.device(run.full(oldest), run.full(before.knowing(oldest)), run.delta(before, after))
     fresh = run.device(run.full(after))
     assert run.lingering(stepped, fresh) == {}
 
@@ -106,3 +108,23 @@ def test_the_marking_is_evaluated_first(case: DeviceCase) -> None:
         assert case.first(dev, run.prefix), f"{case.id}: wifiq's marking is not what the device evaluates first"  # type: ignore[misc]
     stepped = run.device(run.full(OLDER), run.delta(OLDER, NEWER))
     assert case.first(stepped, run.prefix)  # type: ignore[misc]
+
+
+#: Targets whose output still grows with operators listed without addresses (another helper's
+#: module, reported to the lead): the check runs and must fail for them until it is fixed.
+GROWS_WITH_ADDRESSLESS = {"json"}
+SIZE_CASES = list({case.target: case for case in CASES}.values())
+
+
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="json lists every operator (r8b's target, reported)"))
+     if c.target in GROWS_WITH_ADDRESSLESS else c for c in SIZE_CASES],
+    ids=[c.target for c in SIZE_CASES],
+)
+def test_size_does_not_grow_with_operators_without_addresses(case: DeviceCase) -> None:
+    # A world render (3,000 operators, 30 with addresses) is the configuration of the 30 plus
+    # one header line per file counting the rest: never a line per address-less operator.
+    files = max(1, len(targets()[case.target].files))
+    for kind, (lines, size) in Contract(case).size_growth().items():
+        assert lines <= files and size <= 100 * files, f"{case.target} {kind}: +{lines} lines, +{size} bytes for 2,970 address-less operators"

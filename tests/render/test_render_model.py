@@ -38,6 +38,10 @@ def _doc(**operator: object) -> dict[str, object]:
         (_doc(active=["fe80::1%eth0"]), "operators[0].active[0]"),
         (_doc(active=["192.0.2.0/24"]), "operators[0].active[0]"),
         (_doc(brand=7), "operators[0].brand"),
+        (_doc(removed="192.0.2.9"), "operators[0].removed"),
+        (_doc(removed=[{"reason": "gone"}]), "operators[0].removed[0]"),
+        (_doc(removed=["not-an-address"]), "operators[0].removed[0]"),
+        (_doc(had_addresses="yes"), "operators[0].had_addresses"),
     ],
 )
 def test_loader_names_the_field(document: object, field: str) -> None:
@@ -189,3 +193,31 @@ def test_fast_ipv6_parse_refuses_what_ipaddress_refuses(text: str) -> None:
 
     with pytest.raises(ValueError):
         parse_address(text)
+
+
+@pytest.mark.parametrize(
+    ("extra", "had"),
+    [
+        ({}, False),
+        ({"removed": []}, False),
+        ({"removed": [{"address": "192.0.2.9", "reason": "NXDOMAIN"}]}, True),  # refresh --json
+        ({"removed": ["2001:db8::9"]}, True),
+        ({"had_addresses": True}, True),  # the state's history (render --state)
+        ({"had_addresses": False, "removed": []}, False),
+    ],
+)
+def test_the_loader_knows_which_operators_had_addresses(extra: dict[str, object], had: bool) -> None:
+    [op] = parse_render_input(_doc(active=[], **extra)).operators
+    assert op.had_addresses is had and op.may_have_objects is had
+
+
+def test_knowing_the_previous_refresh_marks_operators_it_held() -> None:
+    before = parse_render_input({**GOOD, "operators": [
+        {"plmn": "505-01", "active": ["192.0.2.1"]}, {"plmn": "505-02", "active": []}]})
+    after = parse_render_input({**GOOD, "operators": [
+        {"plmn": "505-01", "active": []}, {"plmn": "505-02", "active": []}, {"plmn": "505-03", "active": ["192.0.2.3"]}]})
+    assert after.may_have_objects == (after.operators[2],)
+    known = after.knowing(before)
+    assert [op.plmn for op in known.may_have_objects] == ["505-01", "505-03"]
+    assert known.operators[0].had_addresses and not known.operators[1].had_addresses
+    assert known.knowing(before) is known  # nothing more to learn: the same input

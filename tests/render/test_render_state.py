@@ -141,3 +141,34 @@ def test_state_document_per_operator_changes() -> None:
     before = previous_document(doc, latest.previous.refreshed_at)
     assert before["operators"][0]["active"] == ["203.0.113.10", "2001:db8::10"]
     assert before["refreshed_at"] == "2025-11-26T09:00:00Z" and not first_refresh(before)
+
+
+def test_full_output_from_the_state_removes_what_history_held(wifiq, knot, tmp_path: Path) -> None:  # noqa: F811
+    """An operator that lost every address refreshes ago still gets its removal lines from
+    ``render --state`` (its history holds an address); one that never had an address gets none
+    (a world render is not a line per listed operator); a ``--from`` file of the same refresh,
+    whose ``removed`` entries are empty by then, cannot know and names neither."""
+    path = wifiq.home / "wifiq.toml"
+    path.write_text(
+        f'state = "{wifiq.state}"\n[selection]\nplmns = ["505-01", "505-02", "505-03"]\n'
+        f'[resolve]\nresolvers = ["{knot.address}"]\ntimeout = 0.3\nretries = 0\n[holddown]\nrefreshes = 1\n'
+    )
+    config, state = str(path), ("--state", str(wifiq.state))
+    assert wifiq("refresh", "--config", config).code == 3
+    first = wifiq("render", "aruba-os", *state).out
+    assert "netdestination WIFIQ-505-02-" in first and "505-03" not in first
+    knot.write_zone(PARENT, zone(PARENT, [r for r in BASE_RECORDS if "mnc002" not in r], serial=2))
+    knot.reload()
+    assert wifiq("refresh", "--config", config, "--allow-mass-removal").code == 3  # 505-02 lost every address
+    assert wifiq("refresh", "--config", config).code == 0  # nothing changed: no removed entries now
+    later = wifiq("render", "aruba-os", *state)
+    assert later.code == 0, later.err
+    removal = [line for line in later.out.splitlines() if "505-02" in line]
+    assert removal and all(line.strip().startswith("no ") for line in removal)
+    assert "no netdestination WIFIQ-505-02-" in later.out and "505-03" not in later.out
+    (tmp_path / "now.json").write_text(wifiq("refresh", "--config", config, "--json").out)
+    from_file = wifiq("render", "aruba-os", "--from", str(tmp_path / "now.json"))
+    assert from_file.code == 0, from_file.err
+    assert "505-02" not in from_file.out and "505-03" not in from_file.out
+    cx = wifiq("render", "aruba-cx", *state).out
+    assert "no class ip WIFIQ-505-02-" in cx and "505-03" not in cx

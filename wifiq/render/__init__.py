@@ -104,7 +104,8 @@ def render(
     renderer.check(current)
     if previous is None:
         return renderer.full(current, mark)
-    return renderer.delta(compute_delta(previous, current), mark)
+    # What ``previous`` held, ``current`` had (its objects may be on the device).
+    return renderer.delta(compute_delta(previous, current.knowing(previous)), mark)
 
 
 def render_options(target: str, prefix: str | None = None, options: Mapping[str, object] | None = None) -> RenderOptions:

@@ -92,8 +92,9 @@ class ArubaCxRenderer(Renderer):
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         out = commented("!", header_lines(doc, dscp, self.info.name))
         out.append(f"policy {self.policy}")
-        out += [f"    no {self.policy_seq(op, v)}" for op in doc.operators for v in (4, 6)]
-        for op in doc.operators:
+        # Only operators that have or had addresses can have entries and classes on the switch.
+        out += [f"    no {self.policy_seq(op, v)}" for op in doc.may_have_objects for v in (4, 6)]
+        for op in doc.may_have_objects:
             for version in (4, 6):
                 out.append(f"no class {'ip' if version == 4 else 'ipv6'} {self.class_name(op, version)}")
                 if op.family(version):

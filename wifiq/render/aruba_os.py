@@ -61,10 +61,11 @@ class ArubaOsRenderer(Renderer):
         out = commented("!", header_lines(doc, dscp, self.info.name))
         # 1. Nothing of ours references an alias any more: every listed operator's lines go.
         out.append(f"ip access-list session {self.acl}")
-        out += ["  no " + line.strip() for op in doc.operators for v in (4, 6) for line in self.acl_lines(op, v, dscp)]
+        out += ["  no " + line.strip() for op in doc.may_have_objects for v in (4, 6) for line in self.acl_lines(op, v, dscp)]
         out.append("!")
-        # 2. Each alias is deleted (stale hosts go with it) and rebuilt if it has addresses.
-        for op in doc.operators:
+        # 2. Each alias is deleted (stale hosts go with it) and rebuilt if it has addresses. An
+        # operator that never had an address never had an alias: it costs no line.
+        for op in doc.may_have_objects:
             for version in (4, 6):
                 out.append(f"no {'netdestination' if version == 4 else 'netdestination6'} {self.alias(op, version)}")
                 if op.family(version):

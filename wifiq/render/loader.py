@@ -1,7 +1,14 @@
 """Read a ``wifiq resolve --json`` / ``wifiq refresh --json`` document into a RenderInput.
 
 Contract (extra keys are ignored): ``{"refreshed_at": ISO-8601 UTC, "wifiq_version": str,
-"operators": [{"plmn": "505-01", "brand": str|null, "operator": str|null, "active": [addr…]}]}``.
+"operators": [{"plmn": "505-01", "brand": str|null, "operator": str|null, "active": [addr…],
+"removed": [{"address": addr, …}|addr…] (optional), "had_addresses": bool (optional)}]}``.
+
+``removed`` (what ``wifiq refresh --json`` lists as gone in that refresh) and ``had_addresses``
+(written by the state reader, :mod:`wifiq.render_state`, for every operator whose history holds
+an address) tell that an operator had addresses before: a full output removes the objects of
+those operators and of operators with addresses, and names no other operator
+(:attr:`~wifiq.render.model.OperatorAddresses.had_addresses`).
 Every problem raises :class:`RenderInputError` naming the file and the field; files larger than
 :data:`MAX_INPUT_BYTES` are refused before they are read.
 """
@@ -117,4 +124,27 @@ def _operator(source: str, where: str, entry: Any) -> OperatorAddresses:
         brand=_name(source, f"{where}.brand", entry.get("brand")),
         operator=_name(source, f"{where}.operator", entry.get("operator")),
         addresses=tuple(sorted(addresses, key=address_sort_key)),
+        had_addresses=_had_addresses(source, where, entry),
     )
+
+
+def _had_addresses(source: str, where: str, entry: dict[str, Any]) -> bool:
+    """True when the entry says the operator had addresses before: a ``removed`` entry (an
+    address, or an object with an ``address``, as refresh prints it) or ``had_addresses: true``."""
+    had = entry.get("had_addresses", False)
+    if not isinstance(had, bool):
+        raise RenderInputError(source, f"{where}.had_addresses", f"expected true or false, got {had!r}")
+    removed = entry.get("removed", [])
+    if not isinstance(removed, list):
+        raise RenderInputError(source, f"{where}.removed", "expected a list of removed addresses")
+    for i, item in enumerate(removed):
+        text = item.get("address") if isinstance(item, dict) else item
+        try:
+            if not isinstance(text, str):
+                raise ValueError
+            parse_address(text)
+        except ValueError:
+            raise RenderInputError(
+                source, f"{where}.removed[{i}]", f"expected an address or {{\"address\": …}}, got {item!r}"
+            ) from None
+    return had or bool(removed)

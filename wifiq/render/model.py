@@ -7,7 +7,7 @@ Renderers never see JSON: :mod:`wifiq.render.loader` turns a ``wifiq resolve --j
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, lru_cache
 from ipaddress import IPv4Address, IPv6Address
@@ -79,7 +79,13 @@ def address_sort_key(address: IPAddress) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class OperatorAddresses:
-    """One operator (PLMN) and its active ePDG addresses, IPv4 and IPv6, sorted and unique."""
+    """One operator (PLMN) and its active ePDG addresses, IPv4 and IPv6, sorted and unique.
+
+    ``had_addresses``: the input knows this operator held addresses before (a refresh's
+    ``removed`` entries, the state's history, the previous file of a delta), so a device may
+    still hold wifiq objects for it although it has none now. Set by the loaders; a full output
+    removes objects only of operators that have addresses or had them (:attr:`may_have_objects`).
+    """
 
     plmn: str
     mcc: str
@@ -87,6 +93,13 @@ class OperatorAddresses:
     brand: str | None
     operator: str | None
     addresses: tuple[IPAddress, ...]
+    had_addresses: bool = False
+
+    @property
+    def may_have_objects(self) -> bool:
+        """True when a device may hold wifiq objects for this operator: it has addresses now,
+        or the input knows it had some. An operator with neither never got an object."""
+        return bool(self.addresses) or self.had_addresses
 
     @cached_property
     def label(self) -> str:
@@ -126,6 +139,24 @@ class RenderInput:
     def with_addresses(self) -> tuple[OperatorAddresses, ...]:
         """Operators that have at least one active address (the only ones that get objects)."""
         return tuple(op for op in self.operators if op.addresses)
+
+    @cached_property
+    def may_have_objects(self) -> tuple[OperatorAddresses, ...]:
+        """Operators a device may hold wifiq objects for (addresses now, or had some): the only
+        ones a full output's removal lines name, so its size does not grow with operators that
+        never had an address."""
+        return tuple(op for op in self.operators if op.may_have_objects)
+
+    def knowing(self, previous: RenderInput) -> RenderInput:
+        """This input, also knowing that the operators with addresses in ``previous`` had some
+        (what a refresh that followed ``previous`` knows)."""
+        had = {op.plmn for op in previous.operators if op.may_have_objects}
+        if not any(op.plmn in had and not op.may_have_objects for op in self.operators):
+            return self
+        operators = tuple(
+            replace(op, had_addresses=True) if op.plmn in had and not op.may_have_objects else op for op in self.operators
+        )
+        return replace(self, operators=operators)
 
     @cached_property
     def _owners(self) -> dict[IPAddress, tuple[OperatorAddresses, ...]]:

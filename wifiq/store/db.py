@@ -150,7 +150,9 @@ class LatestRefresh:
     """The newest refresh as ``wifiq render --state`` reads it (one consistent snapshot).
 
     ``previous`` is the refresh before it (None after the first); ``changes`` are the latest
-    refresh's own; ``plmns`` maps each name to the PLMNs it was looked up for.
+    refresh's own; ``plmns`` maps each name to the PLMNs it was looked up for; ``had_addresses``
+    holds every name whose history has an address (a change of any refresh), so a full output
+    removes what a device may still hold for it.
     """
 
     run: RunRecord
@@ -158,6 +160,7 @@ class LatestRefresh:
     active: tuple[AddressState, ...]
     changes: tuple[HistoryEvent, ...]
     plmns: dict[str, tuple[str, ...]]
+    had_addresses: frozenset[str] = frozenset()
 
 
 class StateStore:
@@ -274,12 +277,14 @@ class StateStore:
             ).fetchall():
                 if plmn not in plmns.get(name, ()):
                     plmns[name] = plmns.get(name, ()) + (plmn,)
+            had = frozenset(row[0] for row in db.execute("SELECT DISTINCT name FROM changes").fetchall())
             return LatestRefresh(
                 run=run,
                 previous=RunRecord(*rows[1]) if len(rows) > 1 else None,
                 active=tuple(self.active()),
                 changes=tuple(HistoryEvent(*row) for row in changes),
                 plmns=plmns,
+                had_addresses=had,
             )
         except sqlite3.DatabaseError as exc:
             raise StateError(self.path, str(exc)) from None
