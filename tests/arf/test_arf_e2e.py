@@ -64,3 +64,71 @@ def test_list_on_a_card_without_arf_fails_in_one_line(pcsc_rig):
     proc = run(pcsc_rig, "arf", "list", check_rc=5)
     assert proc.stdout == "" and len(proc.stderr.strip().splitlines()) == 1
     assert "A000000063504B43532D3135" in proc.stderr and "no ARF" in proc.stderr
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+ADM_ENV = {"SIMTOOL_ADM": "3132333435363738"}  # the simulated card's ADM1: ASCII 12345678
+NEW = "11" * 20
+NEW256 = "22" * 32
+
+
+def updates(card) -> list[str]:
+    """UPDATE BINARY commands the card received."""
+    return [c.upper() for c, _ in card.state()["apdus"] if c.upper()[2:4] == "D6"]
+
+
+def test_add_delete_apply_android_layout(pcsc_rig):
+    card = pcsc_rig.insert_card("arf")
+    refused = run(pcsc_rig, "arf", "add", "--hash", NEW, check_rc=5)  # no ADM: the card says 6982
+    assert "6982" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert card.state()["files"]["4310"].startswith("30160414" + LAB)
+    doc = jrun(pcsc_rig, "arf", "add", "--hash", NEW, "--hash", NEW256, "--adm", env=ADM_ENV)
+    assert doc["after"] == [LAB, NEW, NEW256] and doc["verified"] and doc["android_reads"]
+    assert doc["refresh_tag_before"] == "0000000000000001" and doc["refresh_tag_after"] == "0000000000000002"
+    files = card.state()["files"]
+    assert files["4310"].startswith("3016" + "0414" + LAB + "3016" + "0414" + NEW + "3022" + "0420" + NEW256)
+    assert len(files["4310"]) == 96 * 2 and files["4310"].endswith("FF" * (96 - 24 - 24 - 36))
+    assert files["4200"].startswith("301004080000000000000002")
+    listed = jrun(pcsc_rig, "arf", "list")
+    assert listed["android_hashes"] == [LAB, NEW, NEW256] and listed["warnings"] == []
+    again = jrun(pcsc_rig, "arf", "add", "--hash", NEW, "--adm", env=ADM_ENV)
+    assert again["changed"] is False and again["updates"] == 0
+    # the file holds 96 bytes: 84 are used, one more SHA-1 condition (24) does not fit
+    full = run(pcsc_rig, "arf", "add", "--hash", "33" * 20, "--adm", check_rc=2, env=ADM_ENV)
+    assert "EF.ACCF 4310 is full: the new content needs 108 bytes, the file holds 96" in full.stderr
+    assert card.state()["files"]["4310"] == files["4310"]  # nothing written
+    doc = jrun(pcsc_rig, "arf", "delete", "--hash", LAB, "--adm", env=ADM_ENV)
+    assert doc["after"] == [NEW, NEW256] and doc["refresh_tag_after"] == "0000000000000003"
+    doc = jrun(pcsc_rig, "arf", "apply", "--hash", NEW256, "--hash", "44" * 20, "--adm", env=ADM_ENV)
+    assert doc["before"] == [NEW, NEW256] and doc["after"] == [NEW256, "44" * 20]
+    assert jrun(pcsc_rig, "arf", "list")["android_hashes"] == [NEW256, "44" * 20]
+    doc = jrun(pcsc_rig, "arf", "delete", "--all", "--adm", env=ADM_ENV)
+    assert doc["after"] == [] and card.state()["files"]["4310"] == "FF" * 96
+
+
+def test_dry_run_sends_no_update_and_trace_shows_apdus(pcsc_rig):
+    card = pcsc_rig.insert_card("arf")
+    before = card.state()["files"]
+    doc = jrun(pcsc_rig, "arf", "add", "--hash", NEW, "--dry-run", "--adm", env=ADM_ENV)
+    assert doc["dry_run"] and not doc["verified"] and doc["updates"] == 2
+    unsent = [a["command"] for a in doc["apdus"] if not a["sent"] and a["command"][2:4] == "D6"]
+    assert unsent == ["00D60018183016" + "0414" + NEW, "00D6000B0102"]  # ACCF, then the tag's last byte
+    assert card.state()["files"] == before and updates(card) == []
+    traced = run(pcsc_rig, "arf", "add", "--hash", NEW, "--trace", "--adm", check_rc=0, env=ADM_ENV)
+    assert "apdu > 00D6" in traced.stderr and "3132333435363738" not in traced.stderr  # ADM redacted
+
+
+def test_write_on_the_dodf_only_layout_notes_android_does_not_read_it(pcsc_rig):
+    card = pcsc_rig.insert_card("arf-dodf")
+    proc = run(pcsc_rig, "arf", "add", "--hash", NEW, "--adm", check_rc=0, env=ADM_ENV)
+    assert "verified by reading back" in proc.stdout
+    assert "does not reach ACCF 4402" in proc.stderr
+    files = card.state()["files"]
+    assert files["4402"].startswith("3016" + "0414" + LAB + "3016" + "0414" + NEW)
+    assert files["4400"].startswith("301004080000000000000002")
+    listed = jrun(pcsc_rig, "arf", "list")
+    assert [r["hash"] for r in listed["rules"] if r["accf"] == "4402"] == [LAB, NEW]
+    assert listed["android_hashes"] == []
+    doc = jrun(pcsc_rig, "arf", "delete", "--hash", NEW, "--adm", env=ADM_ENV)
+    assert doc["after"] == [LAB]
