@@ -1,7 +1,7 @@
 """simtool command line: thin commands over the library; one place turns errors into exit codes.
 
 Commands live in ``simtool/commands/<name>.py`` and are registered below. The card commands
-(``readers``, ``card``, ``aram``, ``lab``) load only when they run: they need pyscard, the ``card``
+(``readers``, ``card``, ``aram``, ``arf``, ``lab``) load only when they run: they need pyscard, the ``card``
 extra, and without it say in one line how to install it while ``digest`` works as before.
 """
 
@@ -25,6 +25,9 @@ CARD_COMMANDS = {
                         "Facts about the card in the reader.", _CARD, _CARD_NOTE),
     "aram": LazyCommand("simtool.commands.aram:aram_group",
                         "ARA-M access rules (carrier privileges) on the SIM.", _CARD, _CARD_NOTE),
+    "arf": LazyCommand("simtool.commands.arf:arf_group",
+                       "Access Rule Files (PKCS#15): Android's fallback when a card has no ARA-M.",
+                       _CARD, _CARD_NOTE),
     "lab": LazyCommand("simtool.commands.lab:lab_group",
                        "A virtual card reader with a simulated ARA-M card (no hardware; needs root).",
                        _CARD, _CARD_NOTE),

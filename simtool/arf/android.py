@@ -43,6 +43,13 @@ class AndroidAccf:
     stopped: str | None
 
 
+def _stop_note(rest: bytes, exc: AndroidTlvError) -> str | None:
+    """Why the walk ended; None when what was left is only the file's FF/00 padding."""
+    if rest and all(b == rest[0] for b in rest) and rest[0] in (0xFF, 0x00):
+        return None
+    return str(exc)
+
+
 def android_acrf(data: bytes) -> AndroidAcrf:
     """parseAcrf on what one READ BINARY returned."""
     rest = data[:ANDROID_READ_SIZE]
@@ -50,6 +57,7 @@ def android_acrf(data: bytes) -> AndroidAcrf:
     count = 0
     stopped = None
     while rest:
+        before = rest
         try:
             _, rule, rest = android_tlv(rest, b"\x30", False)
             if rule.startswith(b"\xa0"):
@@ -61,7 +69,7 @@ def android_acrf(data: bytes) -> AndroidAcrf:
                     found = path
                     count += 1
         except AndroidTlvError as exc:
-            stopped = str(exc)
+            stopped = _stop_note(before, exc)
             break
     return AndroidAcrf(found, count, stopped)
 
@@ -72,13 +80,14 @@ def android_accf(data: bytes) -> AndroidAccf:
     hashes: list[bytes] = []
     stopped = None
     while rest:
+        before = rest
         try:
             _, cond, rest = android_tlv(rest, b"\x30", False)
             _, cert, _ = android_tlv(cond, b"\x04", True)
             if cert:
                 hashes.append(cert)
         except AndroidTlvError as exc:
-            stopped = str(exc)
+            stopped = _stop_note(before, exc)
             break
     return AndroidAccf(tuple(hashes), stopped)
 

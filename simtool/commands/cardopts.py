@@ -92,8 +92,13 @@ def read_adm_key(adm: bool, adm_file: Path | None) -> bytes | None:
 
 
 def emit(as_json: bool, payload: Any, text: Callable[[], None]) -> None:
-    """Print ``payload`` as JSON, or call ``text`` for the human form."""
+    """Print ``payload`` as JSON, or call ``text`` for the human form. A JSON object gets
+    ``secure_channel`` (protocol, KVN, level, KCVs) when the command opened one."""
     if as_json:
+        ctx = click.get_current_context(silent=True)
+        opened = ctx.meta.get(_SCP_OPENED) if ctx is not None else None
+        if opened and isinstance(payload, dict):
+            payload = {**payload, "secure_channel": opened[-1]}
         click.echo(json.dumps(payload, indent=2))
     else:
         text()
@@ -119,6 +124,7 @@ def echo_apdus(proto: CardProtocol) -> None:
 
 
 _SCP_META = "simtool.scp"
+_SCP_OPENED = "simtool.scp.opened"
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -206,7 +212,12 @@ def read_sd_access() -> SdAccess | None:
 
 def _show_channel(info: ChannelInfo) -> None:
     """One line on stderr when a secure channel opened: protocol, KVN, level and the KCVs of
-    the keys in use (compare them with the vendor's key sheet)."""
+    the keys in use (compare them with the vendor's key sheet); kept for ``--json``."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta.setdefault(_SCP_OPENED, []).append(
+            {"scp": info.scp, "kvn": info.kvn, "security_level": level_name(info.level), "channel": info.channel,
+             "kcv": {name.upper(): value for name, value in info.kcvs.items()}})
     kcvs = " ".join(f"{name.upper()} {value}" for name, value in info.kcvs.items())
     click.echo(f"{info.scp} secure channel open: KVN 0x{info.kvn:02X}, security level {level_name(info.level)}, "
                f"KCV {kcvs}", err=True)

@@ -56,7 +56,10 @@ def test_locked_aram_add_list_apply_through_the_isd(pcsc_rig, tmp_path, profile,
     assert direct.returncode == 5 and "6982" in direct.stderr  # locked: not without the ISD
     added = _simtool(pcsc_rig, "aram", "add", "--hash", HASHES[0], *opts, "--json")
     assert added.returncode == 0, added.stderr
-    assert json.loads(added.stdout)["verified"] is True
+    doc = json.loads(added.stdout)
+    assert doc["verified"] is True
+    assert doc["secure_channel"]["scp"] == scp[2:].upper() and doc["secure_channel"]["kvn"] == int(kvn, 0)
+    assert doc["secure_channel"]["security_level"] == level and set(doc["secure_channel"]["kcv"]) == {"ENC", "MAC", "DEK"}
     assert f"secure channel open: KVN 0x{int(kvn, 0):02X}, security level {level}" in added.stderr
     applied = _simtool(pcsc_rig, "aram", "apply", str(_rules_file(tmp_path, HASHES)), "--prune", *opts)
     assert applied.returncode == 0, applied.stderr

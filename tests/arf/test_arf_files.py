@@ -110,7 +110,9 @@ def test_android_keeps_the_last_carrier_rule_and_skips_other_targets() -> None:
              AcrfRule("aid", CARRIER_AID, Path(bytes.fromhex("4314"))))
     got = android_acrf(fill(encode_acrf(rules), 100, "EF.ACRF"))
     assert got.accf_path == bytes.fromhex("4314") and got.carrier_rules == 2
-    assert "expected tag 30" in (got.stopped or "")  # stopped at the FF padding, keeping the rule
+    assert got.stopped is None  # the walk ends at the FF padding, keeping the rule
+    damaged = android_acrf(encode_acrf(rules) + b"\x31\x00")
+    assert damaged.accf_path == bytes.fromhex("4314") and "expected tag 30" in (damaged.stopped or "")
 
 
 def test_android_accf_stops_at_an_empty_condition() -> None:

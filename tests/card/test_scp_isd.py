@@ -180,3 +180,21 @@ def test_secure_channel_on_a_logical_channel(profile: str, scp: str, kvn: int, l
     assert [c[0] for c in install] == [channel_cla(0x80, channel)] and proto.secure is None
     assert card.memory.isd_tries_left == 3
     proto.close_channel(channel)
+
+
+def test_a_card_that_refused_external_authenticate_is_not_tried_again_in_the_run() -> None:
+    """--watch keeps one SdAccess: the same card inserted again after a refused EXTERNAL
+    AUTHENTICATE (SCP02, wrong MAC key) is refused before INITIALIZE UPDATE; another card is not."""
+    sd = access("SCP02", 0x70, "mac", keys=StaticKeys(K, bytes(16), K, 0x70))
+    card = InProcessCard("sysmo-locked", iccid="89882110000000000027")
+    for attempt in range(3):
+        proto = CardProtocol(card, record=True)
+        with pytest.raises(SecureChannelError) as err:
+            add_rule(proto, rule(1), force=False, sd=sd)
+        if attempt:
+            assert "refused EXTERNAL AUTHENTICATE earlier in this run" in str(err.value)
+            assert not any(s.command[2:4] in ("50", "82") for s in proto.sent)
+    assert card.memory.isd_tries_left == 2 and sd.refused == {"89882110000000000027"}
+    other = InProcessCard("sysmo-locked", iccid="89882110000000000035")
+    with pytest.raises(SecureChannelError, match="check the MAC key"):
+        add_rule(CardProtocol(other), rule(1), force=False, sd=sd)

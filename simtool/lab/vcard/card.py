@@ -25,6 +25,7 @@ from .aram_applet import AppletAram
 from .aram_spec import SpecAram
 from .context import CardContext
 from .isd import TEST_KEY, Isd, IsdKeys, LockedAram
+from .pkcs15 import INS_READ_RECORD, Pkcs15App, ef_dir_records, initial_files, read_record
 from .tlv import encode_tlv
 
 MAX_CHANNELS = 20
@@ -49,10 +50,15 @@ class FileSelection:
 
     card: "VirtualCard"
     ef: bytes | None = None  # content of the current transparent EF
+    records: list[bytes] | None = None  # records of the current linear fixed EF (EF.DIR)
 
     def process(self, cmd: Command, cla: ClassByte) -> Response:
         if cmd.ins == INS_READ_BINARY:
             return self._read_binary(cmd, cla)
+        if cmd.ins == INS_READ_RECORD:
+            if cla.proprietary:
+                return status(SW_CLA_NOT_SUPPORTED)
+            return status(SW_NO_CURRENT_EF) if self.records is None else read_record(self.records, cmd)
         if cmd.ins == INS_VERIFY:
             return self.card.verify(cmd, cla)
         return status(SW_INS_NOT_SUPPORTED)
@@ -100,6 +106,8 @@ class VirtualCard:
         self.adm_key = adm_key
         self.adm_max_tries = adm_max_tries
         self.applet = AppletAram(ctx) if ctx.profile.aram == "applet" else None
+        if ctx.profile.arf and not ctx.memory.files:
+            ctx.memory.files = initial_files(ctx.profile.arf)
         self.channels: dict[int, Selectable] = {}
         self.pending: Response | None = None
         self.reset()
@@ -247,6 +255,17 @@ class VirtualCard:
         if path == ["2FE2"]:
             self.channels[cla.channel] = FileSelection(self, self.ef_iccid)
             return Response(self._fcp("2FE2") if cmd.p2 & 0x0C != 0x0C else b"")
+        current = self.channels[cla.channel]
+        if isinstance(current, Pkcs15App):
+            inside = current.select_file(cmd)
+            if inside is not None:
+                return inside
+        if path == ["2F00"] and self.ctx.profile.arf:
+            records = ef_dir_records()
+            self.channels[cla.channel] = FileSelection(self, records=records)
+            fcp = encode_tlv(0x62, encode_tlv(0x82, bytes([0x42, 0x21, 0x00, len(records[0]), len(records)]))
+                             + encode_tlv(0x83, b"\x2f\x00") + encode_tlv(0x8A, b"\x05"))
+            return Response(fcp if cmd.p2 & 0x0C != 0x0C else b"")
         return status(SW_FILE_NOT_FOUND)
 
     def _fcp(self, fid: str) -> bytes:
@@ -267,6 +286,8 @@ class VirtualCard:
             return status(SW_FILE_NOT_FOUND)
         if name == "isd":
             app: Selectable = Isd(self.ctx, self.isd_keys, self._aram_app, self.isd_max_tries)
+        elif name == "pkcs15" and self.ctx.profile.arf:
+            app = Pkcs15App(self.ctx)
         elif name != "ara-m":
             app = InertApplication(name)
         else:

@@ -33,7 +33,8 @@ class Profile:
 
     `aram` is "spec" (GP SEAC v1.1 behaviour, `aram_spec.py`) or "applet" (bertrandmartel's
     aram-applet as observed, `aram_applet.py`). `apps` are the optional applications present
-    besides ARA-M ("ara-d", "pkcs15").
+    besides ARA-M ("ara-d", "pkcs15"); `arf` gives the PKCS#15 application Access Rule Files
+    ("android" or "dodf" layout) and `has_aram` False leaves the ARA-M out.
     """
 
     name: str
@@ -50,13 +51,15 @@ class Profile:
     isd_kvn: int = 0
     isd_i: int = 0  # the "i" parameter: SCP02 0x55; SCP03 0x70 (S8, R-MAC, R-ENC, pseudo-random), 0x71 S16
     aram_locked: bool = False  # STORE DATA only through the ISD (INSTALL [for personalization])
+    arf: str = ""  # Access Rule Files in the PKCS#15 application: "android" or "dodf" layout (pkcs15.py)
+    has_aram: bool = True  # False: no ARA-M applet (Android then falls back to the ARF)
 
     def aids(self) -> dict[bytes, str]:
         """AID → application name for every application this card holds."""
-        table = {AID_ARA_M: "ara-m"}
+        table = {AID_ARA_M: "ara-m"} if self.has_aram else {}
         if "ara-d" in self.apps:
             table[AID_ARA_D] = "ara-d"
-        if "pkcs15" in self.apps:
+        if "pkcs15" in self.apps or self.arf:
             table[AID_PKCS15] = "pkcs15"
         if self.isd_scp:
             table[AID_ISD] = "isd"
@@ -90,6 +93,11 @@ PROFILES: dict[str, Profile] = {
         # T=0 with logical channels: SCP02 (KVN 0x20, i=15) under GET RESPONSE and on channels 1-19
         Profile("scp02-t0", _t0_atr(b"ck-scp02-T0"), t0=True, aram="spec",
                 isd_scp=2, isd_kvn=0x20, isd_i=0x15, aram_locked=True),
+        # Access Rule Files without ARA-M (Android's fallback): Android's fixed file ids, or a
+        # chain reachable only through the DODF; and a card holding both ARA-M and ARF rules.
+        Profile("arf", _t1_atr(b"ck-arf"), t0=False, aram="spec", arf="android", has_aram=False),
+        Profile("arf-dodf", _t0_atr(b"ck-arf-dodf"), t0=True, aram="spec", arf="dodf", has_aram=False),
+        Profile("aram-arf", _t1_atr(b"ck-aram-arf"), t0=False, aram="spec", arf="android"),
     )
 }
 

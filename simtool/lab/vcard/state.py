@@ -14,7 +14,8 @@ from pathlib import Path
 
 @dataclass
 class CardMemory:
-    """What the card keeps: rules as stored REF-AR-DO bytes (in the card's own order)."""
+    """What the card keeps: rules as stored REF-AR-DO bytes (in the card's own order) and the
+    PKCS#15 files of an ARF profile."""
 
     rules: list[bytes] = field(default_factory=list)
     refresh_tag: bytes = bytes(8)
@@ -23,6 +24,7 @@ class CardMemory:
     isd_counter: int = 0  # SCP02 sequence counter / SCP03 counter
     apdus: list[tuple[bytes, bytes]] = field(default_factory=list)
     removed: bool = False
+    files: dict[str, bytes] = field(default_factory=dict)  # PKCS#15 EFs: file id (hex) → content
 
     def to_json(self) -> dict:
         return {
@@ -33,6 +35,7 @@ class CardMemory:
             "isd_tries_left": self.isd_tries_left,
             "isd_counter": self.isd_counter,
             "removed": self.removed,
+            "files": {fid: data.hex().upper() for fid, data in self.files.items()},
         }
 
     @classmethod
@@ -44,6 +47,7 @@ class CardMemory:
             adm_tries_left=int(doc.get("adm_tries_left", 10)),
             isd_tries_left=int(doc.get("isd_tries_left", 3)),
             isd_counter=int(doc.get("isd_counter", 0)),
+            files={fid: bytes.fromhex(data) for fid, data in doc.get("files", {}).items()},
         )
 
 
