@@ -132,3 +132,47 @@ def test_write_on_the_dodf_only_layout_notes_android_does_not_read_it(pcsc_rig):
     assert listed["android_hashes"] == []
     doc = jrun(pcsc_rig, "arf", "delete", "--hash", NEW, "--adm", env=ADM_ENV)
     assert doc["after"] == [LAB]
+
+
+# --- rules check: the whole card, Android's order ------------------------------------------------
+
+def test_rules_check_names_the_granting_source_on_a_card_holding_both(pcsc_rig, tmp_path):
+    from simtool.aram.rules import AccessRule, encode_ref_ar_do
+    from tests.rig import apksigner as signer
+
+    from tests.aram.test_aram_apk_e2e import UNSIGNED
+
+    missing = signer.missing_tools()
+    assert not missing, f"Debian signing tools missing: {', '.join(missing)} (scripts/setup installs them)"
+    key = signer.make_key(tmp_path, "carrier-arf", "RSA", "CN=Carrier ARF")
+    apk = signer.sign(UNSIGNED, tmp_path / "app.apk", [key], v1=True, v2=True, v3=False)
+    app_sha1 = key.cert.sha1.upper()
+    # ARA-M holds the app's hash; the ARF holds the lab hash and (added below) the app's too
+    card = pcsc_rig.insert_card("aram-arf", rules=(encode_ref_ar_do(AccessRule(bytes.fromhex(app_sha1))),))
+    doc = jrun(pcsc_rig, "rules", "check", "--apk", str(apk))
+    assert [s["state"] for s in doc["sources"]] == ["absent", "used", "not read"]
+    assert doc["results"] and all(r["granted"] and r["source"] == "ARA-M" for r in doc["results"])
+    text = run(pcsc_rig, "rules", "check", "--apk", str(apk), check_rc=0)
+    assert "GRANTED by ARA-M, rule 1" in text.stdout
+    # the ARF's own rule does not count while the card has an ARA-M
+    doc = jrun(pcsc_rig, "rules", "check", "--hash", LAB, check_rc=8)
+    reasons = doc["results"][0]["reasons"]
+    assert any("ARF holds the app's hash" in r and "the card has an ARA-M" in r for r in reasons), reasons
+    # move the app's rule from ARA-M to the ARF: an ARA-M with no rules is still an ARA-M, Android
+    # uses its empty answer and never reads the ARF, so the app is not granted
+    run(pcsc_rig, "arf", "add", "--apk", str(apk), "--adm", check_rc=0, env=ADM_ENV)
+    run(pcsc_rig, "aram", "delete", "--all", check_rc=0)
+    doc = jrun(pcsc_rig, "rules", "check", "--apk", str(apk), check_rc=8)
+    assert not any(r["granted"] for r in doc["results"])
+    assert app_sha1 in card.state()["files"]["4310"].upper()
+
+
+def test_rules_check_on_an_arf_only_card_grants_through_the_arf(pcsc_rig):
+    pcsc_rig.insert_card("arf")
+    doc = jrun(pcsc_rig, "rules", "check", "--hash", LAB)
+    assert [s["state"] for s in doc["sources"]] == ["absent", "absent", "used"]
+    assert doc["results"][0]["source"] == "ARF" and doc["results"][0]["rule"] == f"ACCF 4310 hash {LAB}"
+    pcsc_rig.remove_all_cards()
+    pcsc_rig.insert_card("arf-dodf")
+    doc = jrun(pcsc_rig, "rules", "check", "--hash", LAB, check_rc=8)
+    assert "4300" in doc["results"][0]["reasons"][-1]
