@@ -23,7 +23,8 @@ from simtool.lab.vcard.isd import IsdKeys
 
 K = DEFAULT_TEST_KEY
 CASES = [("sysmo-locked", "SCP02", 0x70, False, level) for level in ("mac", "mac+enc")]
-CASES += [(p, "SCP03", 0x30, p.endswith("s16"), level) for p in ("scp03", "scp03-s16") for level in LEVELS]
+CASES += [(p, "SCP03", 0x30, p.endswith("s16"), level) for p in ("scp03", "scp03-s16", "scp03-t0") for level in LEVELS]
+CASES += [("scp02-t0", "SCP02", 0x20, False, level) for level in ("mac", "mac+enc")]
 
 
 def access(scp: str, kvn: int, level: str, s16: bool = False, keys: StaticKeys | None = None) -> SdAccess:
@@ -160,7 +161,7 @@ def test_dry_run_opens_no_secure_channel() -> None:
 
 @pytest.mark.parametrize("profile,scp,kvn,level", [
     ("scp03", "SCP03", 0x30, "mac+enc+rmac+renc"), ("scp03-s16", "SCP03", 0x30, "mac+enc+rmac"),
-    ("scp02-t0", "SCP02", 0x20, "mac+enc"),
+    ("scp02-t0", "SCP02", 0x20, "mac+enc"), ("scp03-t0", "SCP03", 0x30, "mac+enc+rmac+renc"),
 ])
 @pytest.mark.parametrize("channel", [1, 3, 4, 19])
 def test_secure_channel_on_a_logical_channel(profile: str, scp: str, kvn: int, level: str, channel: int) -> None:
