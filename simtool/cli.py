@@ -1,7 +1,7 @@
 """simtool command line: thin commands over the library; one place turns errors into exit codes.
 
 Commands live in ``simtool/commands/<name>.py`` and are registered below. The card commands
-(``readers``, ``card``, ``aram``, ``arf``, ``lab``) load only when they run: they need pyscard, the ``card``
+(``readers``, ``card``, ``aram``, ``arf``, ``rules``, ``lab``) load only when they run: they need pyscard, the ``card``
 extra, and without it say in one line how to install it while ``digest`` works as before.
 """
 
@@ -28,6 +28,9 @@ CARD_COMMANDS = {
     "arf": LazyCommand("simtool.commands.arf:arf_group",
                        "Access Rule Files (PKCS#15): Android's fallback when a card has no ARA-M.",
                        _CARD, _CARD_NOTE),
+    "rules": LazyCommand("simtool.commands.rules:rules_group",
+                         "Carrier privileges of the whole card: ARA-D, ARA-M, then ARF, as Android decides.",
+                         _CARD, _CARD_NOTE),
     "lab": LazyCommand("simtool.commands.lab:lab_group",
                        "A virtual card reader with a simulated ARA-M card (no hardware; needs root).",
                        _CARD, _CARD_NOTE),

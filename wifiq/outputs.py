@@ -24,7 +24,7 @@ from .config import ConfigError, Output
 from .delivery import ActiveHistory
 from .errors import WifiqError
 from .holddown import format_time
-from .render import RenderInput, parse_render_input, render, render_options, write_output
+from .render import RenderInput, check_dscp_change, parse_render_input, render, render_options, write_output
 from .render.registry import get_renderer
 from .render_state import first_refresh
 from .report import OperatorReport
@@ -133,6 +133,9 @@ def write_outputs(
             then_doc = parse_render_input(previous_doc, "the refresh it reflects")
             if output.delta and not first_refresh(previous_doc):
                 previous = then_doc
+            if output.path.is_file():
+                check_dscp_change(output.target, output.path.read_text(encoding="utf-8", errors="replace"), output.dscp,
+                                  render_options(output.target, output.prefix, dict(output.options)))
             # A full output also removes what the file it replaces held (operators gone since).
             text = render(
                 output.target, current.knowing(then_doc), previous=previous, dscp=output.dscp, prefix=output.prefix, options=dict(output.options)

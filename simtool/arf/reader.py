@@ -57,6 +57,7 @@ class SeacRead:
     how_found: str
     error: str | None = None
     dodf_path: Path | None = None
+    acmf_path: Path | None = None
     acmf_file: EfData | None = None
     acmf: Acmf | None = None
     acrf_file: EfData | None = None
@@ -183,6 +184,7 @@ def read_chain(proto: CardProtocol, channel: int, aid: bytes, how: str) -> SeacR
                 break
         if acmf_at is None:
             raise ArfFormatError("EF.DODF", "no oidDO with GP SEAC's OID 1.2.840.114283.200.1.1")
+        found["acmf_path"] = acmf_at
         found["acmf_file"] = read_ef(proto, channel, acmf_at)
         found["acmf"] = acmf = parse_acmf(found["acmf_file"].data)
         found["acrf_file"] = read_ef(proto, channel, acmf.acrf)

@@ -13,7 +13,7 @@ from typing import Callable
 
 from .keysource import KeySource
 from .protocol import Apdu, CardProtocol, channel_cla
-from .scperrors import SecureChannelError
+from .scperrors import ExternalAuthenticateRefusedError, SecureChannelError
 from .securechannel import ChannelInfo, level_name, open_secure_channel
 from .statuswords import describe
 from .uicc import read_iccid
@@ -31,6 +31,8 @@ class SdAccess:
     sd_aid: bytes = ISD_AID
     s16: bool = False
     on_open: Callable[[ChannelInfo], None] | None = field(default=None, compare=False)  # e.g. show KCVs
+    # cards (ICCID) that refused EXTERNAL AUTHENTICATE with these settings in this run: never again
+    refused: set[str] = field(default_factory=set, compare=False, repr=False)
 
     def describe(self) -> str:
         return (f"{self.scp} at KVN 0x{self.keys.kvn:02X}, security level {level_name(self.level)}, keys from "
@@ -55,12 +57,22 @@ def install_for_personalization(proto: CardProtocol, aid: bytes, channel: int = 
 def open_route(proto: CardProtocol, access: SdAccess, target_aid: bytes, *, channel: int = 0) -> ChannelInfo:
     """Select the security domain, authenticate (card cryptogram checked first, never retried)
     and INSTALL [for personalization] ``target_aid``; later commands on ``channel`` are wrapped
-    until the next SELECT (``proto.close_secure_channel()``). The ICCID is read first when the
-    keys are per card."""
-    iccid = read_iccid(proto) if access.keys.needs_iccid else None
+    until the next SELECT (``proto.close_secure_channel()``). The ICCID is read first: it picks
+    per-card keys, and a card that refused EXTERNAL AUTHENTICATE once with this ``access`` (a
+    ``--watch`` run re-inserting it) is not tried again."""
+    iccid = read_iccid(proto)
+    if iccid is not None and iccid in access.refused:
+        raise SecureChannelError(f"card {iccid} refused EXTERNAL AUTHENTICATE earlier in this run: not trying "
+                                 "again (each failure brings it closer to locking; check the keys first)",
+                                 scp=access.scp, kvn=access.keys.kvn)
     keys = access.keys.keys_for(iccid)
     select_sd(proto, access.sd_aid, channel)
-    info = open_secure_channel(proto, access.scp, keys, access.level, channel=channel, s16=access.s16)
+    try:
+        info = open_secure_channel(proto, access.scp, keys, access.level, channel=channel, s16=access.s16)
+    except ExternalAuthenticateRefusedError:
+        if iccid is not None:
+            access.refused.add(iccid)
+        raise
     if access.on_open is not None:
         access.on_open(info)
     install_for_personalization(proto, target_aid, channel)

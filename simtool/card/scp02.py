@@ -23,8 +23,12 @@ from dataclasses import dataclass
 from . import gpcrypto
 from .gpkeys import StaticKeys
 from .protocol import Apdu, CardProtocol, Response
-from .scp03 import init_update_refused
-from .scperrors import CardCryptogramMismatchError, ExternalAuthenticateRefusedError, SecureChannelError
+from .scperrors import (
+    CardCryptogramMismatchError,
+    ExternalAuthenticateRefusedError,
+    SecureChannelError,
+    init_update_refused,
+)
 from .securechannel import C_DEC, ChannelInfo, level_name, random_challenge, sm_cla
 
 log = logging.getLogger("simtool.card.apdu")

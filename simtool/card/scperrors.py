@@ -50,3 +50,13 @@ class ExternalAuthenticateRefusedError(SecureChannelError):
 class ResponseMacError(SecureChannelError):
     """A response's R-MAC is missing or wrong, or its R-ENC data does not decrypt: the answer
     cannot be trusted and the session is over."""
+
+
+def init_update_refused(scp: str, kvn: int, sw: int) -> SecureChannelError:
+    """INITIALIZE UPDATE refused: no such key set, locked domain, or not a security domain."""
+    why = {0x6A88: "no key set with this version on the card",
+           0x6983: "the security domain is locked (too many failed authentications)",
+           0x6982: "security status not satisfied",
+           0x6D00: "the selected application is not a security domain",
+           0x6700: "wrong host challenge length (SCP03 S8 takes 8 bytes, S16 16: try with or without --scp03-s16)"}.get(sw, "refused")
+    return SecureChannelError(f"{scp} INITIALIZE UPDATE at KVN 0x{kvn:02X} answered {sw:04X}: {why}", scp=scp, kvn=kvn)

@@ -45,6 +45,7 @@ def _rules_file(tmp_path: Path, hashes: list[str]) -> Path:
 SCP_CASES = [("sysmo-locked", "--scp02", "0x70", level, ()) for level in LEVELS[:2]]
 SCP_CASES += [("scp03", "--scp03", "0x30", level, ()) for level in LEVELS]
 SCP_CASES += [("scp03-s16", "--scp03", "48", "mac+enc+rmac+renc", ("--scp03-s16",))]
+SCP_CASES += [("scp03-t0", "--scp03", "0x30", "mac+enc+rmac+renc", ())]  # R-MAC'd answers via 61xx
 
 
 @pytest.mark.parametrize("profile,scp,kvn,level,extra", SCP_CASES, ids=lambda v: str(v))

@@ -23,7 +23,8 @@ from simtool.lab.vcard.isd import IsdKeys
 
 K = DEFAULT_TEST_KEY
 CASES = [("sysmo-locked", "SCP02", 0x70, False, level) for level in ("mac", "mac+enc")]
-CASES += [(p, "SCP03", 0x30, p.endswith("s16"), level) for p in ("scp03", "scp03-s16") for level in LEVELS]
+CASES += [(p, "SCP03", 0x30, p.endswith("s16"), level) for p in ("scp03", "scp03-s16", "scp03-t0") for level in LEVELS]
+CASES += [("scp02-t0", "SCP02", 0x20, False, level) for level in ("mac", "mac+enc")]
 
 
 def access(scp: str, kvn: int, level: str, s16: bool = False, keys: StaticKeys | None = None) -> SdAccess:
@@ -160,7 +161,7 @@ def test_dry_run_opens_no_secure_channel() -> None:
 
 @pytest.mark.parametrize("profile,scp,kvn,level", [
     ("scp03", "SCP03", 0x30, "mac+enc+rmac+renc"), ("scp03-s16", "SCP03", 0x30, "mac+enc+rmac"),
-    ("scp02-t0", "SCP02", 0x20, "mac+enc"),
+    ("scp02-t0", "SCP02", 0x20, "mac+enc"), ("scp03-t0", "SCP03", 0x30, "mac+enc+rmac+renc"),
 ])
 @pytest.mark.parametrize("channel", [1, 3, 4, 19])
 def test_secure_channel_on_a_logical_channel(profile: str, scp: str, kvn: int, level: str, channel: int) -> None:
@@ -180,3 +181,21 @@ def test_secure_channel_on_a_logical_channel(profile: str, scp: str, kvn: int, l
     assert [c[0] for c in install] == [channel_cla(0x80, channel)] and proto.secure is None
     assert card.memory.isd_tries_left == 3
     proto.close_channel(channel)
+
+
+def test_a_card_that_refused_external_authenticate_is_not_tried_again_in_the_run() -> None:
+    """--watch keeps one SdAccess: the same card inserted again after a refused EXTERNAL
+    AUTHENTICATE (SCP02, wrong MAC key) is refused before INITIALIZE UPDATE; another card is not."""
+    sd = access("SCP02", 0x70, "mac", keys=StaticKeys(K, bytes(16), K, 0x70))
+    card = InProcessCard("sysmo-locked", iccid="89882110000000000027")
+    for attempt in range(3):
+        proto = CardProtocol(card, record=True)
+        with pytest.raises(SecureChannelError) as err:
+            add_rule(proto, rule(1), force=False, sd=sd)
+        if attempt:
+            assert "refused EXTERNAL AUTHENTICATE earlier in this run" in str(err.value)
+            assert not any(s.command[2:4] in ("50", "82") for s in proto.sent)
+    assert card.memory.isd_tries_left == 2 and sd.refused == {"89882110000000000027"}
+    other = InProcessCard("sysmo-locked", iccid="89882110000000000035")
+    with pytest.raises(SecureChannelError, match="check the MAC key"):
+        add_rule(CardProtocol(other), rule(1), force=False, sd=sd)

@@ -12,7 +12,7 @@ from click.shell_completion import CompletionItem
 
 from ..config import Config, Output, load_config
 from ..errors import UsageError
-from ..render import load_render_input, render, render_options, split_sections, targets, write_output
+from ..render import check_dscp_change, load_render_input, render, render_options, split_sections, targets, write_output
 from ..render.options import parse_option_pairs
 from ..render.registry import broken_plugins, get_renderer, registry
 from ..render_state import load_state_input
@@ -102,6 +102,9 @@ def render_command(
             raise UsageError("--previous goes with --from; from the state, use --delta")
         current, before = load_state_input(state_path or config.state or default_state_path(),
                                            delta=delta)
+    if out and Path(out).is_file():
+        # What the file holds is what the device holds: a DSCP change it cannot express is refused.
+        check_dscp_change(info.name, Path(out).read_text(encoding="utf-8", errors="replace"), dscp or "ef", options)
     text = render(info.name, current, previous=before, dscp=dscp or "ef", options=options)
     mode = "delta" if before else "full"
     if out:

@@ -27,6 +27,7 @@ Library API (what ``wifiq render`` and ``wifiq refresh`` call)::
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +57,7 @@ __all__ = [
     "RendererInfo",
     "TargetLimitError",
     "UnknownTargetError",
+    "check_dscp_change",
     "compute_delta",
     "load_render_input",
     "parse_dscp",
@@ -106,6 +108,32 @@ def render(
         return renderer.full(current, mark)
     # What ``previous`` held, ``current`` had (its objects may be on the device).
     return renderer.delta(compute_delta(previous, current.knowing(previous)), mark)
+
+
+_HEADER_DSCP = re.compile(r"marked DSCP (?:[a-z0-9]+ \()?([0-9]{1,2})\)?\s*$")
+
+
+def check_dscp_change(target: str, written: str, dscp: int | str | Dscp, options: RenderOptions) -> None:
+    """Refuse to replace ``written`` (an earlier output of ``target``, e.g. the ``--out`` file)
+    when its header marks another DSCP, the target's lines carry the DSCP (it declares a
+    ``previous-dscp`` option: ArubaOS) and that option does not name it: the old lines would
+    stay on the device and keep matching first. Raises UsageError in one line."""
+    info = get_renderer(target).info
+    if not any(spec.key == "previous-dscp" for spec in info.options):
+        return
+    # The header's first line: "! wifiq 0.1.0 - aruba-os - … marked DSCP ef (46)" (this target's only).
+    found = next((m for line in written.splitlines()[:3]
+                  if f" - {info.name} - " in line and (m := _HEADER_DSCP.search(line))), None)
+    mark = dscp if isinstance(dscp, Dscp) else parse_dscp(dscp)
+    if found is None or int(found.group(1)) == mark.value:
+        return
+    named = options.get("previous-dscp")
+    if named and parse_dscp(named).value == int(found.group(1)):
+        return
+    raise UsageError(
+        f"{target}: the output being replaced marks DSCP {found.group(1)}, this one {mark}: its ACL lines would stay "
+        f"and match first; render with --option previous-dscp={found.group(1)} (takes them out)"
+    )
 
 
 def render_options(target: str, prefix: str | None = None, options: Mapping[str, object] | None = None) -> RenderOptions:

@@ -8,15 +8,22 @@ operator it lists out first (nothing references an alias then), deletes and rebu
 (stale ``host`` lines go), deletes the aliases of operators listed without addresses, and puts
 the current lines back. A delta adds/removes ``host`` lines, and whole aliases with their ACL
 lines (the lines first).
+
+Each ACL line carries the QoS action (``tos <dscp> dot1p-priority <up>``) and ArubaOS takes a
+line out only by its whole text, so lines marked with another ``--dscp`` are out of a plain
+full output's reach (and, above the new ones, they would keep matching first). ``--option
+previous-dscp=D`` names the DSCP of the output on the controller: the full output takes those
+lines out too; a delta with it is the full output. :func:`wifiq.render.check_dscp_change`
+refuses to write over a file marked with another DSCP without it.
 """
 
 from __future__ import annotations
 
 from .base import Renderer, RendererInfo, commented, header_lines
-from .dscp import Dscp
+from .dscp import Dscp, parse_dscp
 from .model import ESP_PROTOCOL, UDP_PORTS, Delta, OperatorAddresses, RenderInput
 from .names import NameRules
-
+from .options import OptionSpec
 
 
 class ArubaOsRenderer(Renderer):
@@ -28,6 +35,15 @@ class ArubaOsRenderer(Renderer):
         description="per-operator netdestination(6) aliases + session ACL with queue/tos/dot1p-priority",
         extension="aos",
         limits=("alias names <= 64 characters [A-Za-z0-9_-]",),
+        options=(
+            OptionSpec(
+                "previous-dscp",
+                "",
+                "when --dscp changes: the DSCP the output on the controller marks (its ACL lines are taken out too)",
+                pattern=r"[A-Za-z0-9]{1,8}",
+                expect="a DSCP name or number (ef, af41, 46)",
+            ),
+        ),
         prefix=True,
     )
     names = NameRules(max_length=64, case="upper", prefix="WIFIQ")
@@ -57,11 +73,23 @@ class ArubaOsRenderer(Renderer):
         out.append(f"  {fam}alias {name} any {ESP_PROTOCOL} {qos}")
         return out
 
+    def previous_dscp(self, dscp: Dscp) -> Dscp | None:
+        """The DSCP of the output on the controller when ``--option previous-dscp`` names
+        another one than ``dscp`` (its lines must go too), else None."""
+        value = self.options.get("previous-dscp")
+        before = parse_dscp(value) if value else None
+        return before if before is not None and before.value != dscp.value else None
+
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         out = commented("!", header_lines(doc, dscp, self.info.name))
-        # 1. Nothing of ours references an alias any more: every listed operator's lines go.
+        before = self.previous_dscp(dscp)
+        if before is not None:
+            out.append(f"! DSCP changes from {before}: the lines marking {before} are taken out too")
+        # 1. Nothing of ours references an alias any more: every listed operator's lines go
+        # (with the previous DSCP's lines when --option previous-dscp names one).
         out.append(f"ip access-list session {self.acl}")
-        out += ["  no " + line.strip() for op in doc.may_have_objects for v in (4, 6) for line in self.acl_lines(op, v, dscp)]
+        for mark in (dscp,) if before is None else (before, dscp):
+            out += ["  no " + line.strip() for op in doc.may_have_objects for v in (4, 6) for line in self.acl_lines(op, v, mark)]
         out.append("!")
         # 2. Each alias is deleted (stale hosts go with it) and rebuilt if it has addresses. An
         # operator that never had an address never had an alias: it costs no line.
@@ -87,6 +115,9 @@ class ArubaOsRenderer(Renderer):
         ]
 
     def delta(self, change: Delta, dscp: Dscp) -> str:
+        if self.previous_dscp(dscp) is not None:
+            # Every line changes with the DSCP: the full output (it knows what ``previous`` held).
+            return self.full(change.current, dscp)
         out = commented("!", header_lines(change.current, dscp, self.info.name, change))
         acl: list[str] = []
         drop: list[str] = []

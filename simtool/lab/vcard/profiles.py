@@ -93,6 +93,8 @@ PROFILES: dict[str, Profile] = {
         # T=0 with logical channels: SCP02 (KVN 0x20, i=15) under GET RESPONSE and on channels 1-19
         Profile("scp02-t0", _t0_atr(b"ck-scp02-T0"), t0=True, aram="spec",
                 isd_scp=2, isd_kvn=0x20, isd_i=0x15, aram_locked=True),
+        Profile("scp03-t0", _t0_atr(b"ck-scp03-T0"), t0=True, aram="spec",
+                isd_scp=3, isd_kvn=0x30, isd_i=0x70, aram_locked=True),
         # Access Rule Files without ARA-M (Android's fallback): Android's fixed file ids, or a
         # chain reachable only through the DODF; and a card holding both ARA-M and ARF rules.
         Profile("arf", _t1_atr(b"ck-arf"), t0=False, aram="spec", arf="android", has_aram=False),

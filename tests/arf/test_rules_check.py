@@ -1,0 +1,63 @@
+"""Android's decision for the whole card (ARA-D, ARA-M, then ARF) on the in-process card."""
+
+from __future__ import annotations
+
+from simtool.aram.check import CertSet
+from simtool.aram.rules import AccessRule, encode_ref_ar_do
+from simtool.arf.whole_card import decide, read_card_rules
+from simtool.card.protocol import CardProtocol
+from simtool.lab.vcard.inprocess import InProcessCard
+from simtool.lab.vcard.pkcs15 import LAB_ARF_HASH
+
+ARAM_HASH = bytes.fromhex("E46872F28B350B7E1F140DE535C2A8D5804F0BE3")
+
+
+def certs(h: bytes) -> tuple[CertSet, ...]:
+    return (CertSet(None, None, frozenset({h})),)
+
+
+def check(profile: str, h: bytes, rules: tuple[bytes, ...] = ()):
+    proto = CardProtocol(InProcessCard(profile, rules))
+    card = read_card_rules(proto)
+    return card, decide(card, certs(h), "com.example.app")[0]
+
+
+def seed_rule() -> bytes:
+    return encode_ref_ar_do(AccessRule(ARAM_HASH))
+
+
+def test_arf_grants_when_the_card_has_no_ara() -> None:
+    card, grant = check("arf", LAB_ARF_HASH)
+    assert [s.state for s in card.sources] == ["absent", "absent", "used"]
+    assert grant.granted and grant.source == "ARF" and "ACCF 4310" in (grant.rule or "")
+    _, other = check("arf", ARAM_HASH)
+    assert not other.granted and other.reasons == (
+        "ARA-M: no ARA-M application on this card (SELECT answered 6A82)",
+        "ARF: none of the 1 hash(es) Android reads is the app's")
+
+
+def test_card_holding_both_aram_wins_and_arf_is_not_read() -> None:
+    card, grant = check("aram-arf", ARAM_HASH, (seed_rule(),))
+    assert grant.granted and grant.source == "ARA-M" and grant.rule and grant.rule.startswith("rule 1")
+    assert card.source("ARF").state == "not read"
+    _, arf_only = check("aram-arf", LAB_ARF_HASH, (seed_rule(),))
+    assert not arf_only.granted
+    assert any("ARF holds the app's hash" in r and "the card has an ARA-M" in r for r in arf_only.reasons)
+
+
+def test_dodf_only_layout_grants_nothing_to_android() -> None:
+    card, grant = check("arf-dodf", LAB_ARF_HASH)
+    assert card.source("ARF").state == "absent" and not grant.granted
+    assert "4300" in grant.reasons[-1]
+
+
+def test_aram_error_puts_the_whole_card_in_error() -> None:
+    # well-formed BER, but D0 after DB in the AR-DO: Android's parser throws on the whole set
+    bad = bytes.fromhex("E227E116C114" + ARAM_HASH.hex() + "E30DDB08" + "00" * 8 + "D00101")
+    card, grant = check("aram-arf", LAB_ARF_HASH, (bad,))
+    assert card.error and not grant.granted and "no app gets carrier privileges" in grant.reasons[0]
+
+
+def test_card_without_any_source() -> None:
+    card, grant = check("spec", LAB_ARF_HASH)  # ARA-M present, empty: Android uses it
+    assert card.source("ARA-M").state == "used" and not grant.granted
