@@ -5,8 +5,10 @@ Starts knot on loopback with an answer for every ePDG and sos name of the embedd
 list (the zone of ``resolve_bench.py``), then runs ``--runs`` whole-world refreshes through
 the library (``run_refresh``, what ``wifiq refresh`` calls) into a fresh state, the clock
 moving ``--step`` hours per refresh, with ``retention`` of ``--keep`` hours. Prints the state
-file's size after each refresh (WAL checkpointed), the growth per refresh before retention
-starts deleting, and the size it levels off at. Usage:
+file's size after each refresh (WAL checkpointed), the rows of the ``observations`` view (one
+per lookup, address and run) and the rows actually stored (``observation_spans``; "-" for a
+schema-1 state, which stores the view's rows), the growth per refresh before retention starts
+deleting, and the size it levels off at. Usage:
 ``.venv/bin/python benchmarks/state_size.py [--runs 10] [--step 24] [--keep 72]``
 """
 
@@ -40,6 +42,14 @@ def file_size(path: Path) -> int:
     return path.stat().st_size
 
 
+def _count(db: sqlite3.Connection, table: str) -> str:
+    """Rows of ``table``, or "-" when the state has no such table (schema 1)."""
+    try:
+        return str(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+    except sqlite3.OperationalError:
+        return "-"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
@@ -66,15 +76,17 @@ def main() -> None:
                 sizes.append(file_size(state))
                 with sqlite3.connect(state) as check:
                     rows = check.execute("SELECT COUNT(*) FROM observations").fetchone()[0]
+                    spans = _count(check, "observation_spans")
                 print(f"refresh {run + 1:2}: {len(result.lookups)} lookups, {rows} observation rows"
-                      f", state {sizes[-1] / 1e6:.2f} MB, {took:.1f} s")
+                      f" in {spans} stored rows, state {sizes[-1] / 1e6:.3f} MB, {took:.1f} s")
         finally:
             knot.stop()
     window = int(args.keep // args.step) + 1
     growth = (sizes[min(window, len(sizes)) - 1] - sizes[0]) / max(min(window, len(sizes)) - 1, 1)
-    print(f"growth per refresh while the window fills: {growth / 1e6:.2f} MB")
+    print(f"growth per refresh while the window fills: {growth / 1e6:.4f} MB "
+          f"({growth:.0f} bytes)")
     print(f"refreshes kept in the window: {window}; size after it: "
-          f"{', '.join(f'{s / 1e6:.2f}' for s in sizes[window:])} MB")
+          f"{', '.join(f'{s / 1e6:.3f}' for s in sizes[window:])} MB")
     print(f"machine: {os.uname().nodename} {os.uname().release}, load {os.getloadavg()}")
 
 

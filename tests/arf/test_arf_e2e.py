@@ -176,3 +176,48 @@ def test_rules_check_on_an_arf_only_card_grants_through_the_arf(pcsc_rig):
     pcsc_rig.insert_card("arf-dodf")
     doc = jrun(pcsc_rig, "rules", "check", "--hash", LAB, check_rc=8)
     assert "4300" in doc["results"][0]["reasons"][-1]
+
+
+# --- the README's lines ---------------------------------------------------------------------------
+
+def readme_arf_commands() -> list[list[str]]:
+    """The `simtool arf` / `simtool rules` lines of the README's ARF block."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = text.split("## simtool arf", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    out = []
+    for line in re.sub(r"\\\n\s*", " ", block).splitlines():
+        argv = shlex.split(line, comments=True)
+        if argv[:2] in (["simtool", "arf"], ["simtool", "rules"]):
+            out.append(argv)
+    return out
+
+
+def test_readme_arf_lines_run(pcsc_rig):
+    from tests.lab.test_readme_lab import APK
+
+    commands = readme_arf_commands()
+    assert [c[1] for c in commands] == ["arf", "arf", "rules", "arf"]
+    pcsc_rig.insert_card("arf", iccid="8988211000000000043")
+    results = []
+    for argv in commands:
+        args = [str(APK) if a == "app.apk" else a for a in argv[1:]]
+        results.append(run(pcsc_rig, *args, check_rc=0, env=ADM_ENV))
+    listed, added, checked, deleted = results
+    assert "android: yes" in listed.stdout
+    assert "verified by reading back" in added.stdout
+    assert "GRANTED by ARF, ACCF 4310 hash" in checked.stdout
+    assert "dry run: 2 UPDATE BINARY command(s) not sent" in deleted.stdout
+
+
+def test_card_info_sees_arf_without_aram(pcsc_rig):
+    pcsc_rig.insert_card("arf")
+    info = jrun(pcsc_rig, "card", "info")
+    assert info["arf"] is True and info["ara_m"] is False
+    pcsc_rig.remove_all_cards()
+    pcsc_rig.insert_card("aram-arf")
+    info = jrun(pcsc_rig, "card", "info")
+    assert info["arf"] is True and info["ara_m"] is True

@@ -172,3 +172,32 @@ def test_full_output_from_the_state_removes_what_history_held(wifiq, knot, tmp_p
     assert "505-02" not in from_file.out and "505-03" not in from_file.out
     cx = wifiq("render", "aruba-cx", *state).out
     assert "no class ip WIFIQ-505-02-" in cx and "505-03" not in cx
+
+
+def test_refresh_output_after_a_failed_write_removes_what_the_file_held(wifiq, knot, tmp_path: Path) -> None:  # noqa: F811
+    """A refresh ``[[outputs]]`` full file that could not be written when an operator lost its
+    addresses is written by a later refresh (whose own ``removed`` entries are empty by then)
+    with that operator's removal lines: the file it replaces held its objects."""
+    out = tmp_path / "out"
+    out.mkdir()
+    path = wifiq.home / "wifiq.toml"
+    path.write_text(
+        f'state = "{wifiq.state}"\n[selection]\nplmns = ["505-01", "505-02"]\n'
+        f'[resolve]\nresolvers = ["{knot.address}"]\ntimeout = 0.3\nretries = 0\n[holddown]\nrefreshes = 1\n'
+        f'[[outputs]]\ntarget = "aruba-os"\npath = "{out / "full.aos"}"\n'
+    )
+    config = str(path)
+    assert wifiq("refresh", "--config", config).code == 3
+    assert "netdestination WIFIQ-505-02-" in (out / "full.aos").read_text()
+    knot.write_zone(PARENT, zone(PARENT, [r for r in BASE_RECORDS if "mnc002" not in r], serial=2))
+    knot.reload()
+    kept = (out / "full.aos").read_text()
+    # The output cannot be written this time: the file says another DSCP (refused, one line).
+    (out / "full.aos").write_text(kept.replace("marked DSCP ef (46)", "marked DSCP af41 (34)"))
+    failed = wifiq("refresh", "--config", config, "--allow-mass-removal")
+    assert failed.code != 0 and "previous-dscp=34" in failed.err, failed.err
+    (out / "full.aos").write_text(kept)
+    later = wifiq("refresh", "--config", config)
+    assert later.code in (0, 3), later.err
+    text = (out / "full.aos").read_text()
+    assert "no netdestination WIFIQ-505-02-" in text and "  host 198.51.100.20" not in text

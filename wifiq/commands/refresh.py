@@ -102,7 +102,9 @@ def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: 
                                  progress=progress, retention=config.retention, guard=guard,
                                  on_check=lambda check: report_check(check, checks))
         backlog = load_backlog(store, result.run_id)
-        history = ActiveHistory(store, result.active)
+        # Every selected name, with no address too: a name that lost its last address must be
+        # worked back like the others, or the outputs would not see that change.
+        history = ActiveHistory(store, {t.fqdn: result.active.get(t.fqdn, frozenset()) for t in targets})
         current_doc = document(result.status, result.refreshed_at, result.reports)
         handled, output_errors = write_outputs(
             config.outputs, current_doc, result.reports,

@@ -1,10 +1,15 @@
 """The SQLite state file: runs, every observation, the active addresses and their changes.
 
-Tables (schema version 1):
+Tables (schema version 2):
 
 - ``runs``: one row per refresh that reached its commit (id, time, status, counts).
-- ``observations``: every lookup of every run — name, type, family, resolver, sample, time,
-  outcome, TTL, detail — one row per address found (``address`` NULL when none).
+- ``observation_spans``: what every lookup answered, as *spans* of consecutive runs: one row
+  per (name, type, family, resolver, sample, outcome, address, detail) and the first and last
+  run of an unbroken series of runs that gave that same answer (``address`` NULL when none;
+  ``ttl`` is the latest run's). A refresh whose answers equal the previous run's extends the
+  spans in place (``last_run``) and adds no row, so the state grows only by the ``runs`` row
+  and by what changed. The view ``observations`` expands the spans back into one row per
+  run (the columns of schema 1's table; ``observed_at`` is the run's time).
 - ``addresses``: the active set per name with first/last seen and the hold-down counters.
 - ``changes``: every address added or removed, with the reason and the run.
 - ``name_plmns``: which PLMN and kind each name was looked up for (for ``wifiq history``).
@@ -17,6 +22,9 @@ A state file is recognised by its own marks: SQLite ``application_id`` :data:`AP
 ``user_version`` :data:`SCHEMA_VERSION` and the ``meta`` row ``application = wifiq``. Anything
 else (another program's database, even one with a ``meta`` table) is refused untouched; a
 wifiq state written before the marks existed (its tables and ``meta`` schema row) is adopted.
+A schema-1 state (one ``observations`` row per lookup and run) is migrated to spans when it is
+opened for writing, in the same single transaction as the open (all or nothing); read-only
+opens read it as it is. A schema newer than :data:`SCHEMA_VERSION` is refused untouched.
 
 A refresh writes all of its rows in ONE transaction (WAL journal, synchronous FULL), so a
 process killed at any point leaves either the previous state or the new one, never a mix.
@@ -36,7 +44,10 @@ from ..errors import WifiqError
 from ..holddown import AddressState, Change
 from ..resolve.lookup import Lookup
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+_READABLE_SCHEMAS = ("1", "2")
+"""Schema versions a read-only open reads (1 has an ``observations`` table with the columns
+of version 2's ``observations`` view)."""
 APPLICATION_ID = 0x57694651
 """SQLite ``PRAGMA application_id`` of a wifiq state file ("WiFQ")."""
 _CURRENT_ON_OPEN = ("report", "on-change")
@@ -54,21 +65,24 @@ CREATE TABLE IF NOT EXISTS runs (
     failed INTEGER NOT NULL,
     wifiq_version TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS observations (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
+CREATE TABLE IF NOT EXISTS observation_spans (
     name TEXT NOT NULL,
     rdtype TEXT NOT NULL,
     family INTEGER NOT NULL,
     resolver TEXT NOT NULL,
     sample INTEGER NOT NULL,
-    observed_at REAL NOT NULL,
     outcome TEXT NOT NULL,
     address TEXT,
+    detail TEXT NOT NULL,
     ttl INTEGER,
-    detail TEXT NOT NULL
+    first_run INTEGER NOT NULL REFERENCES runs(id),
+    last_run INTEGER NOT NULL REFERENCES runs(id)
 );
-CREATE INDEX IF NOT EXISTS observations_by_name ON observations (name, run_id);
-CREATE INDEX IF NOT EXISTS observations_by_run ON observations (run_id);
+CREATE INDEX IF NOT EXISTS observation_spans_open ON observation_spans (name, last_run);
+CREATE VIEW IF NOT EXISTS observations AS
+    SELECT r.id AS run_id, s.name, s.rdtype, s.family, s.resolver, s.sample,
+           r.refreshed_at AS observed_at, s.outcome, s.address, s.ttl, s.detail
+    FROM observation_spans s JOIN runs r ON r.id BETWEEN s.first_run AND s.last_run;
 CREATE TABLE IF NOT EXISTS addresses (
     name TEXT NOT NULL,
     address TEXT NOT NULL,
@@ -192,11 +206,14 @@ class StateStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("BEGIN IMMEDIATE")
-            _identify(self._db, self.path)  # again, under the write lock
+            found = _identify(self._db, self.path)  # again, under the write lock
+            if found == "1":
+                _migrate_from_1(self._db)  # same transaction: all or nothing
+                checkpoint.reached("store:migrated")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)",
                              (str(SCHEMA_VERSION),))
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('application', 'wifiq')")
             for consumer in _CURRENT_ON_OPEN:  # a state from before deliveries: all reported
@@ -396,8 +413,10 @@ class StateStore:
         ``active`` replaces the stored active addresses of ``replaced_names`` (the names this
         refresh looked up); other names' addresses are left as they are. ``failing`` maps the
         names whose lookups failed to the kind of failure (their ``since`` is kept while they
-        keep failing). With ``retention`` (seconds), observations of runs older than that are
-        deleted (runs, changes and the active set are kept).
+        keep failing). Each lookup's answer extends its span of the previous run, or starts a
+        new span (:func:`_record_spans`). With ``retention`` (seconds), observations of runs
+        older than that are deleted: spans wholly older go, spans reaching into the kept window
+        start at its first run (runs, changes and the active set are kept).
         """
         db = self._db
         failing = failing or {}
@@ -405,26 +424,16 @@ class StateStore:
         try:
             db.execute("BEGIN IMMEDIATE")
             if retention is not None:  # first, so that this run's rows reuse the freed pages
-                db.execute(
-                    "DELETE FROM observations WHERE run_id <= "
-                    "(SELECT MAX(id) FROM runs WHERE refreshed_at < ?)",
-                    (refreshed_at - retention,),
-                )
+                _trim_spans(db, refreshed_at - retention)
+            previous_run = db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
             failed = sum(1 for lookup in lookups if not lookup.outcome.definitive)
             run_id = db.execute(
                 "INSERT INTO runs (refreshed_at, finished_at, status, lookups, failed, "
                 "wifiq_version) VALUES (?, ?, ?, ?, ?, ?)",
                 (refreshed_at, finished_at, status, len(lookups), failed, wifiq_version),
             ).lastrowid
-            db.executemany(
-                "INSERT INTO observations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (run_id, lk.name, lk.rdtype, lk.family, lk.resolver, lk.sample,
-                     refreshed_at, lk.outcome.value, address, lk.ttl, lk.detail)
-                    for lk in lookups
-                    for address in (lk.addresses or (None,))
-                ),
-            )
+            assert run_id is not None
+            _record_spans(db, lookups, run_id, previous_run)
             checkpoint.reached("store:observations")
             db.executemany("DELETE FROM addresses WHERE name = ?", ((n,) for n in replaced))
             db.executemany(
@@ -462,6 +471,105 @@ class StateStore:
         return run_id
 
 
+_SpanKey = tuple[str, str, int, str, int, str, str | None, str]
+"""(name, rdtype, family, resolver, sample, outcome, address, detail): what makes two runs'
+observations the same, so that one span covers both."""
+
+
+def _record_spans(
+    db: sqlite3.Connection, lookups: Iterable[Lookup], run_id: int, previous_run: int | None
+) -> None:
+    """Extend to ``run_id`` every span of ``previous_run`` that this run observed again, and
+    start a span for every other observation of this run. An unchanged run adds no row."""
+    seen: dict[_SpanKey, int | None] = {}
+    for lk in lookups:
+        for address in lk.addresses or (None,):
+            key = (lk.name, lk.rdtype, lk.family, lk.resolver, lk.sample, lk.outcome.value,
+                   address, lk.detail)
+            seen[key] = lk.ttl  # a repeated observation within one run is one row
+    for key, ttl in seen.items():
+        name, rdtype, family, resolver, sample, outcome, address, detail = key
+        extended = 0
+        if previous_run is not None:
+            extended = db.execute(
+                "UPDATE observation_spans SET last_run = ?, ttl = ? WHERE name = ? "
+                "AND last_run = ? AND rdtype = ? AND family = ? AND resolver = ? AND sample = ? "
+                "AND outcome = ? AND address IS ? AND detail = ?",
+                (run_id, ttl, name, previous_run, rdtype, family, resolver, sample, outcome,
+                 address, detail),
+            ).rowcount
+        if not extended:
+            db.execute(
+                "INSERT INTO observation_spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, rdtype, family, resolver, sample, outcome, address, detail, ttl, run_id,
+                 run_id),
+            )
+
+
+def _trim_spans(db: sqlite3.Connection, before: float) -> None:
+    """Forget the observations of every run that refreshed before ``before`` (epoch)."""
+    row = db.execute("SELECT MAX(id) FROM runs WHERE refreshed_at < ?", (before,)).fetchone()
+    if row[0] is None:
+        return
+    cutoff = int(row[0])
+    db.execute("DELETE FROM observation_spans WHERE last_run <= ?", (cutoff,))
+    db.execute(
+        "UPDATE observation_spans SET first_run = "
+        "(SELECT MIN(id) FROM runs WHERE id > ?) WHERE first_run <= ?",
+        (cutoff, cutoff),
+    )
+
+
+def _migrate_from_1(db: sqlite3.Connection) -> None:
+    """Turn schema 1's ``observations`` table (a row per lookup, address and run) into spans.
+
+    Runs inside the caller's write transaction: a failure or a kill leaves schema 1 whole.
+    Two observations fall into one span when all of the key's fields are equal and their runs
+    are adjacent stored runs; a span's ``ttl`` is its last run's.
+    """
+    db.execute(
+        "CREATE TABLE observation_spans (name TEXT NOT NULL, rdtype TEXT NOT NULL, "
+        "family INTEGER NOT NULL, resolver TEXT NOT NULL, sample INTEGER NOT NULL, "
+        "outcome TEXT NOT NULL, address TEXT, detail TEXT NOT NULL, ttl INTEGER, "
+        "first_run INTEGER NOT NULL REFERENCES runs(id), "
+        "last_run INTEGER NOT NULL REFERENCES runs(id))"
+    )
+    order = {run: index for index, (run,) in
+             enumerate(db.execute("SELECT id FROM runs ORDER BY id").fetchall())}
+    indexed = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND "
+                         "name = 'observations_by_name'").fetchone() is not None
+    rows = db.execute(  # in the order of schema 1's index (name, run_id): no temporary sort
+        "SELECT name, rdtype, family, resolver, sample, outcome, address, detail, run_id, ttl "
+        f"FROM observations {'INDEXED BY observations_by_name' if indexed else ''} "
+        "ORDER BY name, run_id"
+    )
+    insert = "INSERT INTO observation_spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    out: list[tuple[object, ...]] = []
+    spans: dict[tuple[object, ...], tuple[object, int, int]] = {}  # the name's: ttl, first, last
+    name: object = None
+    for row in rows:
+        row_key, run, ttl = tuple(row[:8]), int(row[8]), row[9]
+        if row[0] != name:  # a new name: its spans are all closed
+            out.extend((*key, *span) for key, span in spans.items())
+            spans.clear()
+            name = row[0]
+        span = spans.get(row_key)
+        if span is not None and span[2] == run:
+            spans[row_key] = (ttl, span[1], run)  # the same observation twice in one run
+        elif span is not None and order.get(run, -2) == order.get(span[2], -2) + 1:
+            spans[row_key] = (ttl, span[1], run)  # the next stored run: the span goes on
+        else:
+            if span is not None:
+                out.append((*row_key, *span))
+            spans[row_key] = (ttl, run, run)
+        if len(out) >= 10_000:
+            db.executemany(insert, out)
+            out.clear()
+    out.extend((*key, *span) for key, span in spans.items())
+    db.executemany(insert, out)
+    db.execute("DROP TABLE observations")  # and its indexes; the view replaces it
+
+
 def _connect_read_only(path: Path) -> sqlite3.Connection:
     """Open ``path`` read-only (SQLite ``mode=ro``), never creating it. On a read-only file
     system (or a file and directory this user cannot write), where SQLite cannot create the
@@ -484,26 +592,37 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _identify(db: sqlite3.Connection, path: Path) -> None:
+def _identify(db: sqlite3.Connection, path: Path) -> str | None:
     """Raise StateError unless ``db`` is empty, a wifiq state file, or one written before the
-    marks existed (all of wifiq's tables and its ``meta`` schema row). Reads only."""
+    marks existed (all of wifiq's tables and its ``meta`` schema row). Reads only. Returns the
+    schema version stored (None for an empty database)."""
     app_id = db.execute("PRAGMA application_id").fetchone()[0]
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if app_id == APPLICATION_ID or (app_id == 0 and not tables):
         if "meta" in tables:
-            _check_schema(db, path)
-        return
-    if app_id == 0 and _WIFIQ_TABLES <= tables:
+            return _check_schema(db, path)
+        return None
+    named = tables | {row[0] for row in
+                      db.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
+    if app_id == 0 and _WIFIQ_TABLES <= named:  # schema 1's observations table, 2's view
         row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         if row is not None:
-            _check_schema(db, path)
-            return
+            return _check_schema(db, path)
     what = (f"its application_id is {app_id:#x}" if app_id
             else f"it has other tables: {', '.join(sorted(tables)[:3])}")
     raise StateError(path, f"an SQLite database but not a wifiq state file ({what})")
 
 
-def _check_schema(db: sqlite3.Connection, path: Path) -> None:
+def _check_schema(db: sqlite3.Connection, path: Path) -> str | None:
     row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    if row is not None and row[0] != str(SCHEMA_VERSION):
-        raise StateError(path, f"schema version {row[0]}, this wifiq reads {SCHEMA_VERSION}")
+    if row is None:
+        return None
+    if row[0] not in _READABLE_SCHEMAS:
+        raise StateError(path, f"schema version {row[0]}, this wifiq reads "
+                               f"{' and '.join(_READABLE_SCHEMAS)} (a newer wifiq wrote it?)")
+    if row[0] == "1":
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "observations" not in tables:
+            raise StateError(path, "schema version 1 without its observations table: cannot "
+                                   "migrate it")
+    return str(row[0])
