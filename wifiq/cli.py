@@ -25,13 +25,14 @@ def cli() -> None:
 def _register() -> None:
     """Attach each command module's click command to the group (one line per command)."""
     from .commands import names, operators
-    from .commands import history, refresh, resolve
+    from .commands import history, probe, refresh, resolve
 
     cli.add_command(operators.operators)
     cli.add_command(names.names)
     cli.add_command(resolve.resolve)
     cli.add_command(refresh.refresh)
     cli.add_command(history.history)
+    cli.add_command(probe.probe)
     from .commands import render as render_cmd  # wifiq render / wifiq formats
 
     cli.add_command(render_cmd.render_command)

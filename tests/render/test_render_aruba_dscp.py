@@ -70,6 +70,10 @@ def test_writing_over_an_aruba_os_file_with_another_dscp_is_refused(tmp_path: Pa
     assert out.read_text() == before  # nothing written
     assert main(["render", "aruba-os", "--from", source, "--dscp", "af41", "--option", "previous-dscp=ef", "--out", str(out)]) == 0
     assert "tos 34" in out.read_text()
+    # Another target's file at that path says nothing about the controller.
+    other = tmp_path / "other.aos"
+    assert main(["render", "cisco-ios", "--from", source, "--out", str(other)]) == 0
+    assert main(["render", "aruba-os", "--from", source, "--dscp", "af41", "--out", str(other)]) == 0
     # Same DSCP again, or a target whose lines do not carry it: no question asked.
     assert main(["render", "aruba-os", "--from", source, "--dscp", "34", "--out", str(out)]) == 0
     cx = tmp_path / "wifiq.cx"

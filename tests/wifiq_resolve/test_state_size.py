@@ -182,9 +182,14 @@ def observation_rows(db: sqlite3.Connection) -> list[tuple]:
     return db.execute("SELECT * FROM observations ORDER BY run_id, address").fetchall()
 
 
-def test_a_schema_1_state_is_migrated_to_spans(tmp_path):
+@pytest.mark.parametrize("index", [True, False], ids=["indexed", "index-dropped"])
+def test_a_schema_1_state_is_migrated_to_spans(tmp_path, index):
     path = tmp_path / "old.sqlite"
     rows = schema_1_state(path)
+    if not index:  # migrated all the same (sorted by SQLite instead of read in index order)
+        with sqlite3.connect(path) as db:
+            db.execute("DROP INDEX observations_by_name")
+        db.close()
     with StateStore(path, read_only=True) as store:  # read-only: read as it is, not migrated
         before = store.sightings(["a.example"])
     with sqlite3.connect(path) as db:

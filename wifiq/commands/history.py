@@ -11,7 +11,6 @@ Exit status: 0; 1 when the state file is unusable; 2 for bad input.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,13 @@ import click
 
 from carrierkit.cli import TextDefault
 
-from ..config import Config, Selection, load_config
+from ..config import Config, load_config
 from ..errors import UsageError
 from ..holddown import format_time
 from ..plmn import Plmn
 from ..store import StateStore, default_state_path
 from .options import selection_options
-from .resolve_options import selected_plmns
+from .resolve_options import command_line_selection, selected_plmns
 
 
 @click.command("history")
@@ -42,12 +41,8 @@ def history(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn
             config_path: Path | None, as_json: bool) -> None:
     """Show the selected operators' ePDG addresses over time."""
     config = load_config(config_path) if config_path else Config()
-    selection = config.selection
-    if countries or mccs or plmns:
-        selection = Selection(countries=tuple(c.upper() for c in countries), mccs=mccs,
-                              plmns=plmns)
-    selection = replace(selection, overrides=selection.overrides + overrides_files,
-                        active_only=active_only or selection.active_only)
+    selection = command_line_selection(config, countries, mccs, plmns, overrides_files,
+                                       active_only)
     _, plmns = selected_plmns(selection)
     path = state_path or config.state or default_state_path()
     if not path.exists():

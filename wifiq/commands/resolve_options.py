@@ -162,6 +162,24 @@ def selected_plmns(selection: Selection) -> tuple[OperatorDb, tuple[Plmn, ...]]:
                          active_only=selection.active_only)
 
 
+def command_line_selection(
+    config: Config,
+    countries: tuple[str, ...],
+    mccs: tuple[str, ...],
+    plmns: tuple[Plmn, ...],
+    overrides_files: tuple[Path, ...],
+    active_only: bool,
+) -> Selection:
+    """The command line's selection (``--country``/``--mcc``/``--plmn``) or else the config's
+    ``[selection]``, with ``--overrides`` and ``--active-only`` added (``history``, ``probe``)."""
+    selection = config.selection
+    if countries or mccs or plmns:
+        selection = Selection(countries=tuple(c.upper() for c in countries), mccs=mccs,
+                              plmns=plmns)
+    return replace(selection, overrides=selection.overrides + overrides_files,
+                   active_only=active_only or selection.active_only)
+
+
 def selected_targets(selection: Selection) -> tuple[OperatorDb, list[EpdgName]]:
     """The operator data and every name to look up for ``selection`` (published names
     included; FQDNs in lower case without the final dot). Raises NothingSelectedError,

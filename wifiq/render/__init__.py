@@ -121,7 +121,9 @@ def check_dscp_change(target: str, written: str, dscp: int | str | Dscp, options
     info = get_renderer(target).info
     if not any(spec.key == "previous-dscp" for spec in info.options):
         return
-    found = next((m for line in written.splitlines()[:3] if (m := _HEADER_DSCP.search(line))), None)
+    # The header's first line: "! wifiq 0.1.0 - aruba-os - … marked DSCP ef (46)" (this target's only).
+    found = next((m for line in written.splitlines()[:3]
+                  if f" - {info.name} - " in line and (m := _HEADER_DSCP.search(line))), None)
     mark = dscp if isinstance(dscp, Dscp) else parse_dscp(dscp)
     if found is None or int(found.group(1)) == mark.value:
         return

@@ -536,32 +536,36 @@ def _migrate_from_1(db: sqlite3.Connection) -> None:
     )
     order = {run: index for index, (run,) in
              enumerate(db.execute("SELECT id FROM runs ORDER BY id").fetchall())}
-    rows = db.execute(
+    indexed = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND "
+                         "name = 'observations_by_name'").fetchone() is not None
+    rows = db.execute(  # in the order of schema 1's index (name, run_id): no temporary sort
         "SELECT name, rdtype, family, resolver, sample, outcome, address, detail, run_id, ttl "
-        "FROM observations ORDER BY name, rdtype, family, resolver, sample, outcome, address, "
-        "detail, run_id"
+        f"FROM observations {'INDEXED BY observations_by_name' if indexed else ''} "
+        "ORDER BY name, run_id"
     )
     insert = "INSERT INTO observation_spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     out: list[tuple[object, ...]] = []
-    key: tuple[object, ...] | None = None
-    ttl: object = None
-    first = last = 0
+    spans: dict[tuple[object, ...], tuple[object, int, int]] = {}  # the name's: ttl, first, last
+    name: object = None
     for row in rows:
-        row_key, run = tuple(row[:8]), int(row[8])
-        if row_key == key and run == last:
-            ttl = row[9]  # the same observation twice in one run: one row
-            continue
-        if row_key == key and order.get(run, -2) == order.get(last, -2) + 1:
-            last, ttl = run, row[9]  # the next stored run: the span goes on
-            continue
-        if key is not None:
-            out.append((*key, ttl, first, last))
-        key, ttl, first, last = row_key, row[9], run, run
+        row_key, run, ttl = tuple(row[:8]), int(row[8]), row[9]
+        if row[0] != name:  # a new name: its spans are all closed
+            out.extend((*key, *span) for key, span in spans.items())
+            spans.clear()
+            name = row[0]
+        span = spans.get(row_key)
+        if span is not None and span[2] == run:
+            spans[row_key] = (ttl, span[1], run)  # the same observation twice in one run
+        elif span is not None and order.get(run, -2) == order.get(span[2], -2) + 1:
+            spans[row_key] = (ttl, span[1], run)  # the next stored run: the span goes on
+        else:
+            if span is not None:
+                out.append((*row_key, *span))
+            spans[row_key] = (ttl, run, run)
         if len(out) >= 10_000:
             db.executemany(insert, out)
             out.clear()
-    if key is not None:
-        out.append((*key, ttl, first, last))
+    out.extend((*key, *span) for key, span in spans.items())
     db.executemany(insert, out)
     db.execute("DROP TABLE observations")  # and its indexes; the view replaces it
 

@@ -1,0 +1,82 @@
+"""``wifiq probe`` on bad input and on loopback (no namespace needed): one-line errors, exit
+statuses, and an ICMP port unreachable from a closed loopback port."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from wifiq.commands.probe import state_addresses
+from wifiq.config import Selection
+from wifiq.holddown import AddressState
+from wifiq.plmn import parse_plmn
+from wifiq.store import StateStore
+
+
+def wifiq(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-m", "wifiq.cli", "probe", *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_bad_address_is_exit_2(tmp_path: Path) -> None:
+    proc = wifiq(tmp_path, "--address", "epdg.example.net")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == ("wifiq: error: --address 'epdg.example.net' is not an IPv4 or IPv6 "
+                           "address\n")
+
+
+def test_bad_options_are_exit_2(tmp_path: Path) -> None:
+    for args in (["--port", "0", "--address", "127.0.0.1"], ["--rate", "0", "--address", "::1"],
+                 ["--timeout", "nan", "--address", "::1"], ["--concurrency", "0"]):
+        proc = wifiq(tmp_path, *args)
+        assert proc.returncode == 2, args
+
+
+def test_no_state_and_empty_state(tmp_path: Path) -> None:
+    proc = wifiq(tmp_path, "--plmn", "505-01")
+    assert proc.returncode == 2 and "no state file at" in proc.stderr
+    state = tmp_path / "s.sqlite"
+    with StateStore(state) as store:
+        store.record_refresh(refreshed_at=1.0, finished_at=1.0, status="unchanged",
+                             wifiq_version="t", lookups=[], replaced_names=[], changes=[],
+                             active=[], name_plmns=[])
+    proc = wifiq(tmp_path, "--plmn", "505-01", "--state", str(state))
+    assert proc.returncode == 1 and "holds no active address" in proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+def test_closed_loopback_port_is_unreachable(tmp_path: Path) -> None:
+    """Nothing listens on loopback's UDP 500/4500 in a fresh network namespace: the kernel
+    answers ICMP port unreachable, which the connected socket reports."""
+    proc = subprocess.run(
+        ["unshare", "--net", "sh", "-ec",
+         f"ip link set lo up; exec {sys.executable} -m wifiq.cli probe --address 127.0.0.1 "
+         "--address ::1 --json --timeout 1 --retries 0"],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["status"] == "failed"
+    assert [(r["address"], r["port"], r["outcome"], r["detail"]) for r in doc["results"]] == [
+        ("127.0.0.1", 500, "unreachable", "ICMP port unreachable"),
+        ("127.0.0.1", 4500, "unreachable", "ICMP port unreachable"),
+        ("::1", 500, "unreachable", "ICMP port unreachable"),
+        ("::1", 4500, "unreachable", "ICMP port unreachable"),
+    ]
+
+
+def test_state_selection_names(tmp_path: Path) -> None:
+    """Addresses come from the state's active set of the selected PLMN's names only."""
+    state = tmp_path / "s.sqlite"
+    with StateStore(state) as store:
+        store.record_refresh(
+            refreshed_at=1.0, finished_at=1.0, status="changed", wifiq_version="t",
+            lookups=[], replaced_names=["a.example", "b.example"], changes=[],
+            active=[AddressState("a.example", "192.0.2.1", 4, 1.0, 1.0),
+                    AddressState("b.example", "192.0.2.2", 4, 1.0, 1.0)],
+            name_plmns=[("a.example", "505-01", "epdg"), ("b.example", "505-02", "epdg")])
+    got = state_addresses(state, Selection(plmns=(parse_plmn("505-01"),)))
+    assert got == {"192.0.2.1": ["a.example"]}

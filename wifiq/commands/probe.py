@@ -1,0 +1,130 @@
+"""``wifiq probe``: is IKEv2 (Wi-Fi calling) reachable from here? One IKE_SA_INIT per ePDG
+address and port, never going further (``docs/wifiq-probe.md``).
+
+Addresses: ``--address`` (repeatable), else the active addresses the state holds for the
+selected operators (``--country``, ``--mcc``, ``--plmn``, or the ``[selection]`` of
+``--config``). Output: one line per address and port (``--json``: the document of
+:mod:`wifiq.probe.report`).
+Exit status: 0 every address and port reachable; 4 some not; 1 none (or nothing to probe, or
+the state unusable); 2 bad input.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import time
+from pathlib import Path
+
+import click
+
+from carrierkit.cli import TextDefault
+from carrierkit.progress import progress
+
+from ..config import Config, Selection, load_config
+from ..errors import UsageError, WifiqError
+from ..plmn import Plmn
+from ..probe import ProbeOptions, ProbePolicy
+from ..probe import probe as run_probes
+from ..probe.ike import IKE_PORT, NATT_PORT
+from ..probe.report import document, exit_status, format_result, probe_status
+from ..store import StateStore, default_state_path
+from .options import Count, Seconds, selection_options
+from .resolve_options import command_line_selection, selected_plmns
+
+
+class NothingToProbeError(WifiqError):
+    """The state holds no active address for the selection."""
+
+    exit_code = 1
+
+
+class Rate(click.FloatRange):
+    name = "PER_SECOND"
+
+
+@click.command("probe")
+@selection_options
+@click.option("--address", "addresses", multiple=True, metavar="IP",
+              help="Probe this address (repeatable) instead of the state's.")
+@click.option("--port", "ports", multiple=True, type=click.IntRange(1, 65535),
+              show_default="500 and 4500", cls=TextDefault,
+              help="UDP port (repeatable); 4500 is sent in the NAT-T form.")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
+              show_default="the config's 'state', else the user data dir", cls=TextDefault,
+              help="State file (SQLite) holding the addresses.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The refresh's TOML config file: its 'state' and [selection].")
+@click.option("--timeout", type=Seconds(0.01, 60), show_default="2", cls=TextDefault,
+              help="Seconds to wait for each reply.")
+@click.option("--retries", type=Count(0, 10), show_default="2", cls=TextDefault,
+              help="Resends after a timeout.")
+@click.option("--concurrency", type=Count(1, 4096), show_default="256", cls=TextDefault,
+              help="Probes in flight at once.")
+@click.option("--rate", type=Rate(0.1, 1000), show_default="10", cls=TextDefault,
+              help="Requests per second to one address (both ports together).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def probe(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, ...],
+          overrides_files: tuple[Path, ...], active_only: bool, addresses: tuple[str, ...],
+          ports: tuple[int, ...], state_path: Path | None, config_path: Path | None,
+          timeout: float | None, retries: int | None, concurrency: int | None,
+          rate: float | None, as_json: bool) -> int:
+    """Send an IKEv2 IKE_SA_INIT to each ePDG address and report who answers.
+
+    Exit status: 0 all reachable, 4 some not, 1 none, 2 bad input.
+    """
+    checked = tuple(_check_address(a) for a in addresses)
+    config = load_config(config_path) if config_path else Config()
+    names: dict[str, list[str]] = {}
+    if not checked:
+        selection = command_line_selection(config, countries, mccs, plmns, overrides_files,
+                                           active_only)
+        path = state_path or config.state or default_state_path()
+        names = state_addresses(path, selection)
+        checked = tuple(names)
+        if not checked:
+            raise NothingToProbeError(f"the state {path} holds no active address for the "
+                                      "selection: run wifiq refresh first, or give --address")
+    options = ProbeOptions(
+        ports=ports or (IKE_PORT, NATT_PORT), concurrency=concurrency or 256, rate=rate or 10.0,
+        policy=ProbePolicy(timeout=timeout or 2.0, retries=2 if retries is None else retries))
+    started = time.time()
+    total = len(checked) * len(set(options.ports))
+    with progress("probing", total, unit="probes") as update:
+        results = run_probes(checked, options, progress=update)
+    status = probe_status(results)
+    if as_json:
+        click.echo(json.dumps(document(status, started, results, names)))
+    else:
+        for result in results:
+            click.echo(format_result(result, names.get(result.address, ())))
+    unreachable = sum(1 for r in results if not r.outcome.reachable)
+    if unreachable:
+        click.echo(f"wifiq: {unreachable} of {len(results)} probes got no IKEv2 reply",
+                   err=True)
+    return exit_status(status)
+
+
+def _check_address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        raise UsageError(f"--address {text!r} is not an IPv4 or IPv6 address") from None
+
+
+def state_addresses(path: Path, selection: Selection) -> dict[str, list[str]]:
+    """The active addresses the state at ``path`` holds for the selection's names, each with
+    its names (ordered by name, family, address). Raises UsageError when there is no state."""
+    _, plmns = selected_plmns(selection)
+    if not path.exists():
+        raise UsageError(f"no state file at {path}: run wifiq refresh first (or give --state "
+                         "or --address)")
+    out: dict[str, list[str]] = {}
+    with StateStore(path, read_only=True) as store:
+        rows = store.names_of([str(p) for p in plmns])
+        wanted = list(dict.fromkeys(name for name, _, _ in rows))
+        for state in store.active(wanted) if wanted else []:
+            out.setdefault(state.address, [])
+            if state.name not in out[state.address]:
+                out[state.address].append(state.name)
+    return out
