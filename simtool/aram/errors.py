@@ -50,8 +50,6 @@ class StoreRefusedError(SimtoolError):
     def __init__(self, action: str, err: ApduError, done: int, total: int) -> None:
         hint = _HINTS.get(err.sw)
         msg = f"card refused to {action}: {err}" + (f" — {hint}" if hint else "")
-        if done:
-            msg += f" ({done} of {total} changes were written; re-run to finish)"
         super().__init__(msg)
         self.action = action
         self.sw = err.sw

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .check import Grant
-from .plan import ApplyResult, Plan
+from .plan import CONFIRMED, NO_EFFECT, NOT_SENT, UNANSWERED, ApplyResult, Plan
 from .rulefile import rule_to_dict
 from .session import RuleList
 
@@ -35,11 +35,21 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 
 
 def apply_json(result: ApplyResult, *, apdus_sent: int, dry_run: bool) -> dict[str, Any]:
-    """The outcome of add / delete / apply: plan, changes written, verification, refresh tag."""
+    """The outcome of add / delete / apply: plan, each change and its fate (``state``:
+    confirmed, no effect, sent no answer, refused, not sent), verification, refresh tag.
+    ``written`` = ``confirmed``: changes the card confirmed and that took effect."""
+    states = [c.state for c in result.changes]
     return {
         "plan": plan_json(result.plan),
         "written": result.written,
+        "changes": [{"action": c.action, "rule": None if c.rule is None else rule_to_dict(c.rule),
+                     "state": c.state} for c in result.changes],
+        "confirmed": states.count(CONFIRMED),
+        "no_effect": states.count(NO_EFFECT),
+        "unanswered": states.count(UNANSWERED),
+        "not_sent": states.count(NOT_SENT),
         "verified": result.verified,
+        "verified_by": result.verified_by or None,
         "refresh_tag": result.refresh_tag.hex().upper() if result.refresh_tag else None,
         "apdus_sent": apdus_sent,
         "notes": result.notes,

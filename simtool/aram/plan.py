@@ -3,22 +3,22 @@
 ``make_plan`` (no I/O) decides what to add, delete and keep with the fewest STORE DATA
 commands: identical rules are kept, extra copies of a wanted rule are deleted (one F1 per
 copy, so cards that delete one copy at a time converge too) and stored once, a rule with
-the same REF-DO but other access rules is replaced (a spec card refuses the second with
-6A89), and with ``prune`` everything else goes (one ``F1 00`` when nothing is kept).
+the same REF-DO but other access rules is replaced (the new one is stored first; a card that
+refuses the second with 6A89 gets the old one deleted first), and with ``prune`` everything
+else goes (one ``F1 00`` when nothing is kept or added).
 ``apply_plan`` sends it, updates the refresh tag and reads back to verify.
 """
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from carrierkit.textsafe import escape_controls
 
-from ..card.errors import CardRemovedError
 from ..card.statuswords import ApduError
+from ..errors import SimtoolError
 from .android import check_answer
 from .errors import AndroidRefusalError, StoreRefusedError, VerificationError
 from .rules import AccessRule, encode_all_ref_ar_do
@@ -34,11 +34,12 @@ class Plan:
     delete: tuple[AccessRule, ...]
     delete_all: bool = False
     expected: tuple[AccessRule, ...] = ()
+    delete_by_ref: tuple[AccessRule, ...] = ()  # blind: every rule with this REF-DO (F1 E1), first
 
     @property
     def changes(self) -> int:
         """Number of STORE DATA commands the plan sends (not counting the refresh tag)."""
-        return len(self.add) + (1 if self.delete_all else len(self.delete))
+        return len(self.add) + len(self.delete_by_ref) + (1 if self.delete_all else len(self.delete))
 
     @property
     def empty(self) -> bool:
@@ -82,7 +83,7 @@ def make_plan(current: Iterable[AccessRule], desired: Iterable[AccessRule], *, p
             untouched.append(c)
     expected = tuple(untouched) + tuple(keep) + tuple(add)
     delete_all = False
-    if prune and not keep and len(delete) >= 2:
+    if prune and not keep and not add and len(delete) >= 2:
         delete_all, delete = True, list(current)
     return Plan(tuple(keep), tuple(add), tuple(delete), delete_all, expected)
 
@@ -143,16 +144,81 @@ def check_sizes(plan: Plan) -> None:
         delete_apdu(rule).encode()
 
 
+CONFIRMED = "confirmed"  # the card answered success and the change took effect
+NO_EFFECT = "no effect"  # the card answered that there was nothing to do (6A88 to a delete)
+UNANSWERED = "sent, no answer"  # sent, then the card went away: it may or may not have happened
+NOT_SENT = "not sent"
+REFUSED = "refused"
+
+
+@dataclass
+class Change:
+    """One STORE DATA of a plan and what became of it (``state``: one of the constants above)."""
+
+    action: str  # "store", "delete", "delete all"
+    rule: AccessRule | None
+    state: str = NOT_SENT
+
+    def text(self) -> str:
+        return self.action if self.rule is None else f"{self.action} {describe(self.rule)}"
+
+
 @dataclass
 class ApplyResult:
-    """What an apply did: the plan, Store answers, the refresh tag and the read-back."""
+    """What an apply did: the plan, each change's fate, Store notes, the refresh tag and the
+    read-back. ``written`` counts the changes the card confirmed and that took effect."""
 
     plan: Plan
-    written: int = 0
+    changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     refresh_tag: bytes | None = None
     readback: RuleList | None = None
     verified: bool = False
+    verified_by: str = ""  # "read-back", "FF50 per rule" or "" (not verified / nothing to verify)
+
+    @property
+    def written(self) -> int:
+        return sum(c.state == CONFIRMED for c in self.changes)
+
+    def in_state(self, state: str) -> list[Change]:
+        return [c for c in self.changes if c.state == state]
+
+    def summary(self) -> str:
+        """``the card confirmed 2 of 3 changes (…); 1 sent without an answer (…); 0 not sent``."""
+        total = len(self.changes)
+        parts = [f"the card confirmed {self.written} of {total} change(s)"
+                 + _listed(self.in_state(CONFIRMED))]
+        for state, label in ((NO_EFFECT, "had no effect (nothing to delete)"),
+                             (UNANSWERED, "sent without an answer (may or may not have happened)"),
+                             (REFUSED, "refused"), (NOT_SENT, "not sent")):
+            hit = self.in_state(state)
+            if hit:
+                parts.append(f"{len(hit)} {label}" + _listed(hit))
+        return "; ".join(parts)
+
+
+def _listed(changes: list[Change], limit: int = 3) -> str:
+    if not changes:
+        return ""
+    shown = ", ".join(c.text() for c in changes[:limit])
+    return f" ({shown}{', …' if len(changes) > limit else ''})"
+
+
+def ordered_changes(plan: Plan) -> list[Change]:
+    """The plan's STORE DATA commands in a pull-safe order.
+
+    Deleting all (``F1 00``) comes first; so do deletes of extra copies of a rule that is then
+    stored once (deleting a copy after the store could take the new one too). Every other store
+    comes before the remaining deletes, so replacing a rule (same REF-DO, new access rules) adds
+    the new one before the old goes: a card pulled in between keeps a rule for the app.
+    """
+    if plan.delete_all:
+        return [Change("delete all", None)] + [Change("store", r) for r in plan.add]
+    added = {r.identity for r in plan.add}
+    first = [Change("delete every rule with the REF-DO of", r) for r in plan.delete_by_ref]
+    first += [Change("delete", r) for r in plan.delete if r.identity in added]
+    last = [Change("delete", r) for r in plan.delete if r.identity not in added]
+    return first + [Change("store", r) for r in plan.add] + last
 
 
 def apply_plan(
@@ -160,58 +226,90 @@ def apply_plan(
     plan: Plan,
     *,
     force: bool = False,
-    verify: bool = True,
+    verify: bool | Callable[[RuleList], None] = True,
     progress: Callable[[int], None] | None = None,
 ) -> ApplyResult:
     """Send ``plan``, refresh the tag, read back and verify; raises on any shortfall.
 
-    Raises AndroidRefusalError (unless ``force``), ApduTooLongError before any write,
-    StoreRefusedError / CardRemovedError with the count already written, VerificationError
-    when the read-back differs from ``plan.expected``.
+    Raises AndroidRefusalError (unless ``force``) and ApduTooLongError before any write. Any
+    error after the first write (StoreRefusedError, CardRemovedError, DamagedAnswerError or
+    VerificationError on the read-back, …) carries the result as ``err.result``, and its
+    message says which changes the card confirmed, which were sent without an answer and which
+    were not sent (``ApplyResult.summary``).
     """
     if not force:
         problems = android_problems(plan)
         if problems:
             raise AndroidRefusalError(problems)
     check_sizes(plan)
-    result = ApplyResult(plan)
-    total = plan.changes
+    result = ApplyResult(plan, ordered_changes(plan))
+    try:
+        _send_changes(session, plan, result, progress)
+        if not plan.empty:
+            sw = session.update_refresh_tag()
+            if sw != 0x9000:
+                result.notes.append(f"card answered {sw:04X} to the refresh-tag update (F2)")
+            if not session.proto.dry_run:
+                result.refresh_tag = session.refresh_tag()
+        if plan.empty:
+            result.verified = True  # the read that made the plan already showed the wanted rules
+        elif verify and not session.proto.dry_run:
+            result.readback = session.read_rules()
+            (verify if callable(verify) else lambda rb: verify_readback(plan, rb))(result.readback)
+            result.verified, result.verified_by = True, "read-back"
+    except SimtoolError as err:
+        if result.changes and any(c.state != NOT_SENT for c in result.changes):
+            attach_result(err, result)
+        raise
+    return result
 
-    def step(action: str, fn: Callable[[], object]) -> None:
+
+def attach_result(err: SimtoolError, result: ApplyResult) -> None:
+    """Add what the card confirmed to ``err`` (message and ``err.result``), once."""
+    if getattr(err, "result", None) is not None:
+        return
+    err.result = result  # type: ignore[attr-defined]
+    err.message += f" — {result.summary()}"
+
+
+def _send_changes(session: AramSession, plan: Plan, result: ApplyResult,
+                  progress: Callable[[int], None] | None) -> None:
+    total = len(result.changes)
+    for change in result.changes:
+        if change.state != NOT_SENT:
+            continue  # already sent (an old rule deleted early because the card answered 6A89)
+        change.state = UNANSWERED
         try:
-            fn()
+            if change.action == "store":
+                assert change.rule is not None
+                _store(session, change.rule, plan, result)
+                change.state = CONFIRMED
+            else:
+                took = session.delete(change.rule, by_ref=change.action.startswith("delete every"))
+                change.state = CONFIRMED if took else NO_EFFECT
         except ApduError as err:
-            raise StoreRefusedError(action, err, result.written, total) from None
-        except CardRemovedError as err:
-            err.message += f" ({result.written} of {total} changes were written; re-run to finish)"
-            raise
-        result.written += 1
-        if progress:
+            change.state = REFUSED
+            raise StoreRefusedError(change.text(), err, result.written, total) from None
+        if progress and change.state == CONFIRMED:
             progress(1)
 
-    if plan.delete_all:
-        step("delete all rules", lambda: session.delete(None))
-    else:
-        for rule in plan.delete:
-            step(f"delete rule {describe(rule)}", functools.partial(session.delete, rule))
-    for rule in plan.add:
-        def store(r: AccessRule = rule) -> None:
-            if session.store(r) == 0x6381:
-                result.notes.append(f"card reports rule {describe(r)} already existed (6381)")
-        step(f"store rule {describe(rule)}", store)
-    if not plan.empty:
-        sw = session.update_refresh_tag()
-        if sw != 0x9000:
-            result.notes.append(f"card answered {sw:04X} to the refresh-tag update (F2)")
-        if not session.proto.dry_run:
-            result.refresh_tag = session.refresh_tag()
-    if plan.empty:
-        result.verified = True  # the read that made the plan already showed the wanted rules
-    elif verify and not session.proto.dry_run:
-        result.readback = session.read_rules()
-        verify_readback(plan, result.readback)
-        result.verified = True
-    return result
+
+def _store(session: AramSession, rule: AccessRule, plan: Plan, result: ApplyResult) -> None:
+    """Store ``rule``; a card refusing a second rule with the same REF-DO (6A89) gets the
+    conflicting old rules of the plan deleted first, then the store again."""
+    try:
+        sw = session.store(rule)
+    except ApduError as err:
+        olds = [c for c in result.changes if c.action == "delete" and c.state == NOT_SENT
+                and c.rule is not None and c.rule.ref_identity == rule.ref_identity]
+        if err.sw != 0x6A89 or not olds:
+            raise
+        for old in olds:
+            old.state = UNANSWERED
+            old.state = CONFIRMED if session.delete(old.rule) else NO_EFFECT
+        sw = session.store(rule)
+    if sw == 0x6381:
+        result.notes.append(f"card reports rule {describe(rule)} already existed (6381)")
 
 
 def verify_readback(plan: Plan, readback: RuleList) -> None:

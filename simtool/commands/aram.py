@@ -147,6 +147,26 @@ def _show_result(proto: CardProtocol, result: ApplyResult, *, as_json: bool, dry
     emit(as_json, payload, text)
 
 
+@contextmanager
+def _failure_report(proto: list[CardProtocol], *, as_json: bool, dry_run: bool) -> Iterator[None]:
+    """On an error after the card took writes: with --json, print what the card confirmed
+    (the ``apply_json`` form plus ``error``, ``exit_code`` and ``next``) before the error line."""
+    try:
+        yield
+    except SimtoolError as err:
+        result = getattr(err, "result", None)
+        if as_json and result is not None:
+            payload = {**apply_json(result, apdus_sent=proto[0].apdu_count if proto else 0, dry_run=dry_run),
+                       "error": str(err), "exit_code": int(err.exit_code), "next": getattr(err, "next_step", "")}
+            click.echo(json.dumps(payload, indent=2))
+        raise
+
+
+_BLIND = click.option("--blind", is_flag=True,
+                      help="For a rule list that cannot be read (exit 6): write without reading it "
+                           "(docs/simtool-aram.md, Recovery).")
+
+
 def _rule_from_options(o: dict[str, Any]) -> AccessRule:
     """Build the rule of ``aram add`` from its options (pySim names included).
 
@@ -223,6 +243,7 @@ def _with(options: list) -> Any:
 
 @aram_group.command("add")
 @_with(_ADD_OPTIONS)
+@_BLIND
 @adm_options
 @card_options
 @scp_options
@@ -240,9 +261,12 @@ def add_cmd(**o: Any) -> None:
         click.echo(f"{cert.words()}: SHA-1 {cert.sha1.upper()}", err=True)
     key = read_adm_key(o["adm"], o["adm_file"])
     sd = read_sd_access()
+    rerun = "simtool aram add (the same options)"
     with open_card(o["reader"], o["shared"], dry_run=o["dry_run"], trace=o["trace"]) as proto:
-        with _progress_bar(o["as_json"]) as progress:
-            result = add_rule(proto, rule, force=o["force"], adm_key=key, progress=progress, sd=sd)
+        with _failure_report([proto], as_json=o["as_json"], dry_run=o["dry_run"]), \
+                _progress_bar(o["as_json"]) as progress:
+            result = add_rule(proto, rule, force=o["force"], adm_key=key, progress=progress,
+                              blind=o["blind"], rerun=rerun, sd=sd)
         if result.plan.empty:
             emit(o["as_json"], {"plan": plan_json(result.plan), "written": 0, "already_present": True, **extra},
                  lambda: click.echo(f"already on the card: {describe(rule)}"))
@@ -254,11 +278,12 @@ def add_cmd(**o: Any) -> None:
 @click.option("--hash", "--device-app-id", "hash_", metavar="HEX", help="Delete rules with this hash.")
 @click.option("--package", "--pkg-ref", "package", help="Delete rules for this package.")
 @click.option("--aid", metavar="HEX", default=None, help="Delete rules with this AID (\"\" = empty AID-REF-DO).")
-@click.option("--all", "all_", is_flag=True, help="Delete every rule.")
+@click.option("--all", "all_", is_flag=True, help="Delete every rule (needs no readable list).")
+@_BLIND
 @adm_options
 @card_options
 @scp_options
-def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bool, adm: bool,
+def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bool, blind: bool, adm: bool,
                adm_file: Path | None, reader: str | None, shared: bool, as_json: bool, trace: bool,
                dry_run: bool) -> None:
     """Delete the rules matching every criterion given, or all rules."""
@@ -271,22 +296,30 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
         everything=all_,
     )
     key = read_adm_key(adm, adm_file)
+    if blind and all_:
+        raise UsageError("--all needs no --blind: it deletes every rule without reading the list")
     sd = read_sd_access()
+    rerun = "simtool aram delete " + ("--all" if all_ else "(the same options)")
     with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
-        with _progress_bar(as_json) as progress:
-            result = delete_rules(proto, match, adm_key=key, progress=progress, sd=sd)
+        with _failure_report([proto], as_json=as_json, dry_run=dry_run), _progress_bar(as_json) as progress:
+            result = delete_rules(proto, match, adm_key=key, progress=progress, blind=blind, rerun=rerun,
+                                  sd=sd)
         if result.plan.empty:
             emit(as_json, {"plan": plan_json(result.plan), "written": 0},
-                 lambda: click.echo("no matching rule on the card"))
+                 lambda: click.echo("no rule on the card" if all_ else "no matching rule on the card"))
             return
         _show_result(proto, result, as_json=as_json, dry_run=dry_run)
 
 
 def _apply_once(proto: CardProtocol, rules_file: Path, desired: tuple[AccessRule, ...], *, prune: bool,
                 force: bool, adm_key: bytes | None, as_json: bool, dry_run: bool, show: bool = True,
-                sd: SdAccess | None = None) -> ApplyResult:
-    with _progress_bar(as_json or not show) as progress:
-        result = apply_rules(proto, desired, prune=prune, force=force, adm_key=adm_key, progress=progress, sd=sd)
+                blind: bool = False, sd: SdAccess | None = None) -> ApplyResult:
+    rerun = " ".join(["simtool aram apply", str(rules_file)] + ["--prune"] * prune + ["--force"] * force
+                     + ["--adm"] * (adm_key is not None))
+    with _failure_report([proto], as_json=as_json and show, dry_run=dry_run), \
+            _progress_bar(as_json or not show) as progress:
+        result = apply_rules(proto, desired, prune=prune, force=force, adm_key=adm_key, progress=progress,
+                             blind=blind, rerun=rerun, sd=sd)
     if show:
         _show_result(proto, result, as_json=as_json, dry_run=dry_run, extra={"file": str(rules_file)})
     return result
@@ -325,6 +358,9 @@ def _dry_run_without_card(rules_file: Path, desired: tuple[AccessRule, ...], err
 @click.argument("rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--prune", is_flag=True, help="Also delete rules the file does not list.")
 @click.option("--force", is_flag=True, help="Apply even when Android would ignore a rule or drop all rules.")
+@click.option("--blind", is_flag=True,
+              help="With --prune, for a rule list that cannot be read (exit 6): delete all rules and "
+                   "store the file's, without reading the list first (docs/simtool-aram.md, Recovery).")
 @click.option("--watch", is_flag=True, help="Production line: apply to every card inserted, log to --log.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               show_default=str(default_audit_log()), cls=TextDefault,
@@ -334,12 +370,17 @@ def _dry_run_without_card(rules_file: Path, desired: tuple[AccessRule, ...], err
 @adm_options
 @card_options
 @scp_options
-def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path: Path | None, count: int | None,
+def apply_cmd(rules_file: Path, prune: bool, force: bool, blind: bool, watch: bool, log_path: Path | None,
+              count: int | None,
               idle_timeout: float | None, adm: bool, adm_file: Path | None, reader: str | None, shared: bool,
               as_json: bool, trace: bool, dry_run: bool) -> int | None:
     """Make the card hold the rules in RULES_FILE (JSON or TOML); verified by reading back."""
     source = load_rules_source(rules_file) if watch else None  # with its SHA-256 for the audit log
     desired = source.rules if source else load_rules(rules_file)
+    if blind and not prune:
+        raise UsageError("--blind replaces every rule on the card: give --prune too")
+    if blind and watch:
+        raise UsageError("--blind is for recovering one card, not for --watch")
     key = read_adm_key(adm, adm_file)  # once, also for a whole production run
     sd = read_sd_access()  # keys (or the per-ICCID key file) read once too
     if source is None:
@@ -352,7 +393,7 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, watch: bool, log_path:
                 return _dry_run_without_card(rules_file, desired, err, prune=prune, force=force,
                                              as_json=as_json)
             _apply_once(proto, rules_file, desired, prune=prune, force=force, adm_key=key,
-                        as_json=as_json, dry_run=dry_run, sd=sd)
+                        as_json=as_json, dry_run=dry_run, blind=blind, sd=sd)
         return None
     return _watch_line(source, Job(source.rules, prune, force, key, sd), log_path=log_path, count=count,
                        idle_timeout=idle_timeout, reader=reader, shared=shared, as_json=as_json, trace=trace,

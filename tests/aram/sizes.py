@@ -36,3 +36,47 @@ def rules_of_length(length: int) -> list[bytes]:
     if sizes[-1] < 20 and count > 1:
         raise AssertionError(sizes)
     return [rule_of_size(s, i + 1) for i, s in enumerate(sizes)]
+
+
+_AR_PARTS = (("D00101",), ("D00101", "D10101"), ("DB080000000000000001",),
+             ("D00101", "DB080000000000000001"), ("D00101", "D10101", "DB080000000000000001"))
+
+
+def _spec_rule(aid_len: int, hash_: bytes, ar_choice: int, n: int) -> bytes:
+    aid = (bytes([0xA0, n % 256, n // 256 % 256]) + bytes(range(3, aid_len)))[:aid_len] if aid_len else b""
+    ar = bytes.fromhex("".join(_AR_PARTS[ar_choice]))
+    return encode_tlv(0xE2, encode_tlv(0xE1, encode_tlv(0x4F, aid) + encode_tlv(0xC1, hash_)) + encode_tlv(0xE3, ar))
+
+
+def _spec_rule_of_size(size: int, n: int, *, with_hash: bool) -> bytes:
+    """A rule a GP SEAC card accepts (AID 0 or 5…16 bytes, hash 0 or 20, a valid AR-DO)."""
+    base = 10 + (20 if with_hash else 0)
+    hash_ = (n.to_bytes(4, "big") * 5) if with_hash else b""
+    for ar_choice, ar_len in enumerate((3, 6, 10, 13, 16)):
+        aid_len = size - base - ar_len
+        if aid_len == 0 or 5 <= aid_len <= 16:
+            rule = _spec_rule(aid_len, hash_, ar_choice, n)
+            assert len(rule) == size
+            return rule
+    raise ValueError(f"no valid rule of {size} bytes")
+
+
+def portable_rules_of_length(length: int) -> list[bytes]:
+    """REF-AR-DOs both a correct card and the applet accept (distinct REF-DOs; at most one
+    without a hash) adding up to ``length`` bytes: 0, 13, 16 and every length from 18."""
+    if length == 0:
+        return []
+    if length <= 42:
+        return [_spec_rule_of_size(length, 0, with_hash=False)]
+    if length <= 62:
+        return [_spec_rule_of_size(length, 1, with_hash=True)]
+    big = -(-(length - 42) // 62)  # rules of 38…62 bytes with a hash, plus one of 18…42 without
+    rest = length - 38 * big
+    small = max(18, rest - 24 * big)
+    spread = rest - small
+    sizes = [38 + spread // big + (1 if i < spread % big else 0) for i in range(big)]
+    return [_spec_rule_of_size(small, 0, with_hash=False)] + [
+        _spec_rule_of_size(s, i + 1, with_hash=True) for i, s in enumerate(sizes)]
+
+
+PORTABLE_LENGTHS = (0, 13, 16, *range(18, 2001))

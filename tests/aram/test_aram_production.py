@@ -75,8 +75,9 @@ def connector(conn: ScriptedConnection):
 
 def full_script(on_card: list[AccessRule], adds: list[AccessRule], deletes: list[AccessRule],
                 after: list[AccessRule]) -> list[tuple[str, str]]:
+    # stores come before deletes (plan.ordered_changes: a pull never leaves the app with no rule)
     return [*READ_ICCID, SELECT, (GET_ALL, listing(*on_card)),
-            *[(delete(r), "9000") for r in deletes], *[(store(r), "9000") for r in adds],
+            *[(store(r), "9000") for r in adds], *[(delete(r), "9000") for r in deletes],
             *REFRESH, (GET_ALL, listing(*after))]
 
 

@@ -85,9 +85,12 @@ def test_plan_same_ref_do_other_access_is_replaced():
     assert p.delete == (old,) and p.add == (new,)
 
 
-def test_plan_prune_everything_uses_delete_all():
+def test_plan_prune_everything_uses_delete_all_only_when_nothing_is_added():
+    p = make_plan([rule(1), rule(2), rule(3)], [], prune=True)
+    assert p.delete_all and p.changes == 1
+    # with a rule to add, deleting one by one after the store keeps a rule on the card when pulled
     p = make_plan([rule(1), rule(2), rule(3)], [rule(4)], prune=True)
-    assert p.delete_all and p.changes == 2
+    assert not p.delete_all and p.changes == 4
 
 
 def test_android_refusal_names_the_reason():

@@ -92,11 +92,16 @@ def test_delete_matching_and_nothing_matching():
     done(p)
 
 
-def test_apply_prune_uses_delete_all_then_stores_and_verification_failure_is_exit_7():
-    p = proto([SELECT, (GET_ALL, listing(rule(1), rule(2))), ("80E2900002F100", "9000"),
-               (store(rule(3)), "9000"), *REFRESH, (GET_ALL, listing(rule(3)))])
+def test_apply_prune_stores_first_then_deletes_and_verification_failure_is_exit_7():
+    p = proto([SELECT, (GET_ALL, listing(rule(1), rule(2))), (store(rule(3)), "9000"),
+               (delete(rule(1)), "9000"), (delete(rule(2)), "6A88"), *REFRESH, (GET_ALL, listing(rule(3)))])
     result = apply_rules(p, [rule(3)], prune=True, force=False)
-    assert result.plan.delete_all and result.written == 2 and result.verified
+    assert not result.plan.delete_all and result.written == 2 and result.verified  # 6A88: no effect
+    assert [c.state for c in result.changes] == ["confirmed", "confirmed", "no effect"]
+    done(p)
+    p = proto([SELECT, (GET_ALL, listing(rule(1), rule(2))), ("80E2900002F100", "9000"), *REFRESH,
+               (GET_ALL, "FF40009000")])
+    assert apply_rules(p, [], prune=True, force=False).plan.delete_all
     done(p)
     p = proto([SELECT, (GET_ALL, "FF40009000"), (store(rule(3)), "9000"), *REFRESH, (GET_ALL, "FF40009000")])
     with pytest.raises(VerificationError) as err:
@@ -129,3 +134,50 @@ def test_export_writes_verifies_and_picks_the_format(tmp_path):
 def test_exit_codes_are_named_in_one_place():
     assert [int(c) for c in ExitCode] == [*range(11), 130]  # 130: Ctrl-C (SIGINT), as click reports it
     assert UsageError("x").exit_code == ExitCode.USAGE
+
+
+def test_read_back_failure_after_writes_says_what_the_card_confirmed():
+    from simtool.aram.errors import DamagedAnswerError
+
+    p = proto([SELECT, (GET_ALL, "FF40009000"), (store(rule(1)), "9000"), *REFRESH,
+               (GET_ALL, "FF4082020000" + "9000"), ("80CAFF6000", "6A88")])  # 512 announced, none sent
+    with pytest.raises(DamagedAnswerError) as err:
+        apply_rules(p, [rule(1)], prune=False, force=False, rerun="simtool aram apply r.json")
+    message = str(err.value)
+    assert "the card confirmed 1 of 1 change(s) (store 0000" in message and "next: " in message
+    result = err.value.result  # type: ignore[attr-defined]
+    out = apply_json(result, apdus_sent=p.apdu_count, dry_run=False)
+    assert (out["confirmed"], out["unanswered"], out["not_sent"], out["verified"]) == (1, 0, 0, False)
+    assert out["changes"][0]["state"] == "confirmed" and out["changes"][0]["rule"]["hash"] == rule(1).hash.hex().upper()
+
+
+def test_refusal_midway_counts_confirmed_refused_and_not_sent():
+    from simtool.aram.errors import StoreRefusedError
+
+    p = proto([SELECT, (GET_ALL, "FF40009000"), (store(rule(1)), "9000"), (store(rule(2)), "6581")])
+    with pytest.raises(StoreRefusedError) as err:
+        apply_rules(p, [rule(1), rule(2), rule(3)], prune=False, force=False, rerun="simtool aram apply r.json")
+    message = str(err.value)
+    assert "memory is full" in message and "the card confirmed 1 of 3 change(s)" in message
+    assert "1 refused" in message and "1 not sent" in message and "`simtool aram apply r.json`" in message
+
+
+def test_damaged_list_before_any_write_names_the_way_out():
+    from simtool.aram.errors import DamagedAnswerError
+
+    p = proto([SELECT, (GET_ALL, "FF4082020000" + "9000"), ("80CAFF6000", "6A88")])
+    with pytest.raises(DamagedAnswerError, match="delete --all.*--blind") as err:
+        add_rule(p, rule(1), force=False)
+    assert getattr(err.value, "result", None) is None
+
+
+def test_replacement_on_a_card_refusing_two_rules_with_one_ref_do():
+    """Store first; 6A89 (a spec card holds one rule per REF-DO) → the old one is deleted
+    first, then the store again; the old one's delete is not sent a second time."""
+    old, new = rule(1, apdu=False), rule(1, apdu=True)
+    p = proto([SELECT, (GET_ALL, listing(old)), (store(new), "6A89"), (delete(old), "9000"),
+               (store(new), "9000"), *REFRESH, (GET_ALL, listing(new))])
+    result = apply_rules(p, [new], prune=False, force=False)
+    assert [(c.action, c.state) for c in result.changes] == [("store", "confirmed"), ("delete", "confirmed")]
+    assert result.written == 2 and result.verified
+    done(p)

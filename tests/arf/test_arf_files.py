@@ -126,3 +126,25 @@ def test_android_reads_only_256_bytes() -> None:
     conds = tuple(AccfCondition(bytes([i]) * 20) for i in range(12))  # 12 x 24 = 288 bytes
     got = android_accf(encode_accf(conds))
     assert got.hashes == tuple(c.hash for c in conds[:10])
+
+
+def test_random_bytes_never_escape_as_other_errors() -> None:
+    import random
+
+    from simtool.arf.files import parse_acmf as acmf, parse_dodf as dodf, parse_odf as odf
+    rng = random.Random(12)
+    seeds = [encode_acrf((AcrfRule("aid", CARRIER_AID, Path(bytes.fromhex("4310"))),)),
+             encode_accf((AccfCondition(H1),)), encode_dodf((OidDataObject(GP_SEAC_OID, Path(b"\x42\x00")),)),
+             encode_acmf(Acmf(bytes(8), Path(b"\x43\x00"))), encode_odf(Odf((Path(b"\x52\x07"),)))]
+    for _ in range(3000):
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        data = data[: rng.randint(0, len(data))]
+        for parse in (parse_acrf, parse_accf, acmf, dodf, odf, parse_dir_record):
+            try:
+                parse(bytes(data))
+            except ArfFormatError:
+                pass
+        android_acrf(bytes(data))
+        android_accf(bytes(data))

@@ -61,3 +61,9 @@ def test_aram_error_puts_the_whole_card_in_error() -> None:
 def test_card_without_any_source() -> None:
     card, grant = check("spec", LAB_ARF_HASH)  # ARA-M present, empty: Android uses it
     assert card.source("ARA-M").state == "used" and not grant.granted
+
+
+def test_an_ara_d_that_answers_nothing_usable_is_ignored() -> None:
+    card, grant = check("no-db", ARAM_HASH, (seed_rule(),))  # ARA-D present but inert (6D00)
+    assert card.source("ARA-D").state == "ignored" and "Android ignores ARA-D" in card.source("ARA-D").detail
+    assert card.source("ARA-M").state == "used"
