@@ -39,7 +39,8 @@ class MissingExtraError(ToolError):
     exit_code = 3
 
     def __init__(self, command: str, package: str, extra: str, note: str = "") -> None:
-        install = f"pipx install 'carrierkit[{extra}]' (or pip install 'carrierkit[{extra}]'"
+        # ``pipx inject`` works however carrierkit was installed (from PyPI, a clone or a wheel).
+        install = f"pipx inject carrierkit {package} (or pip install {package} in carrierkit's environment"
         super().__init__(f"{command} needs {package}, which is not installed: {install}"
                          f"{'; ' + note if note else ''})")
         self.command = command

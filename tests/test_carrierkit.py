@@ -116,8 +116,8 @@ def test_without_pyscard_help_and_digest_work_card_commands_say_how_to_install()
         lines = [ln for ln in run.stderr.splitlines() if not ln.startswith("card modules")]
         assert run.returncode == 3, (command, run.stderr)
         assert lines == [f"simtool: error: simtool {command[0]} needs pyscard, which is not "
-                         "installed: pipx install 'carrierkit[card]' (or pip install "
-                         "'carrierkit[card]'; building pyscard needs gcc, the Python headers "
+                         "installed: pipx inject carrierkit pyscard (or pip install pyscard in "
+                         "carrierkit's environment; building pyscard needs gcc, the Python headers "
                          "and libpcsclite-dev)"]
         assert run.stdout == ""
 

@@ -117,8 +117,8 @@ def test_card_commands_without_the_extra_say_how_to_install(installed: Installed
         assert run.returncode == 3 and run.stdout == ""
         assert run.stderr.splitlines() == [
             f"simtool: error: simtool {command[0]} needs pyscard, which is not installed: "
-            "pipx install 'carrierkit[card]' (or pip install 'carrierkit[card]'; building pyscard "
-            "needs gcc, the Python headers and libpcsclite-dev)"]
+            "pipx inject carrierkit pyscard (or pip install pyscard in carrierkit's environment; "
+            "building pyscard needs gcc, the Python headers and libpcsclite-dev)"]
 
 
 def test_wheel_and_sdist_carry_licences_docs_and_one_version(installed: Installed) -> None:
