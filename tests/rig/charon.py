@@ -82,6 +82,7 @@ class IkeLab:
         return run("ip", "netns", "exec", name, *argv, check=check)
 
     def open(self) -> "IkeLab":
+        self.workdir.mkdir(parents=True, exist_ok=True)
         run("ip", "netns", "add", self.client)
         self.created.append(self.client)
         self._quiet_ipv6(self.client)
