@@ -22,9 +22,8 @@ from ..aram.check import CertSet, check_grants
 from ..aram.errors import AramNotFoundError, DamagedAnswerError
 from ..aram.exactread import read_raw
 from ..aram.rules import parse_all_ref_ar_do
-from ..aram.session import RuleList, get_data
+from ..aram.session import AramSession, RuleList, get_data
 from ..aram.tlv import TlvError
-from ..aram.workflow import read_rules
 from ..card.errors import CardProtocolError
 from ..card.protocol import Apdu, CardProtocol, Response, channel_cla
 from ..card.statuswords import ApduError
@@ -95,20 +94,35 @@ def _read_ara_d(proto: CardProtocol) -> Source:
         proto.close_channel(channel)
 
 
+def _read_ara_m(proto: CardProtocol) -> Source:
+    """ARA-M as Android opens it: no channel or no SELECT = absent; a refused or unusable
+    answer = error (the whole card's rules in error)."""
+    try:
+        channel = proto.open_channel()
+    except (ApduError, CardProtocolError) as exc:
+        return Source("ARA-M", "absent", f"no logical channel ({exc})")
+    try:
+        session = AramSession(proto, channel)
+        try:
+            session.select()
+        except AramNotFoundError as exc:
+            return Source("ARA-M", "absent", str(exc))
+        try:
+            rules = session.read_rules()
+        except ApduError as exc:
+            return Source("ARA-M", "error", f"GET DATA refused ({exc}): Android puts the rule set in error")
+        if rules.android.error:
+            return Source("ARA-M", "error", rules.android.error, rules)
+        return Source("ARA-M", "used", f"{len(rules.rules)} rule(s)", rules)
+    finally:
+        proto.close_channel(channel)
+
+
 def read_card_rules(proto: CardProtocol) -> CardRules:
     """Read ARA-D, ARA-M and the ARF as Android does (on logical channels)."""
     ara_d = _read_ara_d(proto)
-    error = None
-    try:
-        rules = read_rules(proto, logical=True)
-    except AramNotFoundError as exc:
-        ara_m = Source("ARA-M", "absent", str(exc))
-    else:
-        if rules.android.error:
-            error = f"ARA-M: {rules.android.error}"
-            ara_m = Source("ARA-M", "error", rules.android.error, rules)
-        else:
-            ara_m = Source("ARA-M", "used", f"{len(rules.rules)} rule(s)", rules)
+    ara_m = _read_ara_m(proto)
+    error = f"ARA-M: {ara_m.detail}" if ara_m.state == "error" else None
     arf_read = read_android(proto)
     arf_used = ara_m.state == "absent" and ara_d.state != "used"
     if arf_read.error:

@@ -67,3 +67,9 @@ def test_an_ara_d_that_answers_nothing_usable_is_ignored() -> None:
     card, grant = check("no-db", ARAM_HASH, (seed_rule(),))  # ARA-D present but inert (6D00)
     assert card.source("ARA-D").state == "ignored" and "Android ignores ARA-D" in card.source("ARA-D").detail
     assert card.source("ARA-M").state == "used"
+
+
+def test_a_card_without_logical_channels_gives_android_no_source() -> None:
+    card, grant = check("aram-applet", ARAM_HASH, (seed_rule(),))  # MANAGE CHANNEL answers 6E00
+    assert [s.state for s in card.sources] == ["absent", "absent", "absent"]
+    assert not grant.granted and "no logical channel" in grant.reasons[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from wifiq.render import render, render_options, targets
+from wifiq.render.errors import RenderOptionError
 
 from . import device_models as dm
 from .cases import all_cases
@@ -39,7 +40,10 @@ def test_no_line_disables_anything(case: DeviceCase) -> None:
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_only_owned_objects_change(case: DeviceCase, prefix: str | None) -> None:
     if prefix and not targets()[case.target].prefix:
-        pytest.skip(f"{case.target} has no --prefix yet")
+        # csv, json, plain, openwrt-qosify name nothing on a device: --prefix is refused, not ignored.
+        with pytest.raises(RenderOptionError, match="names no object on a device"):
+            Contract(case, prefix)
+        return
     run = Contract(case, prefix)
     dev = case.device()
     dev.apply(case.user_config)
@@ -110,18 +114,10 @@ def test_the_marking_is_evaluated_first(case: DeviceCase) -> None:
     assert case.first(stepped, run.prefix)  # type: ignore[misc]
 
 
-#: Targets whose output still grows with operators listed without addresses (another helper's
-#: module, reported to the lead): the check runs and must fail for them until it is fixed.
-GROWS_WITH_ADDRESSLESS = {"json"}
 SIZE_CASES = list({case.target: case for case in CASES}.values())
 
 
-@pytest.mark.parametrize(
-    "case",
-    [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="json lists every operator (r8b's target, reported)"))
-     if c.target in GROWS_WITH_ADDRESSLESS else c for c in SIZE_CASES],
-    ids=[c.target for c in SIZE_CASES],
-)
+@pytest.mark.parametrize("case", SIZE_CASES, ids=[c.target for c in SIZE_CASES])
 def test_size_does_not_grow_with_operators_without_addresses(case: DeviceCase) -> None:
     # A world render (3,000 operators, 30 with addresses) is the configuration of the 30 plus
     # one header line per file counting the rest: never a line per address-less operator.

@@ -110,7 +110,7 @@ def test_options_of_one_target_are_refused_for_another(current: RenderInput) -> 
 def test_target_without_prefix_support_refuses_another_prefix(current: RenderInput) -> None:
     unsupported = [name for name, info in targets().items() if not info.prefix]
     for name in unsupported:
-        with pytest.raises(RenderOptionError, match=f"{name}: --prefix 'acme': .*does not support another prefix"):
+        with pytest.raises(RenderOptionError, match=f"{name}: --prefix 'acme': .*names no object on a device"):
             render(name, current, prefix="acme")
 
 

@@ -4,7 +4,9 @@ The selection is the one ``resolve`` and ``refresh`` take (``--country``, ``--mc
 ``--overrides``, ``--active-only``), else the ``[selection]`` of ``--config``.
 
 Text: the addresses active now (first seen, last seen, hold-down count), then every change
-(time, +/-, address, name, reason). ``--json`` adds the addresses seen at every refresh.
+(time, +/-, address, name, reason), then each active address's reachability (its latest IKEv2
+probe and how many of its probes reached it, ``wifiq probe``/``refresh --probe``). ``--json``
+adds the addresses seen at every refresh and every probe.
 Exit status: 0; 1 when the state file is unusable; 2 for bad input.
 """
 
@@ -23,6 +25,7 @@ from ..errors import UsageError
 from ..holddown import format_time
 from ..plmn import Plmn
 from ..store import StateStore, default_state_path
+from ..store.probes import ProbeRecord, probe_history
 from .options import selection_options
 from .resolve_options import command_line_selection, selected_plmns
 
@@ -66,6 +69,8 @@ def history(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn
                              "address": e.address, "change": e.change, "reason": e.reason}
                             for e in events],
                 "seen": _seen_by_run(sightings),
+                "reachability": _reachability(
+                    probe_history(store, [a.address for a in active])),
             })
     if as_json:
         click.echo(json.dumps({"operators": out}, indent=1))
@@ -84,6 +89,29 @@ def history(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn
         for c in entry["changes"]:
             sign = "+" if c["change"] == "added" else "-"
             click.echo(f"    {c['at']} {sign} {c['address']:<39} {c['name']}  ({c['reason']})")
+        if entry["reachability"]:
+            click.echo("  reachability (latest IKEv2 probe; reachable/probed):")
+        for r in entry["reachability"]:
+            latest = r["latest"]
+            rtt = "" if latest["rtt_ms"] is None else f" {latest['rtt_ms']:.1f} ms"
+            click.echo(f"    {r['address']:<39} {r['port']:>5}  {latest['outcome']}{rtt}  "
+                       f"{latest['at']}  {r['reachable']}/{r['probed']}")
+
+
+def _reachability(records: list[ProbeRecord]) -> list[dict[str, Any]]:
+    """Per (address, port): the latest probe, how many probes reached it, and every probe."""
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for rec in records:
+        entry = out.setdefault((rec.address, rec.port), {
+            "address": rec.address, "port": rec.port, "probed": 0, "reachable": 0,
+            "history": []})
+        probe = {"at": format_time(rec.probed_at), "outcome": rec.outcome,
+                 "rtt_ms": rec.rtt_ms, "detail": rec.detail, "refresh_run": rec.refresh_run}
+        entry["probed"] += 1
+        entry["reachable"] += int(rec.reachable)
+        entry["history"].append(probe)
+        entry["latest"] = probe
+    return [out[key] for key in sorted(out, key=lambda k: (":" in k[0], k[0], k[1]))]
 
 
 def _seen_by_run(sightings: list[tuple[int, float, str, str]]) -> list[dict[str, Any]]:

@@ -3,7 +3,8 @@ address and port, never going further (``docs/wifiq-probe.md``).
 
 Addresses: ``--address`` (repeatable), else the active addresses the state holds for the
 selected operators (``--country``, ``--mcc``, ``--plmn``, or the ``[selection]`` of
-``--config``). Output: one line per address and port (``--json``: the document of
+``--config``); those results are stored in the state (:mod:`wifiq.store.probes`) unless
+``--no-record``. Output: one line per address and port (``--json``: the document of
 :mod:`wifiq.probe.report`).
 Exit status: 0 every address and port reachable; 4 some not; 1 none (or nothing to probe, or
 the state unusable); 2 bad input.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -24,11 +26,12 @@ from carrierkit.progress import progress
 from ..config import Config, Selection, load_config
 from ..errors import UsageError, WifiqError
 from ..plmn import Plmn
-from ..probe import ProbeOptions, ProbePolicy
+from ..probe import ProbeOptions, ProbePolicy, ProbeResult
 from ..probe import probe as run_probes
 from ..probe.ike import IKE_PORT, NATT_PORT
 from ..probe.report import document, exit_status, format_result, probe_status
 from ..store import StateStore, default_state_path
+from ..store.probes import latest_reachability, record_probes
 from .options import Count, Seconds, selection_options
 from .resolve_options import command_line_selection, selected_plmns
 
@@ -63,12 +66,15 @@ class Rate(click.FloatRange):
               help="Probes in flight at once.")
 @click.option("--rate", type=Rate(0.1, 1000), show_default="10", cls=TextDefault,
               help="Requests per second to one address (both ports together).")
+@click.option("--no-record", is_flag=True,
+              help="Do not store the results in the state (they are stored when the addresses "
+                   "came from it).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def probe(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, ...],
           overrides_files: tuple[Path, ...], active_only: bool, addresses: tuple[str, ...],
           ports: tuple[int, ...], state_path: Path | None, config_path: Path | None,
           timeout: float | None, retries: int | None, concurrency: int | None,
-          rate: float | None, as_json: bool) -> int:
+          rate: float | None, no_record: bool, as_json: bool) -> int:
     """Send an IKEv2 IKE_SA_INIT to each ePDG address and report who answers.
 
     Exit status: 0 all reachable, 4 some not, 1 none, 2 bad input.
@@ -76,6 +82,7 @@ def probe(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, 
     checked = tuple(_check_address(a) for a in addresses)
     config = load_config(config_path) if config_path else Config()
     names: dict[str, list[str]] = {}
+    path: Path | None = None
     if not checked:
         selection = command_line_selection(config, countries, mccs, plmns, overrides_files,
                                            active_only)
@@ -89,10 +96,13 @@ def probe(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, 
         ports=ports or (IKE_PORT, NATT_PORT), concurrency=concurrency or 256, rate=rate or 10.0,
         policy=ProbePolicy(timeout=timeout or 2.0, retries=2 if retries is None else retries))
     started = time.time()
-    total = len(checked) * len(set(options.ports))
-    with progress("probing", total, unit="probes") as update:
-        results = run_probes(checked, options, progress=update)
-    status = probe_status(results)
+    if path is not None and not no_record:
+        with StateStore(path) as store:
+            results, status, _ = probe_and_record(store, checked, options,
+                                                  retention=config.retention)
+    else:
+        results = probe_with_progress(checked, options)
+        status = probe_status(results)
     if as_json:
         click.echo(json.dumps(document(status, started, results, names)))
     else:
@@ -103,6 +113,32 @@ def probe(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, 
         click.echo(f"wifiq: {unreachable} of {len(results)} probes got no IKEv2 reply",
                    err=True)
     return exit_status(status)
+
+
+def probe_with_progress(addresses: Sequence[str], options: ProbeOptions) -> list[ProbeResult]:
+    """Probe with a progress line on stderr (when it is a terminal and the run is long)."""
+    total = len(addresses) * len(set(options.ports))
+    with progress("probing", total, unit="probes") as update:
+        return run_probes(addresses, options, progress=update)
+
+
+def probe_and_record(
+    store: StateStore,
+    addresses: Sequence[str],
+    options: ProbeOptions,
+    *,
+    retention: float | None,
+    refresh_run: int | None = None,
+) -> tuple[list[ProbeResult], str, dict[tuple[str, int], bool]]:
+    """Probe ``addresses`` and store the run in ``store``: the results, their status, and
+    each (address, port)'s reachability at its previous stored probe."""
+    previous = latest_reachability(store, addresses)
+    started = time.time()
+    results = probe_with_progress(addresses, options)
+    status = probe_status(results)
+    record_probes(store, probed_at=started, finished_at=time.time(), status=status,
+                  results=results, refresh_run=refresh_run, retention=retention)
+    return results, status, previous
 
 
 def _check_address(text: str) -> str:

@@ -10,6 +10,9 @@ next refresh when it failed (:mod:`wifiq.delivery`).
 A resolver that neither recurses nor is authoritative for pub.3gppnetwork.org is reported in
 one line when the refresh starts; a removal of more than ``holddown.max_removal_percent`` of
 the active set is refused (one line, counted as a failure) unless ``--allow-mass-removal``.
+``--probe``: then every active address is probed (IKEv2, :mod:`wifiq.probe`) and the results
+stored (:mod:`wifiq.store.probes`); reachability changes are printed, the exit status stays
+the refresh's.
 Exit status: 0 no change; 3 changed; 4 some lookups failed (or a mass removal was refused),
 nothing changed; 5 changed and some lookups failed (or a mass removal was refused); 1 fatal (every lookup failed, state busy or unusable, an output, the report or
 the on-change command failed); 2 bad command line or config.
@@ -36,9 +39,13 @@ from ..on_change import OnChangeError, parse_command, run_on_change
 from ..outputs import Written, check_outputs, write_outputs
 from ..refresh import RefreshResult, exit_status, run_refresh
 from ..report import document, format_news, format_unreported
-from ..resolve import ResolveOptions, ResolverCheck
+from ..probe import ProbeOptions
+from ..probe.report import document as probe_document
+from ..probe.report import reachability_news
+from ..resolve import ResolveOptions, ResolverCheck, sort_addresses
 from ..store import HistoryEvent, RefreshLock, StateStore, default_state_path
 from .options import Seconds
+from .probe import probe_and_record
 from .resolve_options import (
     lookup_count,
     progress_bar,
@@ -75,8 +82,12 @@ class ReportError(WifiqError):
 @click.option("--allow-mass-removal", is_flag=True,
               help="Remove addresses even when more than holddown.max_removal_percent (50) of "
                    "the active set would go in one refresh.")
+@click.option("--probe", "with_probe", is_flag=True,
+              help="Then send an IKEv2 IKE_SA_INIT to every active address (UDP 500 and 4500) "
+                   "and store the results (docs/wifiq-probe.md).")
 def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: Path | None,
-            wait: float, on_change: str | None, verbose: bool, allow_mass_removal: bool) -> int:
+            wait: float, on_change: str | None, verbose: bool, allow_mass_removal: bool,
+            with_probe: bool) -> int:
     """Resolve the selection, keep the history, and report added/removed/failed addresses.
 
     Prints nothing when nothing changed and nothing new failed (cron mails only news).
@@ -101,6 +112,10 @@ def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: 
             result = run_refresh(db, targets, options, config.holddown, store,
                                  progress=progress, retention=config.retention, guard=guard,
                                  on_check=lambda check: report_check(check, checks))
+        probed: dict[str, object] | None = None
+        probe_lines: list[str] = []
+        if with_probe:
+            probed, probe_lines = _probe_active(store, result, config)
         backlog = load_backlog(store, result.run_id)
         # Every selected name, with no address too: a name that lost its last address must be
         # worked back like the others, or the outputs would not see that change.
@@ -133,7 +148,8 @@ def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: 
             for out_path in item.paths:
                 click.echo(f"wifiq: wrote {item.output.target} output {out_path}", err=True)
         try:
-            _print_report(result, status, earlier, as_json, verbose, checks)
+            _print_report(result, status, earlier, as_json, verbose, checks, probed,
+                          probe_lines)
             store.record_deliveries([REPORT], result.run_id, result.refreshed_at)
         except ReportError as exc:
             errors.append(exc)
@@ -149,8 +165,25 @@ def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: 
     return code
 
 
+def _probe_active(store: StateStore, result: RefreshResult,
+                  config: Config) -> tuple[dict[str, object], list[str]]:
+    """``--probe``: probe every active address of the names this refresh looked up, store the
+    run (linked to the refresh) and return its JSON document and the news lines."""
+    names: dict[str, list[str]] = {}
+    for name in sorted(result.active):
+        for address in sort_addresses(result.active[name]):
+            names.setdefault(address, []).append(name)
+    results, status, previous = probe_and_record(
+        store, list(names), ProbeOptions(), retention=config.retention,
+        refresh_run=result.run_id)
+    return (probe_document(status, result.refreshed_at, results, names),
+            reachability_news(results, previous))
+
+
 def _print_report(result: RefreshResult, status: str, earlier: list[HistoryEvent],
-                  as_json: bool, verbose: bool, checks: list[ResolverCheck]) -> None:
+                  as_json: bool, verbose: bool, checks: list[ResolverCheck],
+                  probed: dict[str, object] | None = None,
+                  probe_lines: list[str] | None = None) -> None:
     """Print the report and flush it; raises ReportError when stdout cannot take it (its
     pending bytes are then dropped, so that exiting cannot fail a second time)."""
     if as_json:
@@ -159,11 +192,13 @@ def _print_report(result: RefreshResult, status: str, earlier: list[HistoryEvent
         doc["unreported"] = [
             {"run": e.run_id, "at": format_time(e.refreshed_at), "name": e.name,
              "address": e.address, "change": e.change, "reason": e.reason} for e in earlier]
+        if probed is not None:
+            doc["probes"] = probed
         lines = [json.dumps(doc)]
     else:
         lines = format_unreported(earlier) + format_news(
             result.reports, repeated=result.repeated, kinds=result.failing, verbose=verbose,
-            all_failed=result.status == "failed")
+            all_failed=result.status == "failed") + (probe_lines or [])
     try:
         for line in lines:
             click.echo(line)

@@ -38,6 +38,23 @@ def format_result(result: ProbeResult, names: Sequence[str] = ()) -> str:
             f"{what}{suffix}")
 
 
+def reachability_news(
+    results: Sequence[ProbeResult], previous: Mapping[tuple[str, int], bool]
+) -> list[str]:
+    """Text lines for what is news since the previous stored probe: an (address, port) whose
+    reachability changed, or probed for the first time and not reachable."""
+    lines = []
+    for r in results:
+        before = previous.get((r.address, r.port))
+        if before is None and r.outcome.reachable or before == r.outcome.reachable:
+            continue
+        was = "first probe" if before is None else ("was reachable" if before
+                                                     else "was not reachable")
+        lines.append(f"reachability: {r.address} port {r.port} {r.outcome.value} ({was}): "
+                     f"{r.detail}")
+    return lines
+
+
 def document(
     status: str,
     started: float,

@@ -97,7 +97,7 @@ class Renderer(ABC):
             chosen = check_prefix(self.info.name, prefix, self.names.allowed, self.names.case)
             if chosen != default and not self.info.prefix:
                 raise RenderOptionError(
-                    self.info.name, "prefix", prefix, f"{self.info.name} does not support another prefix yet (its names start with {default})"
+                    self.info.name, "prefix", prefix, f"{self.info.name} names no object on a device, so there is nothing to prefix"
                 )
         return build_options(self.info.name, self.info.options, chosen, given)
 

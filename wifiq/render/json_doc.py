@@ -1,6 +1,7 @@
 """JSON: the addresses and the marking intent, for scripts (schemas in ``schemas/``).
 
-Full: ``wifiq-render-full/1`` (operators with their IPv4/IPv6 lists, DSCP, traffic);
+Full: ``wifiq-render-full/1`` (operators that have or had addresses, with their IPv4/IPv6 lists,
+and a count of the others; DSCP, traffic);
 delta: ``wifiq-render-delta/1`` (per operator: added and removed addresses).
 """
 
@@ -60,10 +61,14 @@ class JsonRenderer(Renderer):
 
     def full(self, doc: RenderInput, dscp: Dscp) -> str:
         body = self._common(doc, dscp, FULL_FORMAT)
+        # Operators that hold addresses, or held them (their empty lists tell a consumer to clear
+        # them); the rest of a country or world selection is one count, not a line each.
+        listed = [op for op in doc.operators if op.may_have_objects]
+        body["operators_without_addresses"] = len(doc.operators) - len(listed)
         body["operators"] = []
         head = json.dumps(body, indent=2, ensure_ascii=False)
         # One compact line per operator: readable diffs, and json's C encoder (indent= is slow).
-        items = ",\n".join("    " + json.dumps(_operator(op), ensure_ascii=False) for op in doc.operators)
+        items = ",\n".join("    " + json.dumps(_operator(op), ensure_ascii=False) for op in listed)
         if not items:
             return head + "\n"
         return head.replace('"operators": []', '"operators": [\n' + items + "\n  ]") + "\n"
