@@ -45,7 +45,8 @@ def have_charon() -> str | None:
 
 @dataclass(frozen=True)
 class Responder:
-    """One connection of a charon: the local addresses it answers on and its proposals."""
+    """One connection of a charon: the local addresses it answers on (none: every address,
+    ``%any``, none added by the lab) and its proposals."""
 
     addresses: tuple[str, ...]
     proposals: str
@@ -162,7 +163,7 @@ class IkeLab:
         for number, responder in enumerate(spec.responders):
             connections.append(
                 f"  c{number} {{\n    version = 2\n"
-                f"    local_addrs = {','.join(responder.addresses)}\n"
+                f"    local_addrs = {','.join(responder.addresses) or '%any'}\n"
                 "    remote_addrs = %any\n"
                 f"    proposals = {responder.proposals}\n"
                 "    local { auth = psk\n id = epdg.lab }\n"

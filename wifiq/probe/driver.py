@@ -55,7 +55,9 @@ class _Endpoint(asyncio.DatagramProtocol):
 
 
 class _Pacer:
-    """Per-destination spacing: one request to an address every ``1 / rate`` seconds."""
+    """Per-destination spacing: one request to an address every ``1 / rate`` seconds, counted
+    from when the previous one was actually sent (the caller sends right after :meth:`wait`
+    returns, with no await between)."""
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate
@@ -63,11 +65,9 @@ class _Pacer:
 
     async def wait(self, address: str) -> None:
         loop = asyncio.get_running_loop()
-        now = loop.time()
-        at = max(now, self._next.get(address, now))
-        self._next[address] = at + self.interval
-        if at > now:
-            await asyncio.sleep(at - now)
+        while (delay := self._next.get(address, 0.0) - loop.time()) > 0:
+            await asyncio.sleep(delay)
+        self._next[address] = loop.time() + self.interval  # reserved: no await until sent
 
 
 def reason_of(exc: OSError) -> str:

@@ -1,0 +1,99 @@
+"""The driver's politeness on loopback: requests to one address are spaced by ``1 / rate``
+(over all its ports and retries), concurrency bounds the probes in flight, and Ctrl-C ends a
+run at once (status 130) leaving no state change."""
+
+from __future__ import annotations
+
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from wifiq.probe import Outcome, ProbeOptions, ProbePolicy, probe
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux
+
+
+class SilentListeners:
+    """UDP sockets on 127.0.0.1 that read and never answer, noting when each datagram came."""
+
+    def __init__(self, count: int) -> None:
+        self.socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(count)]
+        for sock in self.socks:
+            sock.bind(("127.0.0.1", 0))
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.ports = tuple(s.getsockname()[1] for s in self.socks)
+        self.arrivals: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        """Arrival times from the kernel (SO_TIMESTAMPNS), so a slow reader changes nothing."""
+        while not self._stop.is_set():
+            ready, _, _ = select.select(self.socks, [], [], 0.05)
+            for sock in ready:
+                _, ancillary, _, _ = sock.recvmsg(4096, 64)
+                stamp = next(data for level, kind, data in ancillary
+                             if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS)
+                seconds, nanoseconds = struct.unpack("qq", stamp[:16])
+                self.arrivals.append((seconds + nanoseconds / 1e9, sock.getsockname()[1]))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        for sock in self.socks:
+            sock.close()
+
+
+def test_requests_to_one_address_are_spaced_by_the_rate() -> None:
+    listeners = SilentListeners(3)
+    try:
+        options = ProbeOptions(ports=listeners.ports, rate=5.0,
+                               policy=ProbePolicy(timeout=0.1, retries=1))
+        results = probe(["127.0.0.1"], options)
+    finally:
+        listeners.close()
+    assert [r.outcome for r in results] == [Outcome.SILENT] * 3
+    assert [r.requests for r in results] == [2, 2, 2]
+    times = sorted(t for t, _ in listeners.arrivals)
+    assert len(times) == 6 and {p for _, p in listeners.arrivals} == set(listeners.ports)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.199, gaps  # 1 / rate (kernel arrival times on loopback)
+
+
+def test_concurrency_one_is_one_probe_at_a_time() -> None:
+    listeners = SilentListeners(2)
+    try:
+        options = ProbeOptions(ports=listeners.ports, rate=1000.0, concurrency=1,
+                               policy=ProbePolicy(timeout=0.3, retries=0))
+        probe(["127.0.0.1"], options)
+    finally:
+        listeners.close()
+    times = sorted(t for t, _ in listeners.arrivals)
+    assert len(times) == 2 and times[1] - times[0] >= 0.28  # the second waited for the first
+
+
+def test_ctrl_c_ends_the_run(tmp_path: Path) -> None:
+    listeners = SilentListeners(1)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wifiq.cli", "probe", "--address", "127.0.0.1", "--port",
+             str(listeners.ports[0]), "--timeout", "30"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        deadline = time.monotonic() + 30
+        while not listeners.arrivals and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert listeners.arrivals, "the probe never sent"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        listeners.close()
+    assert proc.returncode == 130, err
+    assert out == "" and "Traceback" not in err
