@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from carrierkit.textsafe import escape_controls
+
 from .rules import CARRIER_PRIVILEGE_AID
 from .tlv import encode_tlv
 
@@ -117,7 +119,7 @@ def _ref_ar_do(rule: bytes) -> AndroidVerdict:
         return AndroidVerdict(
             False, f"hash is {len(cert)} bytes: matches no certificate (SHA-1 is 20, SHA-256 32)", cert, package
         )
-    scope = f"package {package}" if package else "any package"
+    scope = f"package {escape_controls(package)}" if package else "any package"  # card/file data
     algo = "SHA-1" if len(cert) == 20 else "SHA-256"
     return AndroidVerdict(True, f"honoured: {algo} certificate hash, {scope}", cert, package)
 

@@ -171,10 +171,11 @@ def rule_to_dict(rule: AccessRule) -> dict[str, Any]:
 def load_rules(path: Path) -> tuple[AccessRule, ...]:
     """Read a JSON (``.json``) or TOML (anything else that parses as TOML) rule file."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise RuleFileError(f"{path}: {size} bytes is more than a rule file needs (limit {MAX_FILE_BYTES})")
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:  # bounded read: /dev/zero or a FIFO has no st_size to check
+            data = f.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise RuleFileError(f"{path}: more than {MAX_FILE_BYTES} bytes is more than a rule file needs")
+        text = data.decode("utf-8")
     except OSError as exc:
         raise RuleFileError(f"{path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:

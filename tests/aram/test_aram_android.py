@@ -3,7 +3,7 @@
 import pytest
 
 from simtool.aram.android import check_answer, check_rule, matches
-from simtool.aram.rules import AccessRule, encode_all_ref_ar_do, parse_all_ref_ar_do, parse_ref_ar_do
+from simtool.aram.rules import AccessRule, encode_all_ref_ar_do, encode_ref_ar_do, parse_all_ref_ar_do, parse_ref_ar_do
 from simtool.aram.tlv import encode_tlv
 from tests.aram import vectors
 
@@ -142,3 +142,13 @@ def test_parse_keeps_the_first_of_repeated_objects_and_the_rest_as_extra():
     assert rule.perm is None and rule.has_ar_do  # E3 without DB: no permissions, not the default
     bare = parse_ref_ar_do(encode_tlv(0xE2, encode_tlv(0xE1, encode_tlv(0xC1, h1))))
     assert bare.perm is None and not bare.has_ar_do and bare.aid is None and bare.extra_ar == ()
+
+
+def test_a_package_with_control_characters_cannot_forge_a_line():
+    """The verdict's reason is printed as text (aram list, check --rules): a package name from a
+    card or a rule file holding a newline or ESC is shown escaped, on one line."""
+    package = "com.x\nsimtool: fake\x1b[8m"
+    rule = AccessRule(hash=bytes(20), package=package)
+    v = check_rule(encode_ref_ar_do(rule))
+    assert v.honoured and v.package == package  # the data itself is kept exactly
+    assert "\n" not in v.reason and "\x1b" not in v.reason and "\\n" in v.reason

@@ -1,11 +1,12 @@
 """Rule files: JSON and TOML round trips of every field, and errors naming the file and rule."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from simtool.aram.errors import RuleFileError
-from simtool.aram.rulefile import dump_rules, load_rules, rule_from_dict, rule_to_dict
+from simtool.aram.rulefile import MAX_FILE_BYTES, dump_rules, load_rules, rule_from_dict, rule_to_dict
 from simtool.aram.rules import AccessRule, ApduFilter
 from simtool.aram.tlv import Tlv
 
@@ -65,3 +66,20 @@ def test_bad_toml_and_missing_file(tmp_path):
         load_rules(bad)
     with pytest.raises(RuleFileError, match="No such file"):
         load_rules(tmp_path / "missing.toml")
+
+
+def test_a_file_without_a_size_is_read_bounded(tmp_path):
+    """/dev/zero (st_size 0) must give the one-line size error, not read until memory runs out
+    (stat's size said nothing about it)."""
+    with pytest.raises(RuleFileError, match="more than .* bytes") as info:
+        load_rules(Path("/dev/zero"))
+    assert "/dev/zero" in str(info.value) and info.value.exit_code == 2
+
+
+def test_a_large_regular_file_is_refused(tmp_path):
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(RuleFileError, match="more than"):
+        load_rules(big)
+    big.write_bytes(b"#" * MAX_FILE_BYTES)  # the limit itself is a (comment-only, empty) file
+    assert load_rules(big) == ()
