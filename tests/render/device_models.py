@@ -396,6 +396,18 @@ ARUBA_CX = TreeDialect(
 # ---- set/delete stores: Junos (checked at commit) and PAN-OS (checked at once) ----------------
 
 
+#: Single-valued leaves of the set-style trees (the token path just before the value): a ``set``
+#: of one replaces the value it held, as on the device — PAN-OS ``qos marking ip-dscp``, Junos
+#: ``then dscp``, EdgeOS ``modify dscp``, VyOS ``set dscp`` each hold one DSCP.
+SINGLE_VALUED_LEAVES: tuple[tuple[str, ...], ...] = (
+    ("qos", "marking", "ip-dscp"), ("then", "dscp"), ("modify", "dscp"), ("set", "dscp"),
+)
+
+
+def _single_valued(fact: tuple[str, ...]) -> bool:
+    return any(len(fact) > len(leaf) and fact[-len(leaf) - 1:-1] == leaf for leaf in SINGLE_VALUED_LEAVES)
+
+
 class SetDevice(Device):
     """``set``/``delete`` facts, in the order they were first set (term and rule order matter)."""
 
@@ -429,6 +441,9 @@ class SetDevice(Device):
             verb, path = tokens[0], tokens[1:]
             if verb == "set":
                 for fact in _expand(path):
+                    if _single_valued(fact):
+                        for old in [f for f in self.facts if f[:-1] == fact[:-1] and f != fact]:
+                            del self.facts[old]
                     self.facts.setdefault(fact, None)
                     key = self.key_of(fact)
                     if key and key[0] == "rule" and key not in self.order:

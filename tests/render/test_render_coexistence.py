@@ -126,18 +126,7 @@ def test_size_does_not_grow_with_operators_without_addresses(case: DeviceCase) -
         assert lines <= files and size <= 100 * files, f"{case.target} {kind}: +{lines} lines, +{size} bytes for 2,970 address-less operators"
 
 
-#: Set-style device models keep every value of a leaf the device holds one value of
-#: (PAN-OS ``qos marking ip-dscp``, EdgeOS ``modify dscp``, VyOS ``set dscp``, inside a rule set
-#: the user owns): on the device the new ``set`` replaces the old value, in the model both stay.
-LEAF_MODEL_GAPS = {"panos-top", "panos-before-rule", "edgeos-into-the-users-modify", "vyos-into-the-users-policy"}
-
-
-@pytest.mark.parametrize(
-    "case",
-    [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="the set-style model has no single-valued leaves"))
-     if c.id in LEAF_MODEL_GAPS else c for c in CASES],
-    ids=IDS,
-)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_a_dscp_change_converges(case: DeviceCase) -> None:
     # Full output marking EF, then one marking AF41 over it (ArubaOS names the old DSCP: its
     # lines carry it, docs/render/aruba-os.md): the device marks what the new one alone marks.
