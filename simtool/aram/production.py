@@ -160,10 +160,18 @@ class CardOutcome:
 
 
 def plan_words(plan: Plan | None) -> str:
-    """``add 2, delete 1, keep 3`` (or ``plan unknown``)."""
+    """``add 2, delete 1, keep 3`` (or ``unknown (the card's rules were not read)``)."""
     if plan is None:
-        return "plan unknown (the card's rules were not read)"
+        return "unknown (the card's rules were not read)"
     return f"add {len(plan.add)}, delete {len(plan.delete)}, keep {len(plan.keep)}"
+
+
+def card_line(outcome: CardOutcome, of: str = "") -> str:
+    """The one stderr line per card: ``card 3 of 10 8988…: applied — plan add 2, delete 0,
+    keep 1; confirmed 2 added, 0 deleted`` (``of`` is `` of N`` or empty)."""
+    name = outcome.iccid or "(no ICCID)"
+    return (f"card {outcome.number}{of} {name}: {outcome.result} — plan {plan_words(outcome.plan)}; confirmed "
+            f"{outcome.added} added, {outcome.deleted} deleted" + (f" — {outcome.detail}" if outcome.detail else ""))
 
 
 def _phase(plan: Plan | None, confirmed: Confirmed) -> str:

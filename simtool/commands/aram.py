@@ -25,7 +25,7 @@ from ..aram.offline import android_findings, plan_without_card, rules_as_card
 from ..aram.plan import ApplyResult, Plan, describe
 from ..aram.production import (
     CardOutcome, Job, RulesSource, check_audit_log, default_audit_log, describe_plan_lines, load_rules_source,
-    plan_words, serve_card, watch as watch_cards,
+    card_line, serve_card, watch as watch_cards,
 )
 from ..aram.rulefile import check_package, dump_rules, load_rules, parse_aid, parse_apdu, parse_hash, parse_hex
 from ..aram.rules import CARRIER_PRIVILEGE_AID, DEFAULT_PERM, AccessRule
@@ -426,8 +426,7 @@ def _watch_line(source: RulesSource, job: Job, *, log_path: Path | None, count: 
         elif o.plan is not None:
             for line in describe_plan_lines(o.plan):
                 click.echo(f"{name}  {line}")
-        click.echo(f"card {o.number}{of} {name}: {o.result} — plan {plan_words(o.plan)}; confirmed "
-                   f"{o.added} added, {o.deleted} deleted" + (f" — {o.detail}" if o.detail else ""), err=True)
+        click.echo(card_line(o, of), err=True)
 
     click.echo(f"watching {chosen!r}: rules {source.path} (SHA-256 {source.sha256}); audit log {path}", err=True)
     summary = watch_cards(wait=lambda present, timeout: transport.wait_for_card(chosen, present=present,

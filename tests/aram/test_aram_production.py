@@ -14,7 +14,7 @@ import pytest
 
 from simtool.aram.errors import OutputFileError, RuleFileError
 from simtool.aram.production import (
-    CSV_FIELDS, CardOutcome, Job, LineSummary, append_audit, check_audit_log, confirmed_changes,
+    CSV_FIELDS, CardOutcome, Job, LineSummary, append_audit, card_line, check_audit_log, confirmed_changes,
     default_audit_log, load_rules_source, serve_card, watch,
 )
 from simtool.aram.rules import AccessRule
@@ -125,6 +125,9 @@ def test_a_pull_before_the_rules_are_read_has_no_plan() -> None:
     assert out.result == "failed" and out.plan is None and out.added == 0
     assert out.detail == "card removed before its rules were read; no change was written"
     assert out.row("r", SHA)["planned_add"] == ""
+    line = card_line(out, " of 5")
+    assert line.startswith(f"card {out.number} of 5 {out.iccid}: failed — ") and "plan unknown (the card's rules were not read)" in line
+    assert "plan plan" not in line and line.endswith(out.detail)
 
 
 def test_a_refused_store_row_counts_the_rules_stored_before_it() -> None:
