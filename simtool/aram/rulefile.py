@@ -63,9 +63,10 @@ def parse_aid(value: Any, where: str) -> bytes:
 
 
 def check_package(value: Any, where: str) -> str:
-    """An Android package name as PKG-REF-DO holds it (non-empty ASCII); raises RuleFileError."""
-    if not isinstance(value, str) or not value or not value.isascii():
-        raise RuleFileError(f"{where}: package must be a non-empty ASCII string")
+    """An Android package name as PKG-REF-DO holds it (non-empty printable ASCII: a control
+    character matches no installed app and could forge output lines); raises RuleFileError."""
+    if not isinstance(value, str) or not value or not value.isascii() or not value.isprintable():
+        raise RuleFileError(f"{where}: package must be a non-empty printable ASCII string")
     return value
 
 
@@ -188,12 +189,16 @@ def load_rules(path: Path) -> tuple[AccessRule, ...]:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise RuleFileError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        except RecursionError:
+            raise RuleFileError(f"{path}: invalid JSON: nested too deeply") from None
     else:
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             kind = "TOML" if suffix == ".toml" else "TOML (name the file .json for JSON)"
             raise RuleFileError(f"{path}: invalid {kind}: {exc}") from None
+        except RecursionError:
+            raise RuleFileError(f"{path}: invalid TOML: nested too deeply") from None
     if isinstance(doc, dict):
         unknown = set(doc) - {"rules"}
         if unknown:  # e.g. "rule": a typo must not read as "no rules" (with --prune: delete all)

@@ -48,6 +48,9 @@ def test_list_json_is_a_valid_rule_file(tmp_path):
     ('{"rules": [{"hash": "00", "apdu": "sometimes"}]}', "apdu must be"),
     ('{"rules": [{"hash": "00", "nfc": "yes"}]}', "nfc must be"),
     ('{"rules": [{"hash": "00", "package": "caf\\u00e9"}]}', "ASCII"),
+    ('{"rules": [{"hash": "00", "package": "com.x\\nsimtool: fake"}]}', "printable ASCII"),
+    ('{"rules": [{"hash": "00", "package": "com.x\\u001b[8m"}]}', "printable ASCII"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ('{"rules": {}}', "expected a list"),
     ('{"rules": [', "invalid JSON at line 1"),
 ])
@@ -83,3 +86,11 @@ def test_a_large_regular_file_is_refused(tmp_path):
         load_rules(big)
     big.write_bytes(b"#" * MAX_FILE_BYTES)  # the limit itself is a (comment-only, empty) file
     assert load_rules(big) == ()
+
+
+def test_deeply_nested_toml_is_a_one_line_error(tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text("x = " + "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(RuleFileError, match="nested too deeply") as info:
+        load_rules(path)
+    assert info.value.exit_code == 2
