@@ -169,6 +169,21 @@ def rule_to_dict(rule: AccessRule) -> dict[str, Any]:
     return out
 
 
+def load_desired_rules(path: Path) -> tuple[AccessRule, ...]:
+    """:func:`load_rules` for a file to write to a card (``apply``, ``--watch``, ``check
+    --rules``): two different rules with the same REF-DO (AID, hash, package) are refused, since a
+    card holds one rule per REF-DO (GP SEAC: a second STORE DATA is answered 6A89), so ``apply``
+    could never converge. The same rule twice is fine (it is stored once)."""
+    rules = load_rules(path)
+    first: dict[tuple, tuple[int, AccessRule]] = {}
+    for i, rule in enumerate(rules, 1):
+        seen = first.setdefault(rule.ref_identity, (i, rule))
+        if seen[1].identity != rule.identity:
+            raise RuleFileError(f"{path}: rules {seen[0]} and {i} have the same REF-DO (AID, hash, package) "
+                                "but different access rules; a card holds one rule per REF-DO: keep one")
+    return rules
+
+
 def load_rules(path: Path) -> tuple[AccessRule, ...]:
     """Read a JSON (``.json``) or TOML (anything else that parses as TOML) rule file."""
     try:

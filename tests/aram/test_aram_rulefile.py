@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from simtool.aram.errors import RuleFileError
-from simtool.aram.rulefile import MAX_FILE_BYTES, dump_rules, load_rules, rule_from_dict, rule_to_dict
+from simtool.aram.rulefile import MAX_FILE_BYTES, dump_rules, load_desired_rules, load_rules, rule_from_dict, rule_to_dict
 from simtool.aram.rules import AccessRule, ApduFilter
 from simtool.aram.tlv import Tlv
 
@@ -94,3 +94,21 @@ def test_deeply_nested_toml_is_a_one_line_error(tmp_path):
     with pytest.raises(RuleFileError, match="nested too deeply") as info:
         load_rules(path)
     assert info.value.exit_code == 2
+
+
+def test_two_rules_with_one_ref_do_are_refused_for_writing(tmp_path):
+    """A card holds one rule per REF-DO (6A89 to a second): a file wanting two different rules
+    with the same AID + hash + package could never be applied. The same rule twice is fine, and
+    load_rules (export's verification reads what a card holds) still takes both."""
+    h = "ECD4D29EA0D569CC32F6CEB0956B061937570E1E"
+    path = tmp_path / "conflict.toml"
+    path.write_text(f'[[rules]]\nhash = "{h}"\napdu = "always"\n[[rules]]\nhash = "{h}"\napdu = "never"\n')
+    with pytest.raises(RuleFileError, match="rules 1 and 2 have the same REF-DO") as info:
+        load_desired_rules(path)
+    assert info.value.exit_code == 2 and len(load_rules(path)) == 2
+    other_aid = path.with_name("other.toml")
+    other_aid.write_text(f'[[rules]]\nhash = "{h}"\n[[rules]]\nhash = "{h}"\naid = "A000000001"\n')
+    assert len(load_desired_rules(other_aid)) == 2
+    twice = path.with_name("twice.toml")
+    twice.write_text(f'[[rules]]\nhash = "{h}"\n[[rules]]\nhash = "{h}"\n')
+    assert len(load_desired_rules(twice)) == 2
