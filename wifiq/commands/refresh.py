@@ -200,6 +200,8 @@ def _print_report(result: RefreshResult, status: str, earlier: list[HistoryEvent
         lines = format_unreported(earlier) + format_news(
             result.reports, repeated=result.repeated, kinds=result.failing, verbose=verbose,
             all_failed=result.status == "failed") + (probe_lines or [])
+    if sys.stdout is None:  # started with standard output closed (>&-)
+        raise ReportError("standard output is closed")
     try:
         for line in lines:
             click.echo(line)
