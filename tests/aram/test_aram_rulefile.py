@@ -112,3 +112,16 @@ def test_two_rules_with_one_ref_do_are_refused_for_writing(tmp_path):
     twice = path.with_name("twice.toml")
     twice.write_text(f'[[rules]]\nhash = "{h}"\n[[rules]]\nhash = "{h}"\n')
     assert len(load_desired_rules(twice)) == 2
+
+
+def test_a_rule_too_long_for_one_store_data_is_refused(tmp_path: Path) -> None:
+    # 255 data bytes is what one STORE DATA carries; rule 2 (a 3,000-character package) cannot be
+    # stored on any card, so check --rules / apply must not call it honoured.
+    ok = {"hash": "A" * 40, "package": "p" * 150}
+    long = {"hash": "A" * 40, "package": "p" * 3000}
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"rules": [ok, long]}))
+    with pytest.raises(RuleFileError, match=r"rule 2 encodes to 30\d\d bytes; one STORE DATA carries at most 255"):
+        load_desired_rules(path)
+    path.write_text(json.dumps({"rules": [ok]}))
+    assert len(load_desired_rules(path)) == 1
