@@ -84,3 +84,13 @@ def test_a_card_without_the_lock_command_is_refused_with_its_status_word(pcsc_ri
     assert out.stderr.startswith("simtool: error: card refused the ARA-M lock (STORE DATA A1): status word ")
     assert "sysmocom" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert card.state()["aram_locked"] is False
+
+
+def test_the_probe_aid_is_one_the_card_does_not_hold():
+    from simtool.aram.lock import PROBE_AID, probe_aid
+
+    first = probe_aid(set())
+    assert first.startswith(PROBE_AID) and 5 <= len(first) <= 16
+    held: set[bytes | None] = {None, b"", first, PROBE_AID + b"\x01"}
+    chosen = probe_aid(held)
+    assert chosen not in held and chosen == PROBE_AID + b"\x02"
