@@ -29,6 +29,14 @@ class SecretError(ToolError):
         self.reason = reason
 
 
+class SecretMissingError(SecretError):
+    """No source holds the secret: no file given, the environment variable unset, no terminal.
+
+    Distinct from a secret that was given but cannot be read (an unreadable or non-UTF-8 file,
+    a stray byte in the variable): only this case may fall back to working without it.
+    """
+
+
 class MissingExtraError(ToolError):
     """A command needs an optional part of carrierkit (an extra) that is not installed.
 

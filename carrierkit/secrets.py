@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SecretError
+from .errors import SecretError, SecretMissingError
 
 
 MAX_SECRET_FILE = 64 << 10  # a secret file's first line; /dev/zero must not fill memory
@@ -71,7 +71,7 @@ def read_secret(source: SecretSource, *, required: bool = True) -> str | None:
         except EOFError:
             raise SecretError(source.name, "no answer on the terminal") from None
     if required:
-        raise SecretError(
+        raise SecretMissingError(
             source.name, f"set {source.env}, give a file, or run on a terminal to be prompted"
         )
     return None

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from .algorithms import quiet_dsa
 from .bytereader import ByteReader
 from .certs import Certificate, parse_certificate
-from carrierkit.errors import SecretError
+from carrierkit.errors import SecretMissingError
 from .errors import ApkError
 from .pkcs12_certs import UnsupportedEncryption, read_pkcs12_certificates
 from .report import SDK_MAX, ApkReport, SdkCertificates, Signer
@@ -156,7 +156,7 @@ def inspect_key_file(path: Path, password: Password) -> ApkReport:
         kind = "jks"
         try:
             secret = _resolve(password)
-        except SecretError:
+        except SecretMissingError:  # none given; a given but unreadable one is an error
             secret = None  # JKS certificates are readable without it; integrity is then unchecked
             warnings.append("no keystore password: the JKS integrity digest was not checked")
         entries = parse_jks(data, name, secret)

@@ -37,7 +37,7 @@ from ..errors import SimtoolError
 from ..exitcodes import ExitCode
 from .errors import OutputFileError, RuleFileError
 from .plan import Plan, describe, make_plan
-from .rulefile import load_rules
+from .rulefile import MAX_FILE_BYTES, load_desired_rules
 from .rules import AccessRule
 from .workflow import execute, open_aram
 
@@ -70,12 +70,13 @@ def load_rules_source(path: Path) -> RulesSource:
     audit rows would name a hash that is not the rules applied)."""
     def digest() -> str:
         try:
-            return hashlib.sha256(path.read_bytes()).hexdigest()
+            with path.open("rb") as f:  # bounded like load_rules (/dev/zero has no st_size)
+                return hashlib.sha256(f.read(MAX_FILE_BYTES + 1)).hexdigest()
         except OSError as exc:
             raise RuleFileError(f"{path}: {exc.strerror or exc}") from None
 
     before = digest()
-    rules = load_rules(path)
+    rules = load_desired_rules(path)
     if digest() != before:
         raise RuleFileError(f"{path}: the file changed while it was read; run again")
     return RulesSource(path, rules, before)

@@ -24,9 +24,11 @@ from typing import Any
 
 from .errors import RuleFileError
 from .rules import CARRIER_PRIVILEGE_AID, DEFAULT_PERM, AccessRule, ApduFilter
-from .tlv import TlvError, parse_tlvs
+from .tlv import TlvError, encode_tlv, parse_tlvs
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
+#: A rule is stored by one short STORE DATA (no chaining): its F0 object fits in 255 data bytes.
+MAX_STORE_DATA = 255
 _KNOWN = {"hash", "aid", "aid_implicit", "package", "apdu", "nfc", "perm", "extra_ref", "extra_ar", "ar_do",
           "android", "android_reason", "index"}
 
@@ -63,9 +65,10 @@ def parse_aid(value: Any, where: str) -> bytes:
 
 
 def check_package(value: Any, where: str) -> str:
-    """An Android package name as PKG-REF-DO holds it (non-empty ASCII); raises RuleFileError."""
-    if not isinstance(value, str) or not value or not value.isascii():
-        raise RuleFileError(f"{where}: package must be a non-empty ASCII string")
+    """An Android package name as PKG-REF-DO holds it (non-empty printable ASCII: a control
+    character matches no installed app and could forge output lines); raises RuleFileError."""
+    if not isinstance(value, str) or not value or not value.isascii() or not value.isprintable():
+        raise RuleFileError(f"{where}: package must be a non-empty printable ASCII string")
     return value
 
 
@@ -168,6 +171,26 @@ def rule_to_dict(rule: AccessRule) -> dict[str, Any]:
     return out
 
 
+def load_desired_rules(path: Path) -> tuple[AccessRule, ...]:
+    """:func:`load_rules` for a file to write to a card (``apply``, ``--watch``, ``check
+    --rules``): two different rules with the same REF-DO (AID, hash, package) are refused, since a
+    card holds one rule per REF-DO (GP SEAC: a second STORE DATA is answered 6A89), so ``apply``
+    could never converge. The same rule twice is fine (it is stored once). A rule whose F0 object
+    does not fit one STORE DATA (255 bytes) is refused too: no card could store it."""
+    rules = load_rules(path)
+    first: dict[tuple, tuple[int, AccessRule]] = {}
+    for i, rule in enumerate(rules, 1):
+        stored = len(encode_tlv(0xF0, rule.encoded()))
+        if stored > MAX_STORE_DATA:
+            raise RuleFileError(f"{path}: rule {i} encodes to {stored} bytes; one STORE DATA carries at most "
+                                f"{MAX_STORE_DATA}, so no card can store it (shorten the package name)")
+        seen = first.setdefault(rule.ref_identity, (i, rule))
+        if seen[1].identity != rule.identity:
+            raise RuleFileError(f"{path}: rules {seen[0]} and {i} have the same REF-DO (AID, hash, package) "
+                                "but different access rules; a card holds one rule per REF-DO: keep one")
+    return rules
+
+
 def load_rules(path: Path) -> tuple[AccessRule, ...]:
     """Read a JSON (``.json``) or TOML (anything else that parses as TOML) rule file."""
     try:
@@ -188,12 +211,16 @@ def load_rules(path: Path) -> tuple[AccessRule, ...]:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise RuleFileError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        except RecursionError:
+            raise RuleFileError(f"{path}: invalid JSON: nested too deeply") from None
     else:
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             kind = "TOML" if suffix == ".toml" else "TOML (name the file .json for JSON)"
             raise RuleFileError(f"{path}: invalid {kind}: {exc}") from None
+        except RecursionError:
+            raise RuleFileError(f"{path}: invalid TOML: nested too deeply") from None
     if isinstance(doc, dict):
         unknown = set(doc) - {"rules"}
         if unknown:  # e.g. "rule": a typo must not read as "no rules" (with --prune: delete all)

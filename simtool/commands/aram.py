@@ -28,7 +28,7 @@ from ..aram.production import (
     CardOutcome, Job, RulesSource, check_audit_log, default_audit_log, describe_plan_lines, load_rules_source,
     card_line, serve_card, watch as watch_cards,
 )
-from ..aram.rulefile import check_package, dump_rules, load_rules, parse_aid, parse_apdu, parse_hash, parse_hex
+from ..aram.rulefile import check_package, dump_rules, load_desired_rules, load_rules, parse_aid, parse_apdu, parse_hash, parse_hex
 from ..aram.rules import CARRIER_PRIVILEGE_AID, DEFAULT_PERM, AccessRule
 from ..aram.session import RuleList
 from ..aram.workflow import (
@@ -409,7 +409,7 @@ def apply_cmd(rules_file: Path, prune: bool, force: bool, blind: bool, watch: bo
               as_json: bool, trace: bool, dry_run: bool) -> int | None:
     """Make the card hold the rules in RULES_FILE (JSON or TOML); verified by reading back."""
     source = load_rules_source(rules_file) if watch else None  # with its SHA-256 for the audit log
-    desired = source.rules if source else load_rules(rules_file)
+    desired = source.rules if source else load_desired_rules(rules_file)
     if blind and not prune:
         raise UsageError("--blind replaces every rule on the card: give --prune too")
     if blind and watch:
@@ -509,7 +509,7 @@ def export_cmd(output: Path, fmt: str | None, force: bool, reader: str | None, s
 
 def _check_rule_file(rules_file: Path, as_json: bool) -> int | None:
     """``check --rules FILE`` alone: Android's verdict on every rule of the file, no card."""
-    rules = rules_as_card(load_rules(rules_file))
+    rules = rules_as_card(load_desired_rules(rules_file))
     findings = android_findings(rules)
     rows = rule_rows(rules)
     payload = {"file": str(rules_file), "rules": rows, "error": rules.android.error,

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from simtool.card.adm import AdmError, parse_adm_key
 from tests.apk import hostile_inputs as hi
@@ -162,3 +163,23 @@ def test_password_file_without_line_break(keystore: Path) -> None:
     proc = _simtool("digest", "--password-file", "/dev/zero", str(keystore))
     assert proc.returncode == 1
     assert "no line break in the first 65536 bytes" in _one_line(proc)
+
+
+def test_jks_with_an_unreadable_password_file_is_an_error(tmp_path: Path) -> None:
+    """A JKS is readable without a password (integrity then unchecked, with a warning), but a
+    password that was given and cannot be read must not silently become "no password"."""
+    _key, cert = hi.make_key_and_cert("jks", 1024)
+    ks = tmp_path / "k.jks"
+    ks.write_bytes(hi.jks_of_certificates(cert.public_bytes(serialization.Encoding.DER), 1))
+    pw = tmp_path / "pw"
+    pw.write_bytes("s3crät\n".encode("latin-1"))
+    proc = _simtool("digest", "--password-file", str(pw), str(ks))
+    assert proc.returncode == 1 and proc.stdout == b""
+    err = _one_line(proc)
+    assert f"{pw} is not valid UTF-8 text" in err
+    _no_secret(err)
+    bad_env = _simtool("digest", str(ks), env_bytes={b"SIMTOOL_KEYSTORE_PASSWORD": b"s3cr\xe4t"})
+    assert bad_env.returncode == 1 and bad_env.stdout == b""
+    none_given = _simtool("digest", str(ks))  # nothing given, no terminal: digests + warning
+    assert none_given.returncode == 0, none_given.stderr
+    assert b"integrity digest was not checked" in none_given.stdout + none_given.stderr

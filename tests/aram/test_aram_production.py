@@ -246,6 +246,11 @@ def test_rules_source_hash_is_of_the_file_bytes(tmp_path: Path) -> None:
     assert source.sha256 == hashlib.sha256(f.read_bytes()).hexdigest() and len(source.rules) == 1
     with pytest.raises(RuleFileError):
         load_rules_source(tmp_path / "missing.toml")
+    with pytest.raises(RuleFileError, match="more than"):  # bounded: was read whole for its hash
+        load_rules_source(Path("/dev/zero"))
+    f.write_text('[[rules]]\nhash = "' + "11" * 20 + '"\napdu = "always"\n[[rules]]\nhash = "' + "11" * 20 + '"\n')
+    with pytest.raises(RuleFileError, match="same REF-DO"):
+        load_rules_source(f)
 
 
 def test_unwritable_audit_log_is_a_one_line_error_before_any_card(tmp_path: Path,

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from simtool.aram.errors import RuleFileError
-from simtool.aram.rulefile import MAX_FILE_BYTES, dump_rules, load_rules, rule_from_dict, rule_to_dict
+from simtool.aram.rulefile import MAX_FILE_BYTES, dump_rules, load_desired_rules, load_rules, rule_from_dict, rule_to_dict
 from simtool.aram.rules import AccessRule, ApduFilter
 from simtool.aram.tlv import Tlv
 
@@ -48,6 +48,9 @@ def test_list_json_is_a_valid_rule_file(tmp_path):
     ('{"rules": [{"hash": "00", "apdu": "sometimes"}]}', "apdu must be"),
     ('{"rules": [{"hash": "00", "nfc": "yes"}]}', "nfc must be"),
     ('{"rules": [{"hash": "00", "package": "caf\\u00e9"}]}', "ASCII"),
+    ('{"rules": [{"hash": "00", "package": "com.x\\nsimtool: fake"}]}', "printable ASCII"),
+    ('{"rules": [{"hash": "00", "package": "com.x\\u001b[8m"}]}', "printable ASCII"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ('{"rules": {}}', "expected a list"),
     ('{"rules": [', "invalid JSON at line 1"),
 ])
@@ -83,3 +86,42 @@ def test_a_large_regular_file_is_refused(tmp_path):
         load_rules(big)
     big.write_bytes(b"#" * MAX_FILE_BYTES)  # the limit itself is a (comment-only, empty) file
     assert load_rules(big) == ()
+
+
+def test_deeply_nested_toml_is_a_one_line_error(tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text("x = " + "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(RuleFileError, match="nested too deeply") as info:
+        load_rules(path)
+    assert info.value.exit_code == 2
+
+
+def test_two_rules_with_one_ref_do_are_refused_for_writing(tmp_path):
+    """A card holds one rule per REF-DO (6A89 to a second): a file wanting two different rules
+    with the same AID + hash + package could never be applied. The same rule twice is fine, and
+    load_rules (export's verification reads what a card holds) still takes both."""
+    h = "ECD4D29EA0D569CC32F6CEB0956B061937570E1E"
+    path = tmp_path / "conflict.toml"
+    path.write_text(f'[[rules]]\nhash = "{h}"\napdu = "always"\n[[rules]]\nhash = "{h}"\napdu = "never"\n')
+    with pytest.raises(RuleFileError, match="rules 1 and 2 have the same REF-DO") as info:
+        load_desired_rules(path)
+    assert info.value.exit_code == 2 and len(load_rules(path)) == 2
+    other_aid = path.with_name("other.toml")
+    other_aid.write_text(f'[[rules]]\nhash = "{h}"\n[[rules]]\nhash = "{h}"\naid = "A000000001"\n')
+    assert len(load_desired_rules(other_aid)) == 2
+    twice = path.with_name("twice.toml")
+    twice.write_text(f'[[rules]]\nhash = "{h}"\n[[rules]]\nhash = "{h}"\n')
+    assert len(load_desired_rules(twice)) == 2
+
+
+def test_a_rule_too_long_for_one_store_data_is_refused(tmp_path: Path) -> None:
+    # 255 data bytes is what one STORE DATA carries; rule 2 (a 3,000-character package) cannot be
+    # stored on any card, so check --rules / apply must not call it honoured.
+    ok = {"hash": "A" * 40, "package": "p" * 150}
+    long = {"hash": "A" * 40, "package": "p" * 3000}
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"rules": [ok, long]}))
+    with pytest.raises(RuleFileError, match=r"rule 2 encodes to 30\d\d bytes; one STORE DATA carries at most 255"):
+        load_desired_rules(path)
+    path.write_text(json.dumps({"rules": [ok]}))
+    assert len(load_desired_rules(path)) == 1

@@ -20,7 +20,7 @@ from tests.rig.netns import REPO
 ACCEPT = "aes256-sha256-modp2048"
 #: host number of each role's address on server 0 (IPv4 .N, IPv6 ::N in hex)
 ROLES = {"accept": 10, "refuse": 11, "other_group": 12, "drop500": 13, "drop4500": 14,
-         "reject": 15}
+         "reject": 15, "phone_only": 16}
 COOKIE_HOST = 20
 
 
@@ -42,12 +42,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IkeLab]:
              f"ip daddr {addr('drop4500', False)} udp dport 4500 drop",
              f"ip6 daddr {addr('drop4500', True)} udp dport 4500 drop",
              f"ip daddr {addr('reject', False)} udp dport {{ 500, 4500 }} reject",
-             f"ip6 daddr {addr('reject', True)} udp dport {{ 500, 4500 }} reject"]
+             f"ip6 daddr {addr('reject', True)} udp dport {{ 500, 4500 }} reject",
+             # a firewall that passes IKE only between the well-known ports, as from a phone
+             f"ip daddr {addr('phone_only', False)} udp dport 500 udp sport != 500 drop",
+             f"ip daddr {addr('phone_only', False)} udp dport 4500 udp sport != 4500 drop"]
     servers = (
         ServerSpec(
             responders=(
-                Responder(both("accept") + both("drop500") + both("drop4500") + both("reject"),
-                          ACCEPT),
+                Responder(both("accept") + both("drop500") + both("drop4500") + both("reject")
+                          + (addr("phone_only", False),), ACCEPT),
                 Responder(both("refuse"), "aes192-sha256-modp2048"),
                 Responder(both("other_group"), "aes256-sha256-modp1536"),
             ),
@@ -120,6 +123,18 @@ def test_cookie_is_returned(lab: IkeLab, v6: bool) -> None:
     result = results(out)[(target, 500)]
     assert result["outcome"] == "answered" and result["steps"] == ["COOKIE"]
     assert result["requests"] == 2
+
+
+def test_phone_ports_pass_a_well_known_ports_firewall(lab: IkeLab) -> None:
+    target = addr("phone_only", False)
+    code, out, err = wifiq_probe(lab, "--address", target, "--json")
+    assert code == 1, err  # from ephemeral ports: dropped
+    assert {r["outcome"] for r in json.loads(out)["results"]} == {"silent"}
+    both_targets = ["--address", target, "--address", addr("accept", False)]
+    code, out, err = wifiq_probe(lab, *both_targets, "--phone-ports", "--json")
+    assert code == 0, err  # 500->500 and 4500->4500, several sockets sharing each port
+    got = results(out)
+    assert {r["outcome"] for r in got.values()} == {"answered"} and len(got) == 4
 
 
 def test_text_output_and_exit_statuses(lab: IkeLab) -> None:

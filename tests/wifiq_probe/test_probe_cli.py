@@ -80,3 +80,21 @@ def test_state_selection_names(tmp_path: Path) -> None:
             name_plmns=[("a.example", "505-01", "epdg"), ("b.example", "505-02", "epdg")])
     got = state_addresses(state, Selection(plmns=(parse_plmn("505-01"),)))
     assert got == {"192.0.2.1": ["a.example"]}
+
+
+def test_phone_ports_busy_is_one_line_exit_1() -> None:
+    """An IKE daemon already holding UDP 500 (no SO_REUSEADDR): --phone-ports says so."""
+    script = (
+        "import socket, subprocess, sys\n"
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', 500))\n"
+        "p = subprocess.run([sys.executable, '-m', 'wifiq.cli', 'probe', '--address', "
+        "'127.0.0.1', '--port', '500', '--phone-ports'], capture_output=True, text=True)\n"
+        "sys.stdout.write(f'{p.returncode}|{p.stdout}|{p.stderr}')\n")
+    proc = subprocess.run(["unshare", "--net", "sh", "-ec",
+                           f"ip link set lo up; exec {sys.executable} -c \"$0\"", script],
+                          capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    code, out, err = proc.stdout.split("|", 2)
+    assert (code, out) == ("1", ""), proc.stderr
+    assert err == ("wifiq: error: cannot send from UDP port 500 (--phone-ports): Address "
+                   "already in use\n")

@@ -66,6 +66,9 @@ class Rate(click.FloatRange):
               help="Probes in flight at once.")
 @click.option("--rate", type=Rate(0.1, 1000), show_default="10", cls=TextDefault,
               help="Requests per second to one address (both ports together).")
+@click.option("--phone-ports", is_flag=True,
+              help="Send from the destination's port (500->500, 4500->4500) as a phone does, "
+                   "not from an ephemeral port (needs root; docs/wifiq-probe.md).")
 @click.option("--no-record", is_flag=True,
               help="Do not store the results in the state (they are stored when the addresses "
                    "came from it).")
@@ -74,7 +77,7 @@ def probe(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, 
           overrides_files: tuple[Path, ...], active_only: bool, addresses: tuple[str, ...],
           ports: tuple[int, ...], state_path: Path | None, config_path: Path | None,
           timeout: float | None, retries: int | None, concurrency: int | None,
-          rate: float | None, no_record: bool, as_json: bool) -> int:
+          rate: float | None, phone_ports: bool, no_record: bool, as_json: bool) -> int:
     """Send an IKEv2 IKE_SA_INIT to each ePDG address and report who answers.
 
     Exit status: 0 all reachable, 4 some not, 1 none, 2 bad input.
@@ -94,7 +97,8 @@ def probe(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, 
                                       "selection: run wifiq refresh first, or give --address")
     options = ProbeOptions(
         ports=ports or (IKE_PORT, NATT_PORT), concurrency=concurrency or 256, rate=rate or 10.0,
-        policy=ProbePolicy(timeout=timeout or 2.0, retries=2 if retries is None else retries))
+        policy=ProbePolicy(timeout=timeout or 2.0, retries=2 if retries is None else retries),
+        phone_ports=phone_ports)
     started = time.time()
     if path is not None and not no_record:
         with StateStore(path) as store:

@@ -99,9 +99,10 @@ def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: 
     path = state_path or config.state or default_state_path()
     if config.source is not None:  # outputs come only from a config file
         check_outputs(config.outputs, config.source, path)
-    command = on_change or config.on_change
+    # an empty --on-change is refused by parse_command, never replaced by the config's command
+    command = on_change if on_change is not None else config.on_change
     if command is not None:
-        parse_command(command, "--on-change" if on_change else "on_change")
+        parse_command(command, "--on-change" if on_change is not None else "on_change")
     db, targets = selected_targets(config.selection)
     total = lookup_count(len({t.fqdn for t in targets}), options)
     guard = replace(config.guard, allow=config.guard.allow or allow_mass_removal)

@@ -4,7 +4,8 @@ Each probe has its own *connected* UDP socket (an ephemeral source port), so the
 it only its destination's datagrams and reports an ICMP error for it as ``ECONNREFUSED`` /
 ``EHOSTUNREACH`` (asyncio's ``error_received``). A fixed pool of workers bounds the sockets
 and probes in flight (``concurrency``); a per-destination rate spaces the requests sent to one
-address (``rate`` per second, over both ports). All decisions are the pure class's; this
+address (``rate`` per second, over both ports). ``phone_ports`` sends from the destination's
+port instead, as a phone does. All decisions are the pure class's; this
 module only sends and waits. Cancelling (Ctrl-C) closes every socket.
 """
 
@@ -16,6 +17,7 @@ import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from ..errors import WifiqError
 from .decision import Probe, ProbePolicy, ProbeResult
 from .ike import IKE_PORT, NATT_PORT
 
@@ -38,6 +40,19 @@ class ProbeOptions:
     concurrency: int = 256
     rate: float = 10.0
     policy: ProbePolicy = field(default_factory=ProbePolicy)
+    phone_ports: bool = False
+    """Send from the destination's port (500→500, 4500→4500) as a phone does, instead of an
+    ephemeral port (needs root; sockets share the port with SO_REUSEADDR, each connected to
+    its destination so the kernel still hands each probe its own replies and ICMP errors)."""
+
+
+class SourcePortError(WifiqError):
+    """``--phone-ports``: the local UDP ``port`` cannot be bound (``reason``)."""
+
+    def __init__(self, port: int, reason: str) -> None:
+        super().__init__(f"cannot send from UDP port {port} (--phone-ports): {reason}")
+        self.port = port
+        self.reason = reason
 
 
 class _Endpoint(asyncio.DatagramProtocol):
@@ -75,14 +90,37 @@ def reason_of(exc: OSError) -> str:
     return _ICMP_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
 
 
-async def probe_one(address: str, port: int, policy: ProbePolicy, pacer: _Pacer) -> ProbeResult:
+def _phone_socket(address: str, port: int, family: int, wildcard: str) -> socket.socket:
+    """A UDP socket bound to ``port`` (shared, SO_REUSEADDR) and connected to the destination.
+    Raises SourcePortError when the port cannot be bound, OSError when connecting fails."""
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setblocking(False)
+        try:
+            sock.bind((wildcard, port))
+        except OSError as exc:
+            raise SourcePortError(port, exc.strerror or str(exc)) from None
+        sock.connect((address, port))
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+async def probe_one(address: str, port: int, policy: ProbePolicy, pacer: _Pacer,
+                    phone_ports: bool = False) -> ProbeResult:
     """Drive one probe of ``address`` on ``port`` to its end."""
     loop = asyncio.get_running_loop()
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     wildcard = "::" if family == socket.AF_INET6 else "0.0.0.0"
     try:
-        transport, endpoint = await loop.create_datagram_endpoint(
-            _Endpoint, remote_addr=(address, port), family=family)
+        if phone_ports:
+            transport, endpoint = await loop.create_datagram_endpoint(
+                _Endpoint, sock=_phone_socket(address, port, family, wildcard))
+        else:
+            transport, endpoint = await loop.create_datagram_endpoint(
+                _Endpoint, remote_addr=(address, port), family=family)
     except OSError as exc:  # no route, address family disabled
         probe = Probe(address, port, source=(wildcard, 0), policy=policy)
         probe.on_unreachable(reason_of(exc), loop.time())
@@ -140,7 +178,8 @@ async def probe_async(
     async def worker() -> None:
         for index in pending:
             address, port = jobs[index]
-            results[index] = await probe_one(address, port, options.policy, pacer)
+            results[index] = await probe_one(address, port, options.policy, pacer,
+                                             options.phone_ports)
             if progress is not None:
                 progress(1)
 

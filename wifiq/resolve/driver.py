@@ -154,7 +154,8 @@ class Driver:
                 response = parse_response(data)
                 if response.truncated:
                     response = await self._ask_tcp(query, resolver)
-            except (WireError, dns.exception.DNSException, OSError) as exc:
+            except (WireError, dns.exception.DNSException, OSError, EOFError) as exc:
+                # EOFError: dnspython's TCP read when the server closes before a whole answer
                 resolution.on_bad_response(f"unusable answer: {type(exc).__name__}")
                 continue
             resolution.on_response(response)

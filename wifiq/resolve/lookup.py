@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import functools
 import ipaddress
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -83,12 +84,27 @@ def parse_resolver(text: str) -> ResolverAddress:
     kind = _not_unicast(addr)
     if kind:
         raise UsageError(f"bad resolver {text!r}: {kind} address, not a DNS server's")
+    scope = getattr(addr, "scope_id", None)
+    if scope is not None and not _interface_exists(scope):
+        raise UsageError(f"bad resolver {text!r}: no network interface {scope!r} on this host")
     port = 53
-    if port_text:
+    if port_text or raw.endswith(":"):
         if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
             raise UsageError(f"bad resolver {text!r}: port must be 1-65535")
         port = int(port_text)
     return ResolverAddress(addr.compressed, port)
+
+
+def _interface_exists(scope: str) -> bool:
+    """True when ``scope`` (an IPv6 zone: interface name or index) names an interface here."""
+    try:
+        if scope.isascii() and scope.isdigit():
+            socket.if_indextoname(int(scope))
+        else:
+            socket.if_nametoindex(scope)
+    except (OSError, OverflowError, ValueError):
+        return False
+    return True
 
 
 def _not_unicast(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
