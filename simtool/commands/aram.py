@@ -1,4 +1,4 @@
-"""``simtool aram …``: list, add, delete, apply (and --watch), export and check ARA-M rules.
+"""``simtool aram …``: list, add, delete, apply (and --watch), export, check and lock ARA-M rules.
 
 Thin commands: options are parsed here, the work is in ``simtool.aram`` and ``simtool.card``.
 """
@@ -21,6 +21,7 @@ from ..apk.report import ApkReport
 from ..aram.apkcert import rule_certificate
 from ..aram.check import CertSet, cert_sets_from_apk, check_grants
 from ..aram.jsonforms import apply_json, grant_rows, plan_json, rule_rows
+from ..aram.lock import lock_aram
 from ..aram.offline import android_findings, plan_without_card, rules_as_card
 from ..aram.plan import ApplyResult, Plan, describe
 from ..aram.production import (
@@ -309,6 +310,38 @@ def delete_cmd(hash_: str | None, package: str | None, aid: str | None, all_: bo
                  lambda: click.echo("no rule on the card" if all_ else "no matching rule on the card"))
             return
         _show_result(proto, result, as_json=as_json, dry_run=dry_run)
+
+
+@aram_group.command("lock")
+@adm_options
+@card_options
+@scp_options
+def lock_cmd(adm: bool, adm_file: Path | None, reader: str | None, shared: bool, as_json: bool, trace: bool,
+             dry_run: bool) -> None:
+    """Lock sysmocom's ARA-M applet (STORE DATA A1): afterwards rules are written only with --scp02."""
+    key = read_adm_key(adm, adm_file)
+    sd = read_sd_access()
+    with open_card(reader, shared, dry_run=dry_run, trace=trace) as proto:
+        result = lock_aram(proto, adm_key=key, sd=sd)
+        payload: dict[str, Any] = {
+            "locked": result.verified, "dry_run": dry_run, "through_security_domain": result.through_sd,
+            "sw": None if result.sw is None else f"{result.sw:04X}",
+            "direct_store_data_sw": None if result.probe_sw is None else f"{result.probe_sw:04X}",
+        }
+        if dry_run:
+            payload["apdus"] = apdu_listing(proto)
+
+        def text() -> None:
+            if dry_run:
+                echo_apdus(proto)
+                click.echo("dry run: the lock was not sent and nothing was checked", err=True)
+                return
+            click.echo("ARA-M locked: a direct STORE DATA is now refused (6982, checked with a delete of an "
+                       "absent AID)")
+            click.echo("write rules from now on through the security domain: --scp02 --kvn 0x70 "
+                       "(docs/simtool-scp.md)", err=True)
+
+        emit(as_json, payload, text)
 
 
 def _apply_once(proto: CardProtocol, rules_file: Path, desired: tuple[AccessRule, ...], *, prune: bool,

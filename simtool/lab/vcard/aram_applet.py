@@ -255,6 +255,8 @@ class AppletAram:
             self._delete(buf)
         elif buf[0] == 0xF2:
             self.ctx.new_refresh_tag()
+        elif buf[0] == 0xA1 and self.ctx.profile.lockable:  # sysmocom's aram_lock (pySim ara_m.py)
+            self.ctx.memory.aram_locked = True
         else:
             return status(SW_DATA_INVALID)
         return status(SW_OK)

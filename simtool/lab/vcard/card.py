@@ -292,7 +292,7 @@ class VirtualCard:
             app = InertApplication(name)
         else:
             app = self._aram_app()
-            if self.ctx.profile.aram_locked:
+            if self.ctx.profile.aram_locked or self.ctx.memory.aram_locked:
                 app = LockedAram(app)
         self.channels[cla.channel] = app
         data = app.select_data(cmd.data)  # type: ignore[attr-defined]

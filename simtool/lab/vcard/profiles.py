@@ -51,6 +51,7 @@ class Profile:
     isd_kvn: int = 0
     isd_i: int = 0  # the "i" parameter: SCP02 0x55; SCP03 0x70 (S8, R-MAC, R-ENC, pseudo-random), 0x71 S16
     aram_locked: bool = False  # STORE DATA only through the ISD (INSTALL [for personalization])
+    lockable: bool = False  # applet only: sysmocom's fork, STORE DATA A1 locks it (memory.aram_locked)
     arf: str = ""  # Access Rule Files in the PKCS#15 application: "android" or "dodf" layout (pkcs15.py)
     has_aram: bool = True  # False: no ARA-M applet (Android then falls back to the ARF)
 
@@ -78,13 +79,15 @@ PROFILES: dict[str, Profile] = {
         Profile("aram-applet",
                 atr_with_tck(bytes.fromhex("3BFA1800008131FE454A434F50343156323231")), t0=False,
                 aram="applet", logical_channels=False, select_fci=False),
-        # sysmoISIM-SJA2's ATR (T=0): the sysmocom fork of the applet, 32-byte hashes accepted.
+        # sysmoISIM-SJA2's ATR (T=0): the sysmocom fork of the applet, 32-byte hashes accepted,
+        # not yet locked: STORE DATA A1 (`simtool aram lock`) locks it; its ISD speaks SCP02 at KVN 0x70.
         Profile("sysmo", bytes.fromhex("3B9F96801F878031E073FE211B674A4C753034054BA9"), t0=True,
-                aram="applet", logical_channels=False, select_fci=False, max_hash=32),
+                aram="applet", logical_channels=False, select_fci=False, max_hash=32,
+                isd_scp=2, isd_kvn=0x70, isd_i=0x55, lockable=True),
         # the same card after sysmocom's aram_lock: ARA-M written only through the ISD (SCP02, KVN 0x70)
         Profile("sysmo-locked", bytes.fromhex("3B9F96801F878031E073FE211B674A4C753034054BA9"), t0=True,
                 aram="applet", logical_channels=False, select_fci=False, max_hash=32,
-                isd_scp=2, isd_kvn=0x70, isd_i=0x55, aram_locked=True),
+                isd_scp=2, isd_kvn=0x70, isd_i=0x55, aram_locked=True, lockable=True),
         # a commercial-style card: spec ARA-M behind an SCP03 ISD (AES, KVN 0x30), S8 and S16
         Profile("scp03", _t1_atr(b"ck-scp03"), t0=False, aram="spec",
                 isd_scp=3, isd_kvn=0x30, isd_i=0x70, aram_locked=True),

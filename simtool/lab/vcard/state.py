@@ -22,6 +22,7 @@ class CardMemory:
     adm_tries_left: int = 10
     isd_tries_left: int = 3  # failed EXTERNAL AUTHENTICATEs left before the ISD locks
     isd_counter: int = 0  # SCP02 sequence counter / SCP03 counter
+    aram_locked: bool = False  # sysmocom's aram_lock (STORE DATA A1) was taken: direct STORE DATA refused
     apdus: list[tuple[bytes, bytes]] = field(default_factory=list)
     removed: bool = False
     files: dict[str, bytes] = field(default_factory=dict)  # PKCS#15 EFs: file id (hex) → content
@@ -34,6 +35,7 @@ class CardMemory:
             "adm_tries_left": self.adm_tries_left,
             "isd_tries_left": self.isd_tries_left,
             "isd_counter": self.isd_counter,
+            "aram_locked": self.aram_locked,
             "removed": self.removed,
             "files": {fid: data.hex().upper() for fid, data in self.files.items()},
         }
@@ -47,6 +49,7 @@ class CardMemory:
             adm_tries_left=int(doc.get("adm_tries_left", 10)),
             isd_tries_left=int(doc.get("isd_tries_left", 3)),
             isd_counter=int(doc.get("isd_counter", 0)),
+            aram_locked=bool(doc.get("aram_locked", False)),
             files={fid: bytes.fromhex(data) for fid, data in doc.get("files", {}).items()},
         )
 
