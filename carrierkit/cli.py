@@ -107,6 +107,11 @@ def run_group(group: click.Group, prog: str, argv: list[str] | None) -> int:
     except click.exceptions.Abort:
         click.echo(f"{prog}: aborted", err=True)
         return 130
+    except click.UsageError as err:
+        # click's own form is four lines (usage, hint, blank, error): one line, like every error.
+        where = f" (see '{err.ctx.command_path} --help')" if err.ctx is not None else ""
+        click.echo(f"{prog}: error: {escape_controls(err.format_message())}{where}", err=True)
+        return err.exit_code
     except click.ClickException as err:
         err.show()
         return err.exit_code

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import io
 import json
 import subprocess
@@ -199,3 +200,20 @@ def test_output_helpers_data_on_one_stream_messages_on_the_other() -> None:
     assert data.getvalue() == '{"a": [1, "\\u00e9"]}\n'
     assert json.loads(data.getvalue()) == {"a": [1, "é"]}
     assert messages.getvalue() == "wifiq: 3 of 4 lookups failed\n"
+
+
+@pytest.mark.parametrize(("tool", "argv", "expect"), [
+    ("wifiq", ["resolve", "--samples", "\u0661\u0662"], "--samples"),
+    ("wifiq", ["resolve", "--no-such-option"], "No such option"),
+    ("simtool", ["digest"], "Missing argument"),
+    ("wifiq", ["render"], "Missing argument"),
+])
+def test_usage_errors_are_one_line_exit_2(tool: str, argv: list[str], expect: str,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # click prints usage errors as four lines (usage, hint, blank, error); ours are one line.
+    main = importlib.import_module(f"{tool}.cli").main
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"{tool}: error: ") and expect in lines[0] and "--help" in lines[0]
