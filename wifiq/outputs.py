@@ -6,7 +6,8 @@ written when it is behind or its file is missing; a *delta* output (``delta = tr
 it is behind, and holds the change since the run it reflects (platform add/remove commands),
 or the full config when it reflects no address yet (a first refresh, a new output). So an
 output that failed (disk full) is redone, with the accumulated change, by the next refresh.
-Unchanged refreshes touch no file. Files are written atomically; a multi-file target
+Unchanged refreshes touch no file. Files are written atomically; an output path that is a
+symbolic link stays one and the file it points to is written (carrierkit.fileio); a multi-file target
 (iptables, plain) needs ``path`` to be a directory. Before any lookup, :func:`check_outputs`
 refuses a path that is the config file, the state (or its journal and lock files) or another
 output's.
@@ -19,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from carrierkit.fileio import write_target
 
 from .config import ConfigError, Output
 from .delivery import ActiveHistory
@@ -79,8 +82,16 @@ def check_outputs(outputs: Sequence[Output], config_path: Path, state_path: Path
             )
         if not info.files and output.path.is_dir():
             raise ConfigError(config_path, where, f"{output.path} is a directory: give a file")
-        if not info.files and not output.path.parent.is_dir():
-            raise ConfigError(config_path, where, f"no directory {output.path.parent}")
+        if not info.files:
+            try:  # a link is followed: its file is written (carrierkit.fileio)
+                written = write_target(output.path)
+            except OSError as exc:
+                raise ConfigError(config_path, where,
+                                  f"{output.path}: {exc.strerror or exc}") from None
+            if not written.parent.is_dir():
+                raise ConfigError(config_path, where, f"no directory {written.parent}"
+                                  + (f" (for {output.path}, a link to {written})"
+                                     if written != output.path else ""))
         files = [output.path / name for name in info.files] or [output.path]
         for file in files:
             key = _same(file)

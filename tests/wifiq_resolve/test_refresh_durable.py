@@ -115,6 +115,39 @@ def test_output_on_a_full_disk_is_written_by_the_next_refresh(wifiq, knot, tinyf
     assert "2001:db8::10" not in change  # unchanged since the run it reflects
 
 
+def test_outputs_behind_symbolic_links_write_the_linked_files(wifiq, knot):
+    """An output path that is a link (e.g. into /etc/nftables.d) stays a link: the file it
+    points to gets each new version, keeping its mode; before, the first refresh replaced the
+    link by a plain file and the linked file kept the old addresses."""
+    real_dir = wifiq.home / "nftables.d"
+    real_dir.mkdir()
+    real = real_dir / "epdg.nft"
+    real.write_text("# placeholder\n")
+    real.chmod(0o640)
+    link = wifiq.home / "wifiq.nft"
+    link.symlink_to(real)
+    dangling = wifiq.home / "changes.rsc"
+    dangling.symlink_to(real_dir / "changes.rsc")  # not there yet: created, as echo > link
+    cfg = config(wifiq, knot, plmns=("505-01",),
+                 extra=outputs(("nftables", link, False), ("mikrotik", dangling, True)))
+    assert wifiq("refresh", "--config", cfg).code == 3
+    assert link.is_symlink() and dangling.is_symlink()
+    assert "203.0.113.10" in real.read_text() and (real.stat().st_mode & 0o777) == 0o640
+    assert "203.0.113.10" in (real_dir / "changes.rsc").read_text()
+    set_zone(knot, [r.replace("203.0.113.10", "203.0.113.12") for r in BASE_RECORDS], 2)
+    assert wifiq("refresh", "--config", cfg).code == 3
+    assert link.is_symlink() and "203.0.113.12" in real.read_text()
+    assert "203.0.113.10" not in real.read_text()
+    assert sorted(p.name for p in real_dir.iterdir()) == ["changes.rsc", "epdg.nft"]
+    loop = wifiq.home / "loop.nft"
+    loop.symlink_to(loop)
+    with open(cfg, "a") as fh:
+        fh.write(outputs(("nftables", loop, False)))
+    refused = wifiq("refresh", "--config", cfg)
+    assert refused.code == 2 and "outputs[2].path" in refused.err, refused.err
+    assert "Traceback" not in refused.err
+
+
 def test_a_report_that_could_not_be_printed_is_printed_by_the_next_refresh(wifiq, knot):
     cfg = config(wifiq, knot, plmns=("505-01",))
     with open("/dev/full", "w") as full:
