@@ -114,10 +114,12 @@ def jar_signature(entries: Sequence[tuple[str, bytes]], key: rsa.RSAPrivateKey,
 
 def make_v1_apk(path: Path, files: Sequence[tuple[str, bytes]], key: rsa.RSAPrivateKey,
                 cert: x509.Certificate, *, signed_attributes: bool = False,
-                extra_raw: Sequence[tuple[str, bytes]] = ()) -> Path:
-    """A v1-signed APK holding ``files`` (deflated) and AndroidManifest.xml; ``extra_raw``
-    entries are added after signing, unsigned (for duplicate-name cases)."""
-    all_files = [("AndroidManifest.xml", manifest_xml()), *files]
+                extra_raw: Sequence[tuple[str, bytes]] = (),
+                manifest: bytes | None = None) -> Path:
+    """A v1-signed APK holding ``files`` (deflated) and AndroidManifest.xml (``manifest``, else
+    the corpus APK's); ``extra_raw`` entries are added after signing, unsigned (for
+    duplicate-name cases)."""
+    all_files = [("AndroidManifest.xml", manifest or manifest_xml()), *files]
     sig = jar_signature([(n, hashlib.sha256(d).digest()) for n, d in all_files], key, cert,
                         signed_attributes=signed_attributes)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:

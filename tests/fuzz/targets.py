@@ -40,7 +40,12 @@ def _render(report: ApkReport) -> None:
     text = render_text(report)
     if any(not line.isprintable() for line in text.splitlines()):
         raise Finding(f"text output line with a control character: {text!r}")
-    json.dumps(to_json(report))
+    # Text decoded from the file never holds a surrogate (the decoders replace what is not
+    # valid; the path here is ASCII), so --json is strict JSON without json_text's repair.
+    try:
+        json.dumps(to_json(report), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise Finding(f"a text field decoded from the input holds a lone surrogate: {err}") from None
 
 
 # --- APK reader -------------------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""``simtool digest --json`` on text that is not valid Unicode: certificate names holding a lone
+UTF-16 surrogate (BMPString), CESU-8 surrogate bytes (UTF8String) or a surrogate code point
+(UniversalString), a manifest package name with a lone UTF-16 surrogate, and file names that are
+not UTF-8 (Linux file names are bytes; Python carries the undecodable ones as lone surrogates).
+
+Every output must be strict JSON: it parses, and every string in it is encodable as UTF-8 — no
+``\\ud800``-style escape of a lone surrogate, which RFC 8259 leaves undefined and I-JSON (RFC
+7493) forbids (Rust's serde_json refuses such a document; Python reads it into a str that cannot
+be written out as UTF-8). Undecodable text is U+FFFD, as docs/simtool-digest.md says.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from tests.apk import hostile_inputs as hi
+from tests.rig.digest_cli import simtool_argv
+
+PLACEHOLDER = b"\x0c\x0cPLACEHOLDERX"  # a 12-byte UTF8String CN, in subject and issuer
+NAMES = {  # (DER string type, 12 content bytes) and the subject simtool reports
+    "bmp-lone-high": (0x1E, "AB".encode("utf-16-be") + b"\xd8\x00" + "CDE".encode("utf-16-be"),
+                      "CN=AB\ufffdCDE"),
+    "bmp-lone-low": (0x1E, b"\xdc\x01" + "ABCDE".encode("utf-16-be"), "CN=\ufffdABCDE"),
+    "utf8-cesu-surrogate": (0x0C, b"AB\xed\xa0\x80CDEFGHI", "CN=AB\ufffd\ufffd\ufffdCDEFGHI"),
+    "utf8-invalid-bytes": (0x0C, b"AB\xff\xfeCDEFGHIJ", "CN=AB\ufffd\ufffdCDEFGHIJ"),
+    "universal-surrogate": (0x1C, b"\x00\x00\xd8\x00" + "AB".encode("utf-32-be"), "CN=\ufffdAB"),
+}
+_LONE_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _digest(*args: str | bytes, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([*simtool_argv(), "digest", *args], capture_output=True, timeout=60,
+                          stdin=subprocess.DEVNULL, cwd=cwd)
+
+
+def _strict(out: bytes) -> list[dict]:
+    """The document, checked strict: ASCII, no escaped surrogate, every string UTF-8-encodable."""
+    text = out.decode("ascii")
+    assert _LONE_ESCAPE.search(text) is None, text
+    doc = json.loads(text)
+    json.dumps(doc, ensure_ascii=False).encode("utf-8")  # raises on any surrogate left
+    return doc
+
+
+def _cert_with_name(kind: str) -> bytes:
+    tag, content, _ = NAMES[kind]
+    _, cert = hi.make_key_and_cert("PLACEHOLDERX", 1024)
+    der = cert.public_bytes(serialization.Encoding.DER)
+    assert der.count(PLACEHOLDER) == 2  # issuer and subject (self-signed)
+    return der.replace(PLACEHOLDER, bytes([tag, len(content)]) + content)
+
+
+@pytest.mark.parametrize("kind", sorted(NAMES))
+def test_certificate_names_that_are_not_unicode(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "c.der"
+    path.write_bytes(_cert_with_name(kind))
+    proc = _digest("--json", str(path))
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
+    (report,) = _strict(proc.stdout)
+    assert report["signers"][0]["subject"] == NAMES[kind][2]
+    assert report["recommended_subject"] == NAMES[kind][2]
+    text = _digest(str(path))  # the text output: one printable line for the name
+    dn = [ln for ln in text.stdout.decode().splitlines() if ln.startswith("Signer #1 certificate DN")]
+    assert dn == ["Signer #1 certificate DN: " + NAMES[kind][2]]
+
+
+def test_package_name_with_a_lone_utf16_surrogate(tmp_path: Path) -> None:
+    with zipfile.ZipFile(hi.MANIFEST_SOURCE) as z:
+        xml = bytearray(z.read("AndroidManifest.xml"))
+    at = xml.find("android.appsecurity.cts.tinyapp".encode("utf-16-le"))
+    xml[at + 2 : at + 4] = b"\x00\xd8"  # "a" + a lone high surrogate + "droid…"
+    key, cert = hi.make_key_and_cert("CN=ok", 1024)
+    apk = hi.make_v1_apk(tmp_path / "a.apk", [("classes.dex", b"dex\n035\0")], key, cert,
+                         manifest=bytes(xml))
+    proc = _digest("--json", str(apk))
+    assert proc.returncode == 0, proc.stderr
+    (report,) = _strict(proc.stdout)
+    assert report["package"] == "a\ufffddroid.appsecurity.cts.tinyapp"
+
+
+def test_file_names_that_are_not_utf8(tmp_path: Path) -> None:
+    """Fails before: the path went out as "bad\\udcff.der", a lone-surrogate escape."""
+    folder = os.fsencode(tmp_path)
+    good = folder + b"/bad\xff\xfe.der"
+    with open(good, "wb") as fh:
+        fh.write(_cert_with_name("bmp-lone-high"))
+    broken = folder + b"/broken\xc3(.apk"
+    with open(broken, "wb") as fh:
+        fh.write(b"PK\x03\x04 not really")
+    proc = _digest("--json", good, broken, folder + b"/missing\xed\xa0\x80")
+    assert proc.returncode == 1 and b"Traceback" not in proc.stderr, proc.stderr
+    reports = _strict(proc.stdout)
+    assert [r["path"] for r in reports] == [
+        str(tmp_path) + "/bad\ufffd\ufffd.der", str(tmp_path) + "/broken\ufffd(.apk",
+        str(tmp_path) + "/missing\ufffd\ufffd\ufffd"]
+    assert reports[0]["verified"] is True and reports[0]["signers"][0]["subject"] == "CN=AB\ufffdCDE"
+    assert all(r["errors"] and not r["verified"] for r in reports[1:]), reports
+    lines = proc.stderr.decode("ascii").splitlines()  # messages: one line each, escaped
+    assert len(lines) == 2 and "/broken\\udcc3(.apk: " in lines[0], lines
+    assert all(ln.isprintable() and ln.startswith("simtool: error: ") for ln in lines), lines
+
+
+def test_json_text_replaces_surrogates_and_keeps_valid_text() -> None:
+    from carrierkit.output import json_text
+
+    doc = {"a\udcff": ["x\ud800y", "ok \u00e9 \U0001f600", 1, None], "plain": "CN=\\ud800"}
+    text = json_text(doc)
+    assert json.loads(text) == {"a\ufffd": ["x\ufffdy", "ok \u00e9 \U0001f600", 1, None],
+                                "plain": "CN=\\ud800"}  # a literal backslash is left alone
+    assert text == json.dumps(json.loads(text))
+    assert json_text({"n": [1, 2]}, indent=2) == json.dumps({"n": [1, 2]}, indent=2)
