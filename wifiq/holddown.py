@@ -2,8 +2,9 @@
 
 Pure logic, no I/O. An address stays active until it has been missing from *complete* answers
 (every resolver and sample answered definitively) for ``refreshes`` refreshes in a row and, if
-``age`` is set, for at least ``age`` seconds. A failed lookup (timeout, SERVFAIL/REFUSED) never
-counts: the last good answer is kept. NXDOMAIN and NODATA are answers: they start the
+``age`` is set, for at least ``age`` seconds. A failed lookup (timeout, SERVFAIL/REFUSED, an
+answer nobody stands by: ``lame``, also one with addresses) never counts: the last good answer
+is kept. NXDOMAIN and NODATA are answers: they start the
 hold-down like any answer that lacks the address, they do not empty the set at once.
 
 On top of it, :class:`RemovalGuard` refuses a refresh that would remove more than a share of

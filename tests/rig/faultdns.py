@@ -14,6 +14,9 @@ Modes (``FaultDns(mode)``; ``mode`` may be changed while it runs):
   resolver's definitive answers (the control case).
 - ``recursive``: RA set; answers A/AAAA from ``records`` (name -> addresses), NODATA with the
   zone's SOA for other types of a known name, NXDOMAIN with the SOA for unknown names.
+- ``stale``: answers like ``recursive`` but with neither AA nor RA — a server that is not the
+  zone's and does not recurse, handing out what its cache (or a stale copy) holds. knot sets
+  AA on every answer from its zones, so it cannot give this one.
 
 ``queries`` counts the questions received. Started and stopped by the test (context manager).
 """
@@ -101,6 +104,8 @@ class FaultDns:
                 msg.set_rcode(dns.rcode.NXDOMAIN)
         elif mode == "recursive":
             msg.flags |= dns.flags.RA
+            self._recursive(msg, qname, query.question[0].rdtype, soa)
+        elif mode == "stale":
             self._recursive(msg, qname, query.question[0].rdtype, soa)
         elif mode != "empty":
             raise ValueError(f"unknown fault mode {mode!r}")

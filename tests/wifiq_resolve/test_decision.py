@@ -213,6 +213,40 @@ def test_authoritative_or_recursive_with_soa_is_definitive(kwargs, outcome):
     assert res.result(resolver="r").outcome is outcome
 
 
+@pytest.mark.parametrize("aa, ra, outcome", [
+    (False, False, Outcome.LAME),  # neither the zone's server nor a resolver: stale or made up
+    (True, False, Outcome.ADDRESSES),  # the zone's server (knot)
+    (False, True, Outcome.ADDRESSES),  # a recursive resolver (from its cache or fetched)
+    (True, True, Outcome.ADDRESSES),
+])
+def test_addresses_count_only_from_a_server_that_stands_by_them(aa, ra, outcome):
+    """An answer WITH addresses, AA and RA both clear (a server answering from a cache it
+    does not refresh), was used as a complete answer: it could add addresses and, after the
+    hold-down, replace the real ones. Now it is lame, like the empty answers above."""
+    response = answer(NAME, "A", f"{NAME} 300 A 203.0.113.99", f"{NAME} 300 A 203.0.113.98",
+                      aa=aa, ra=ra)
+    res = Resolution(NAME, "A", retry=RetryPolicy(retries=3))
+    assert len(run(res, response)) == 1  # not retried: the server would say the same
+    out = res.result(resolver="r")
+    assert out.outcome is outcome
+    if outcome is Outcome.LAME:
+        assert out.addresses == () and not out.outcome.definitive
+        assert out.detail == ("answer 203.0.113.98 203.0.113.99, not authoritative and no "
+                              "recursion: nobody stands by it")
+    else:
+        assert out.addresses == ("203.0.113.98", "203.0.113.99")
+
+
+def test_a_non_authoritative_answer_at_the_end_of_a_chain_is_lame():
+    target = "x.mcc505.pub.3gppnetwork.org"
+    res = Resolution(NAME, "A")
+    run(res, answer(NAME, "A", f"{NAME} 300 CNAME {target}.", f"{target} 300 A 203.0.113.7",
+                    aa=False, ra=False))
+    out = res.result(resolver="r")
+    assert out.outcome is Outcome.LAME and out.cnames == (target,)
+    assert out.detail.startswith("answer 203.0.113.7, not authoritative and no recursion")
+
+
 def test_recursive_answer_through_a_cname_with_the_targets_soa_is_final():
     target = "x.mcc505.pub.3gppnetwork.org"
     res = Resolution(NAME, "AAAA")

@@ -109,6 +109,45 @@ def test_a_recursive_resolvers_answer_with_soa_is_definitive(wifiq, knot, fault,
     assert all(word in r["reason"] for r in telstra["removed"])
 
 
+STALE = {EPDG: ["203.0.113.99", "2001:db8::99"], "sos." + EPDG: ["203.0.113.99"]}
+
+
+def test_addresses_from_a_server_that_neither_recurses_nor_is_authoritative_change_nothing(
+        wifiq, knot):
+    """The gap left by issue 14: an answer WITH addresses and AA=0, RA=0 (a server answering
+    from a cache it does not refresh) counted as complete. With a hold-down of one refresh
+    and the guard lifted, the first such refresh replaced 505-01's addresses by its own."""
+    config = write_config(wifiq, knot, refreshes=1)
+    assert wifiq("refresh", "--config", config).code == 3
+    with FaultDns("stale", STALE) as stale:
+        for _ in range(3):
+            run = wifiq.refresh(*TELSTRA, "--resolver", stale.address, "--allow-mass-removal",
+                                "--json", *PATIENT)
+            assert run.code == 1, run.err  # every lookup failed: nothing added, nothing removed
+            telstra = operator(run.json, "505-01")
+            assert telstra["active"] == TELSTRA_ALL
+            assert telstra["added"] == [] and telstra["removed"] == []
+            assert telstra["kept"] == TELSTRA_ALL
+            lookups = [lk for n in telstra["names"] for lk in n["lookups"]]
+            assert {lk["outcome"] for lk in lookups} == {"lame"}
+            assert all(lk["addresses"] == [] for lk in lookups)
+            reasons = " ".join(f["reason"] for f in telstra["failed"])
+            assert ("A answer 203.0.113.99, not authoritative and no recursion: nobody stands "
+                    "by it") in reasons, reasons
+            assert len(_warnings(run.err)) == 1 and "RA not set" in _warnings(run.err)[0]
+        # beside a good resolver: its addresses are not added, the name is partly failed
+        mixed = wifiq.refresh(*TELSTRA, "--resolver", knot.address, "--resolver",
+                              stale.address, "--json", *PATIENT)
+        assert mixed.code == 4, mixed.err
+        telstra = operator(mixed.json, "505-01")
+        assert telstra["active"] == TELSTRA_ALL and telstra["added"] == []
+        text = wifiq("resolve", *TELSTRA, "--kind", "epdg", "--resolver", stale.address,
+                     *PATIENT)
+        assert text.code == 1 and "203.0.113.99  [" not in text.out and "lame" in text.out
+    back = wifiq.refresh(*TELSTRA, "--resolver", knot.address, *PATIENT)
+    assert (back.code, back.out, back.err) == (0, "", "")
+
+
 def test_a_recursive_resolver_and_an_authoritative_one_draw_no_warning(wifiq, knot):
     with FaultDns("recursive", {EPDG: ["203.0.113.10", "2001:db8::10"]}) as recursive:
         run = wifiq("resolve", *TELSTRA, "--kind", "epdg", "--resolver", recursive.address,

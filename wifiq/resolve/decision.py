@@ -9,7 +9,8 @@ an answer) with exponential backoff, and ends in exactly one
 
 An empty (NODATA) or NXDOMAIN answer is only an answer when the server stands by it
 (:func:`negative_problem`): it is authoritative (AA), or it recurses (RA) and shows the SOA of
-a zone holding the name. A referral (NOERROR, no answer, NS records in authority), an empty
+a zone holding the name. An answer with addresses needs AA or RA (:func:`positive_problem`):
+one with neither (a server answering from a cache it does not refresh) is ``LAME`` too. A referral (NOERROR, no answer, NS records in authority), an empty
 answer from a server that neither recurses nor is authoritative, or an SOA of an unrelated
 zone ends the lookup as :attr:`~wifiq.resolve.lookup.Outcome.LAME`, a failure: it never
 removes an address. :func:`recursion_problem` reads the answer to the start-up probe
@@ -126,6 +127,10 @@ class Resolution:
         if self._outcome is not None:  # the chain was too long or looped
             return
         if addresses:
+            problem = positive_problem(response, addresses)
+            if problem is not None:
+                self._finish(Outcome.LAME, detail=problem)
+                return
             self._finish(Outcome.ADDRESSES, addresses=addresses)
             return
         problem = negative_problem(response, owner)
@@ -257,6 +262,21 @@ def negative_problem(response: Response, owner: str) -> str | None:
     return f"{word}{_flags_note(response)}: nobody stands by it"
 
 
+def positive_problem(response: Response, addresses: tuple[str, ...]) -> str | None:
+    """Why an answer holding ``addresses`` is not one to use, or None when it is.
+
+    Used: authoritative (AA: the zone's own server) or recursive (RA: a resolver, which
+    fetched it or holds it from a fetch, within the TTL). A server that is neither hands out
+    what nobody stands by — a cache it does not refresh, a copy of an old zone — so its
+    addresses are neither added nor allowed to start the hold-down of the others.
+    """
+    if response.authoritative or response.recursion_available:
+        return None
+    shown = " ".join(addresses[:4]) + (f" (+{len(addresses) - 4} more)"
+                                       if len(addresses) > 4 else "")
+    return f"answer {shown}{_flags_note(response)}: nobody stands by it"
+
+
 def _flags_note(response: Response) -> str:
     parts = ([] if response.authoritative else ["not authoritative"]) + (
         [] if response.recursion_available else ["no recursion"])
@@ -272,4 +292,5 @@ def recursion_problem(response: Response | None, zone: str = PROBE_ZONE) -> str 
     if response.authoritative and response.rcode == RCODE_NOERROR:
         return None
     return (f"does not recurse (RA not set) and is not authoritative for {zone}: its "
-            "referrals and empty answers count as failures, never as NODATA/NXDOMAIN")
+            "referrals, empty answers and addresses count as failures, never as "
+            "NODATA/NXDOMAIN or addresses (only its authoritative answers count)")

@@ -28,8 +28,9 @@ class Outcome(enum.Enum):
     NXDOMAIN = "nxdomain"  # the name (or a CNAME target) does not exist
     SERVFAIL = "servfail"  # SERVFAIL, REFUSED or another error rcode (``Lookup.detail`` says which)
     TIMEOUT = "timeout"  # no answer from the resolver within the time allowed, after retries
-    LAME = "lame"  # an empty or NXDOMAIN answer nobody stands by: a referral, neither AA nor
-    #                RA with the zone's SOA, or an SOA of another zone (``detail`` says which)
+    LAME = "lame"  # an answer nobody stands by: a referral, an empty or NXDOMAIN answer
+    #                neither AA nor RA with the zone's SOA, an SOA of another zone, or
+    #                addresses with neither AA nor RA (``detail`` says which)
 
     @property
     def definitive(self) -> bool:
