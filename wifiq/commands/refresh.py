@@ -82,19 +82,23 @@ class ReportError(WifiqError):
 @click.option("--allow-mass-removal", is_flag=True,
               help="Remove addresses even when more than holddown.max_removal_percent (50) of "
                    "the active set would go in one refresh.")
+@click.option("--allow-empty-state", is_flag=True,
+              help="Start a new state in a state file of 0 bytes (refused otherwise: whatever "
+                   "it held is lost).")
 @click.option("--probe", "with_probe", is_flag=True,
               help="Then send an IKEv2 IKE_SA_INIT to every active address (UDP 500 and 4500) "
                    "and store the results (docs/wifiq-probe.md).")
 def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: Path | None,
             wait: float, on_change: str | None, verbose: bool, allow_mass_removal: bool,
-            with_probe: bool) -> int:
+            allow_empty_state: bool, with_probe: bool) -> int:
     """Resolve the selection, keep the history, and report added/removed/failed addresses.
 
     Prints nothing when nothing changed and nothing new failed (cron mails only news).
     Exit status: 0 unchanged, 3 changed, 4 some lookups failed, 5 changed and some lookups
     failed (4/5 also when a mass removal was refused: --allow-mass-removal), 1 fatal (all
     lookups failed, state busy or unusable, an output, the report or the on-change command
-    failed), 2 bad input.
+    failed), 2 bad input. A state file of 0 bytes is refused (exit 1) unless
+    --allow-empty-state.
     """
     path = state_path or config.state or default_state_path()
     if config.source is not None:  # outputs come only from a config file
@@ -108,7 +112,11 @@ def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: 
     guard = replace(config.guard, allow=config.guard.allow or allow_mass_removal)
     checks: list[ResolverCheck] = []
     errors: list[WifiqError] = []
-    with RefreshLock(path, wait), StateStore(path) as store:
+    with RefreshLock(path, wait), StateStore(path, allow_empty=allow_empty_state) as store:
+        if store.started == "empty":
+            click.echo(f"wifiq: warning: state file {path} was empty (0 bytes): a new state is "
+                       "started in it (--allow-empty-state); its history before is lost",
+                       err=True)
         with progress_bar(total, "refreshing") as progress:
             result = run_refresh(db, targets, options, config.holddown, store,
                                  progress=progress, retention=config.retention, guard=guard,
@@ -150,7 +158,7 @@ def refresh(config: Config, options: ResolveOptions, as_json: bool, state_path: 
                 click.echo(f"wifiq: wrote {item.output.target} output {out_path}", err=True)
         try:
             _print_report(result, status, earlier, as_json, verbose, checks, probed,
-                          probe_lines)
+                          probe_lines, new_state=store.started)
             store.record_deliveries([REPORT], result.run_id, result.refreshed_at)
         except ReportError as exc:
             errors.append(exc)
@@ -184,7 +192,7 @@ def _probe_active(store: StateStore, result: RefreshResult,
 def _print_report(result: RefreshResult, status: str, earlier: list[HistoryEvent],
                   as_json: bool, verbose: bool, checks: list[ResolverCheck],
                   probed: dict[str, object] | None = None,
-                  probe_lines: list[str] | None = None) -> None:
+                  probe_lines: list[str] | None = None, new_state: str | None = None) -> None:
     """Print the report and flush it; raises ReportError when stdout cannot take it (its
     pending bytes are then dropped, so that exiting cannot fail a second time)."""
     if as_json:
@@ -193,6 +201,7 @@ def _print_report(result: RefreshResult, status: str, earlier: list[HistoryEvent
         doc["unreported"] = [
             {"run": e.run_id, "at": format_time(e.refreshed_at), "name": e.name,
              "address": e.address, "change": e.change, "reason": e.reason} for e in earlier]
+        doc["new_state"] = new_state  # "missing" (first refresh), "empty" (a 0-byte file), null
         if probed is not None:
             doc["probes"] = probed
         lines = [json.dumps(doc)]

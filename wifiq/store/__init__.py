@@ -1,11 +1,12 @@
 """wifiq's state: every observation and the active addresses in SQLite (:mod:`.db`), the
 refresh lock (:mod:`.lock`) and where the state lives by default (:mod:`.paths`)."""
 
-from .db import HistoryEvent, LatestRefresh, RunRecord, StateError, StateStore
+from .db import EmptyStateError, HistoryEvent, LatestRefresh, RunRecord, StateError, StateStore
 from .lock import RefreshLock, StateBusyError
 from .paths import default_state_path
 
 __all__ = [
+    "EmptyStateError",
     "HistoryEvent",
     "LatestRefresh",
     "RefreshLock",

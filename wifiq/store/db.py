@@ -22,7 +22,8 @@ A state file is recognised by its own marks: SQLite ``application_id`` :data:`AP
 ``user_version`` :data:`SCHEMA_VERSION` and the ``meta`` row ``application = wifiq``. Anything
 else (another program's database, even one with a ``meta`` table) is refused untouched; a
 wifiq state written before the marks existed (its tables and ``meta`` schema row) is adopted.
-A schema-1 state (one ``observations`` row per lookup and run) is migrated to spans when it is
+A file of 0 bytes is refused (:class:`EmptyStateError`) unless a refresh is allowed to start
+a new state in it: it never silently becomes a first refresh. A schema-1 state (one ``observations`` row per lookup and run) is migrated to spans when it is
 opened for writing, in the same single transaction as the open (all or nothing); read-only
 opens read it as it is. A schema newer than :data:`SCHEMA_VERSION` is refused untouched.
 
@@ -133,6 +134,24 @@ class StateError(WifiqError):
         self.reason = reason
 
 
+class EmptyStateError(StateError):
+    """The state file exists with 0 bytes: whatever it held is lost (truncated, a crash, a
+    full disk, ``touch``). Refused unless a refresh is told to start a new state in it
+    (``for_refresh``: the message names ``--allow-empty-state``)."""
+
+    def __init__(self, path: Path, *, for_refresh: bool) -> None:
+        what = "empty (0 bytes), not a wifiq state: "
+        if for_refresh:
+            what += ("its history, hold-down counters and the addresses kept through failures "
+                     "are gone (truncated, a crash, a full disk or touch?); refused so that a "
+                     "first refresh does not hide it: restore it from a backup, or refresh "
+                     "once with --allow-empty-state to start a new state in it")
+        else:
+            what += "nothing to read (truncated, a crash, a full disk or touch?)"
+        super().__init__(path, what)
+        self.for_refresh = for_refresh
+
+
 @dataclass(frozen=True)
 class RunRecord:
     """One refresh as stored: when the lookups ran, when it finished, how it ended."""
@@ -182,19 +201,29 @@ class StateStore:
 
     Opening creates the file (and its directory) if needed; raises StateError for a file that
     is not SQLite, an SQLite database that is not a wifiq state file (left untouched), or a
-    schema this version does not read. ``read_only=True`` (``history``, ``render --state``)
+    schema this version does not read, and EmptyStateError for a file of 0 bytes (left
+    untouched) unless ``allow_empty``. ``read_only=True`` (``history``, ``render --state``)
     never creates or changes anything and works on a read-only file or file system.
+    ``started`` says whether this open began a new state: ``"missing"`` (no file),
+    ``"empty"`` (a 0-byte file, ``allow_empty``) or None (an existing state).
     """
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False,
+                 allow_empty: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.started: str | None = None
         try:
+            size = self.path.stat().st_size if self.path.is_file() else None
+            if size == 0 and (read_only or not allow_empty):
+                raise EmptyStateError(self.path, for_refresh=not read_only)
             if read_only:
                 self._db = _connect_read_only(self.path)
                 _identify(self._db, self.path)
                 return
-            if self.path.exists() and self.path.stat().st_size > 0:
+            self.started = ("missing" if not self.path.exists() else "empty" if size == 0
+                            else None)
+            if size:
                 probe = _connect_read_only(self.path)  # look before touching anything
                 try:
                     _identify(probe, self.path)
