@@ -199,3 +199,14 @@ def test_read_back_mismatch_is_exit_7(pcsc_rig, profile, accf):
     assert proc.stdout == "" and card.state()["files"][accf] == before[accf]
     sent = [c for c, _ in card.state()["apdus"] if c[2:4] in ("D6", "DC")]
     assert sent and sent[0][2:4] == ("DC" if "records" in profile else "D6")
+
+
+def test_rules_check_on_the_record_card_says_android_reads_no_arf(pcsc_rig):
+    """The chain holds the hash, but Android's READ BINARY of 4300 gets 6981: not granted, and
+    the reason names the record structure."""
+    pcsc_rig.insert_card("arf-records-t0")
+    doc = jrun(pcsc_rig, "rules", "check", "--hash", LAB, check_rc=8)
+    assert [s["state"] for s in doc["sources"]] == ["absent", "absent", "absent"]
+    reasons = doc["results"][0]["reasons"]
+    assert any(r.startswith("ARF: ACRF 4300: READ BINARY of 4300 answers 6981") and "record-structured" in r
+               for r in reasons), reasons
