@@ -51,6 +51,20 @@ class KeyEntry:
     of_key: bool
 
 
+
+def java_utf(data: bytes) -> str:
+    """Text written by Java's ``DataOutput.writeUTF`` (how a JKS stores an alias): "modified
+    UTF-8", where NUL is ``c0 80`` and a character above U+FFFF is its UTF-16 surrogate pair,
+    each half in 3 bytes (``ed a0 bd ed b8 80`` for U+1F600). Read as plain UTF-8 those are
+    invalid; here they become the characters. What is still invalid — other bad bytes, a lone
+    surrogate — becomes U+FFFD, never a surrogate in the string."""
+    raw = data.replace(b"\xc0\x80", b"\x00")  # c0 is no lead byte otherwise: nothing else to hit
+    try:
+        text = raw.decode("utf-8", errors="surrogatepass")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace")
+    return text.encode("utf-16-be", errors="surrogatepass").decode("utf-16-be", errors="replace")
+
 def _be(r: ByteReader, n: int, what: str) -> int:
     return int.from_bytes(r.take(n, what), "big")
 
@@ -78,7 +92,7 @@ def parse_jks(data: bytes, path: str, password: str | None) -> list[KeyEntry]:
 
     for _ in range(count):
         tag = _be(r, 4, "JKS entry tag")
-        alias = r.take(_be(r, 2, "alias length"), "alias").decode("utf-8", errors="replace")
+        alias = java_utf(r.take(_be(r, 2, "alias length"), "alias"))
         r.take(8, "timestamp")
         if tag == 1:
             r.take(_be(r, 4, "private key length"), "encrypted private key")
