@@ -3,7 +3,7 @@ address and port, never going further (``docs/wifiq-probe.md``).
 
 Addresses: ``--address`` (repeatable), else the active addresses the state holds for the
 selected operators (``--country``, ``--mcc``, ``--plmn``, or the ``[selection]`` of
-``--config``); those results are stored in the state (:mod:`wifiq.store.probes`) unless
+``--config``); those results are stored in the state (``StateStore.record_probes``) unless
 ``--no-record``. Output: one line per address and port (``--json``: the document of
 :mod:`wifiq.probe.report`).
 Exit status: 0 every address and port reachable; 4 some not; 1 none (or nothing to probe, or
@@ -31,7 +31,6 @@ from ..probe import probe as run_probes
 from ..probe.ike import IKE_PORT, NATT_PORT
 from ..probe.report import document, exit_status, format_result, probe_status
 from ..store import StateStore, default_state_path
-from ..store.probes import latest_reachability, record_probes
 from .options import Count, Seconds, selection_options
 from .resolve_options import command_line_selection, selected_plmns
 
@@ -134,15 +133,15 @@ def probe_and_record(
     retention: float | None,
     refresh_run: int | None = None,
 ) -> tuple[list[ProbeResult], str, dict[tuple[str, int], bool]]:
-    """Probe ``addresses`` and store the run in ``store``: the results, their status, and
-    each (address, port)'s reachability at its previous stored probe."""
-    previous = latest_reachability(store, addresses)
+    """Probe ``addresses`` and store the run in ``store`` (one transaction, after the last
+    probe ended: an interrupted run stores nothing): the results, their status, and each
+    (address, port)'s reachability at its previous stored probe."""
     started = time.time()
     results = probe_with_progress(addresses, options)
     status = probe_status(results)
-    record_probes(store, probed_at=started, finished_at=time.time(), status=status,
-                  results=results, refresh_run=refresh_run, retention=retention)
-    return results, status, previous
+    stored = store.record_probes(probed_at=started, finished_at=time.time(), status=status,
+                                 results=results, refresh_run=refresh_run, retention=retention)
+    return results, status, stored.previous
 
 
 def _check_address(text: str) -> str:

@@ -11,7 +11,7 @@ A resolver that neither recurses nor is authoritative for pub.3gppnetwork.org is
 one line when the refresh starts; a removal of more than ``holddown.max_removal_percent`` of
 the active set is refused (one line, counted as a failure) unless ``--allow-mass-removal``.
 ``--probe``: then every active address is probed (IKEv2, :mod:`wifiq.probe`) and the results
-stored (:mod:`wifiq.store.probes`); reachability changes are printed, the exit status stays
+stored (``StateStore.record_probes``); reachability changes are printed, the exit status stays
 the refresh's.
 Exit status: 0 no change; 3 changed; 4 some lookups failed (or a mass removal was refused),
 nothing changed; 5 changed and some lookups failed (or a mass removal was refused); 1 fatal (every lookup failed, state busy or unusable, an output, the report or
