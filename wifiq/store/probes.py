@@ -240,8 +240,9 @@ def trim(db: sqlite3.Connection, before: float) -> None:
     db.execute("DELETE FROM probe_spans WHERE last_run <= ?", (cutoff,))
     db.execute(
         "UPDATE probe_spans SET first_run = (SELECT MIN(id) FROM probe_runs WHERE id > :cut), "
-        "probes = (SELECT COUNT(*) FROM probe_runs r WHERE r.id > :cut "
-        "AND r.id <= probe_spans.last_run) WHERE first_run <= :cut", {"cut": cutoff})
+        "probes = probes - (SELECT COUNT(*) FROM probe_runs r "
+        "WHERE r.id BETWEEN probe_spans.first_run AND :cut) WHERE first_run <= :cut",
+        {"cut": cutoff})  # counts only the runs forgotten now (usually one), not the span
     db.execute("DELETE FROM probe_runs WHERE id <= ?", (cutoff,))
 
 
