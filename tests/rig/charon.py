@@ -66,6 +66,8 @@ class ServerSpec:
     receive_delay_ms: int = 0
     nft_rules: tuple[str, ...] = ()
     plugins: str = PLUGINS
+    #: more ``key = value`` lines for the ``charon`` section of strongswan.conf
+    settings: tuple[str, ...] = ()
     #: False: no charon in this namespace (the addresses only, for another UDP service)
     charon: bool = True
 
@@ -182,6 +184,7 @@ class IkeLab:
             "  init_limit_half_open = 0\n"
             f"  receive_delay = {spec.receive_delay_ms}\n"
             "  install_routes = no\n"
+            + "".join(f"  {line}\n" for line in spec.settings) +
             f"  plugins {{ vici {{ socket = unix://{vici} }} }}\n"
             f"  filelog {{ lab {{ path = {home / 'charon.log'}\n flush_line = yes\n default = 1\n ike = 2 }} }}\n"
             "}\n"
