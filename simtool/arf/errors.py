@@ -39,3 +39,32 @@ class ArfCardError(SimtoolError):
         super().__init__(f"{what}: {problem}")
         self.what = what
         self.problem = problem
+
+
+class ArfNoFreeRecordError(SimtoolError):
+    """A linear fixed EF has fewer free (all FF) records than new entries (never resized)."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, file: str, needed: int, free: int, count: int, record_size: int) -> None:
+        super().__init__(f"{file} is full: {needed} new entr{'y needs' if needed == 1 else 'ies need'} a free record "
+                         f"each, {free} of its {count} records ({record_size} bytes each) "
+                         f"{'is' if free == 1 else 'are'} free (simtool never resizes card files)")
+        self.file = file
+        self.needed = needed
+        self.free = free
+        self.count = count
+        self.record_size = record_size
+
+
+class ArfRecordTooSmallError(SimtoolError):
+    """An entry is longer than the records of the linear fixed EF it must go in."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, file: str, entry: int, record_size: int) -> None:
+        super().__init__(f"{file}: an entry of {entry} bytes does not fit its records of {record_size} bytes "
+                         "(simtool never resizes card files)")
+        self.file = file
+        self.entry = entry
+        self.record_size = record_size

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .android import ANDROID_READ_SIZE
-from .files import CARRIER_AID, AccfCondition, AcrfRule, encode_accf_condition
-from .reader import AndroidRead, SeacRead
+from .files import CARRIER_AID, FID_ANDROID_ACRF, AccfCondition, AcrfRule, encode_accf_condition
+from .reader import AndroidRead, EfData, SeacRead
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,15 @@ class ArfListing:
     rows: tuple[ArfRow, ...]
     warnings: tuple[str, ...]
 
+    @property
+    def files(self) -> tuple[EfData, ...]:
+        """The chain's files that were read, ACMF, ACRF then each ACCF (for their structure)."""
+        seac = self.seac
+        if seac is None:
+            return ()
+        found = [seac.acmf_file, seac.acrf_file, *(a.file for a in seac.accfs)]
+        return tuple(ef for ef in found if ef is not None)
+
     def to_json(self) -> dict[str, Any]:
         seac = self.seac
         return {
@@ -55,6 +64,7 @@ class ArfListing:
             "refresh_tag": seac.acmf.refresh_tag.hex().upper() if seac and seac.acmf else None,
             "acmf": seac.acmf_file.path if seac and seac.acmf_file else None,
             "acrf": seac.acrf_file.path if seac and seac.acrf_file else None,
+            "files": {ef.path: ef.structure for ef in self.files},
             "chain_error": self.seac_error,
             "android_error": self.android.error,
             "android_accf": self.android.accf_path.hex().upper() if self.android.accf_path else None,
@@ -71,9 +81,14 @@ def _honoured_words(h: bytes) -> tuple[bool, str]:
     return False, f"read by Android, but a {len(h)}-byte hash matches no certificate (SHA-1 is 20, SHA-256 32)"
 
 
-def _verdict(rule: AcrfRule, cond: AccfCondition, end: int, android: AndroidRead) -> tuple[bool, bool, str]:
+def _verdict(rule: AcrfRule, cond: AccfCondition, end: int, android: AndroidRead,
+             records: str | None = None) -> tuple[bool, bool, str]:
     """(read by Android, honoured, reason) for one condition of the full chain, which ends at
-    byte ``end`` of its ACCF."""
+    byte ``end`` of its ACCF; ``records`` names the record-structured file Android would need
+    (its ACRF, or this rule's ACCF when Android follows this rule)."""
+    if records:
+        return False, False, (f"not read by Android: Android does not read record-structured {records} "
+                              "(one READ BINARY per file; a linear fixed EF answers it with 6981)")
     if android.error:
         return False, False, f"not read by Android: {android.error}"
     if rule.target != "aid" or rule.aid != CARRIER_AID:
@@ -99,6 +114,17 @@ def _verdict(rule: AcrfRule, cond: AccfCondition, end: int, android: AndroidRead
     return (True, *_honoured_words(cond.hash))
 
 
+def _record_structured(seac: SeacRead, rule: AcrfRule, accf: EfData | None, android: AndroidRead) -> str | None:
+    """"ACRF 4300" / "ACCF 4310" when the file Android would read for this rule is record-structured."""
+    acrf = seac.acrf_file
+    if acrf is not None and acrf.structured and seac.acmf is not None and seac.acmf.acrf.fids == FID_ANDROID_ACRF:
+        return f"ACRF {acrf.path}"
+    if (accf is not None and accf.structured and rule.target == "aid" and rule.aid == CARRIER_AID
+            and android.accf_path == rule.accf.fids):
+        return f"ACCF {accf.path}"
+    return None
+
+
 def build_listing(seac: SeacRead | None, seac_error: str | None, android: AndroidRead) -> ArfListing:
     rows: list[ArfRow] = []
     chain_carrier: set[bytes] = set()
@@ -110,9 +136,10 @@ def build_listing(seac: SeacRead | None, seac_error: str | None, android: Androi
                                    f"ACCF unreadable: {accf.error if accf else 'not read'}"))
                 continue
             end = 0
+            records = _record_structured(seac, rule, accf.file, android)
             for cond in accf.conditions:
                 end += len(encode_accf_condition(cond))
-                read, honoured, why = _verdict(rule, cond, end, android)
+                read, honoured, why = _verdict(rule, cond, end, android, records)
                 rows.append(ArfRow(rule.target_shown, rule.accf.shown, cond.hash, True, read, honoured, why))
                 if rule.aid == CARRIER_AID and cond.hash:
                     chain_carrier.add(cond.hash)

@@ -1,15 +1,17 @@
-"""Writing the ARF in place: plan the carrier ACCF's new content, UPDATE BINARY only the bytes
-that change (within the file as created: a full file is an error, never a resize), bump the
-ACMF refresh tag so phones re-read, and verify by reading everything back.
+"""Writing the ARF in place: plan the carrier ACCF's new content, update only what changes
+(UPDATE BINARY of the bytes that differ in a transparent EF, UPDATE RECORD of the records
+that differ in a linear fixed one; within the file as created: a full file is an error, never a
+resize), bump the ACMF refresh tag so phones re-read, and verify by reading everything back.
 
 The carrier ACCF is the one the last ``FFFFFFFFFFFF`` rule of the ACRF names (the one Android
 follows). A card whose ACRF has no such rule gets one appended, pointing at an ACCF the user
-names (``accf``): simtool creates no files.
+names (``accf``): simtool creates no files. Record-structured files are written (readers that
+follow the chain with READ RECORD see them) with ``android_note`` saying Android cannot read them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from ..aram.errors import AndroidRefusalError, VerificationError
@@ -18,10 +20,11 @@ from ..card.protocol import Apdu, CardProtocol, channel_cla
 from .android import android_accf, android_can_select
 from .errors import ArfCardError, ArfFormatError
 from .files import (
-    CARRIER_AID, FID_ANDROID_ACRF, AccfCondition, AcrfRule, Path, encode_accf, encode_acrf, fill, next_refresh_tag,
-    parse_accf,
+    CARRIER_AID, FID_ANDROID_ACRF, AccfCondition, AcrfRule, Path, encode_accf_condition, encode_acrf_rule,
+    next_refresh_tag, parse_accf,
 )
-from .reader import SeacRead, read_ef, select_ef
+from .layout import changed_records, new_content
+from .reader import EfData, SeacRead, read_ef, select_ef
 
 MAX_UPDATE = 255  # data bytes of one short UPDATE BINARY
 
@@ -36,12 +39,14 @@ class ArfChange:
     before: tuple[AccfCondition, ...]
     after: tuple[AccfCondition, ...]
     rule_added: bool
-    updates: int  # UPDATE BINARY commands sent (or listed in a dry run)
+    updates: int  # UPDATE BINARY / UPDATE RECORD commands sent (or listed in a dry run)
     refresh_tag_before: bytes | None
     refresh_tag_after: bytes | None
     verified: bool
     android_reads: bool  # Android's fixed path (4300 → last FFFFFFFFFFFF rule) reaches this ACCF
     android_hashes_after: tuple[bytes, ...]
+    record_updates: int = 0  # of ``updates``, the UPDATE RECORD commands
+    android_note: str | None = None  # why Android does not read the written files (record-structured)
 
     @property
     def empty(self) -> bool:
@@ -68,14 +73,23 @@ def changed_ranges(old: bytes, new: bytes) -> list[tuple[int, bytes]]:
     return [(o, new[o : min(o + MAX_UPDATE, last + 1)]) for o in range(first, last + 1, MAX_UPDATE)]
 
 
-def _update(proto: CardProtocol, channel: int, path: Path, old: bytes, new: bytes) -> int:
-    """UPDATE BINARY the differing bytes of the selected file; returns the commands sent."""
-    pieces = changed_ranges(old, new)
-    if pieces:
+def update_apdus(channel: int, old: EfData, new: bytes) -> list[Apdu]:
+    """The commands that turn the selected file's ``old`` content into ``new``: UPDATE BINARY
+    pieces for a transparent EF, one UPDATE RECORD (absolute, P2 04) per changed record."""
+    cla = channel_cla(0x00, channel)
+    if old.structured:
+        return [Apdu(cla, 0xDC, number, 0x04, record) for number, record in changed_records(old.data, new, old.record_size)]
+    return [Apdu(cla, 0xD6, offset >> 8, offset & 0xFF, data) for offset, data in changed_ranges(old.data, new)]
+
+
+def _update(proto: CardProtocol, channel: int, path: Path, old: EfData, new: bytes) -> int:
+    """Select the file and send the commands of ``update_apdus``; returns how many were sent."""
+    apdus = update_apdus(channel, old, new)
+    if apdus:
         select_ef(proto, channel, path)
-    for offset, data in pieces:
-        proto.check(Apdu(channel_cla(0x00, channel), 0xD6, offset >> 8, offset & 0xFF, data), write=True)
-    return len(pieces)
+    for apdu in apdus:
+        proto.check(apdu, write=True)
+    return len(apdus)
 
 
 def refresh_tag_offset(acmf: bytes) -> int:
@@ -90,66 +104,87 @@ def refresh_tag_offset(acmf: bytes) -> int:
     return value
 
 
+def bumped_acmf(acmf: EfData, tag_new: bytes) -> bytes:
+    """The ACMF's bytes with the refresh tag replaced, in place (in the first non-empty
+    record of a linear fixed ACMF)."""
+    base = 0
+    if acmf.structured:
+        base = next((i * acmf.record_size for i, r in enumerate(acmf.records) if r[:1] not in (b"\xff", b"\x00")), 0)
+    at = base + refresh_tag_offset(acmf.data[base:])
+    return acmf.data[:at] + tag_new + acmf.data[at + 8 :]
+
+
+def record_note(acrf: EfData, accf: EfData) -> str | None:
+    """Why Android reads nothing from these files, when one is record-structured."""
+    kinds = [f"{name} {ef.path}" for name, ef in (("ACRF", acrf), ("ACCF", accf)) if ef.structured]
+    if not kinds:
+        return None
+    return (f"{' and '.join(kinds)} {'is' if len(kinds) == 1 else 'are'} record-structured: Android reads the ARF "
+            "with READ BINARY only and gets no rule from such files; readers following the SEAC chain with "
+            "READ RECORD see the change")
+
+
 def write_accf(proto: CardProtocol, channel: int, seac: SeacRead, edit: Edit, *,
                new_accf: Path | None = None, must_read: tuple[bytes, ...] = (), force: bool = False,
                bump: bool = False) -> ArfChange:
     """Apply ``edit`` to the carrier ACCF's conditions, write in place, bump the refresh tag,
-    verify by reading back (not in a dry run). Before anything is written: ArfFileFullError
-    when the new content does not fit, ArfCardError when there is no carrier rule to edit,
-    AndroidRefusalError (unless ``force``) when Android reads this ACCF but would not keep a
-    hash of ``must_read`` (after a ``30 00``, past 256 bytes). With ``bump`` the refresh tag
-    changes even when the content does not (``arf refresh``, after an interrupted write)."""
+    verify by reading back (not in a dry run). Before anything is written: ArfFileFullError /
+    ArfNoFreeRecordError / ArfRecordTooSmallError when the new content does not fit,
+    ArfCardError when there is no carrier rule to edit, AndroidRefusalError (unless ``force``)
+    when Android reads this ACCF but would not keep a hash of ``must_read`` (after a ``30 00``,
+    past 256 bytes). With ``bump`` the refresh tag changes even when the content does not
+    (``arf refresh``, after an interrupted write). VerificationError when reading back differs."""
     if (seac.error or seac.acmf is None or seac.acmf_file is None or seac.acrf_file is None
             or seac.acmf_path is None):
         raise ArfCardError("ARF", f"the chain must be readable before writing: {seac.error}")
+    acrf_file = seac.acrf_file
     rule = carrier_rule(seac)
     acrf_new = None
     if rule is None:
         if new_accf is None:
-            raise ArfCardError("EF.ACRF " + seac.acrf_file.path,
+            raise ArfCardError("EF.ACRF " + acrf_file.path,
                                "no rule for the AID FFFFFFFFFFFF; name an existing ACCF with --accf FID "
                                "to add one (simtool creates no files)")
         rule = AcrfRule("aid", CARRIER_AID, new_accf)
-        acrf_new = fill(encode_acrf((*seac.rules, rule)), seac.acrf_file.size, f"EF.ACRF {seac.acrf_file.path}")
+        acrf_new = new_content(acrf_file, [encode_acrf_rule(r) for r in (*seac.rules, rule)], f"EF.ACRF {acrf_file.path}")
     accf_read = seac.accf(rule.accf)
     if accf_read is not None and accf_read.error:
         raise ArfCardError(f"EF.ACCF {rule.accf.shown}", accf_read.error)
     accf_file = accf_read.file if accf_read is not None else read_ef(proto, channel, rule.accf)
     assert accf_file is not None
-    before = accf_read.conditions if accf_read is not None else parse_accf(accf_file.data)
-    after = edit(before)
-    accf_new = fill(encode_accf(after), accf_file.size, f"EF.ACCF {rule.accf.shown}")
-    reachable = android_reaches(seac, rule)
-    kept = android_accf(accf_new).hashes
+    before = accf_read.conditions if accf_read is not None else parse_accf(accf_file.content)
+    accf_new = new_content(accf_file, [encode_accf_condition(c) for c in edit(before)], f"EF.ACCF {rule.accf.shown}")
+    after = parse_accf(replace(accf_file, data=accf_new).content)  # record order, for a linear fixed ACCF
+    note = record_note(acrf_file, accf_file)
+    reachable = android_reaches(seac, rule) and note is None
+    kept = android_accf(accf_new).hashes if reachable else ()
     lost = [h.hex().upper() for h in must_read if h not in kept]
     if reachable and lost and not force:
         raise AndroidRefusalError([f"Android would not read {h} from ACCF {rule.accf.shown} "
                                    "(it stops at a 30 00 entry, damage, or the first 256 bytes)" for h in lost])
     if after == before and acrf_new is None and not bump:
         return ArfChange(rule.accf.shown, before, after, False, 0, seac.acmf.refresh_tag, seac.acmf.refresh_tag,
-                         True, reachable, kept if reachable else ())
-    tag_at = refresh_tag_offset(seac.acmf_file.data)
+                         True, reachable, kept, android_note=note)
     tag_new = next_refresh_tag(seac.acmf.refresh_tag)
-    acmf_new = seac.acmf_file.data[:tag_at] + tag_new + seac.acmf_file.data[tag_at + 8 :]
+    acmf_new = bumped_acmf(seac.acmf_file, tag_new)
     acmf_path = seac.acmf_path
-    updates = 0
-    if acrf_new is not None:  # the rule first, then the content it points at, the tag last
-        updates += _update(proto, channel, seac.acmf.acrf, seac.acrf_file.data, acrf_new)
-    updates += _update(proto, channel, rule.accf, accf_file.data, accf_new)
-    updates += _update(proto, channel, acmf_path, seac.acmf_file.data, acmf_new)
+    writes = [(seac.acmf.acrf, acrf_file, acrf_new)] if acrf_new is not None else []
+    writes += [(rule.accf, accf_file, accf_new), (acmf_path, seac.acmf_file, acmf_new)]  # the tag last
+    updates = records = 0
+    for path, old, new in writes:
+        sent = _update(proto, channel, path, old, new)
+        updates += sent
+        records += sent if old.structured else 0
     verified = False
     if not proto.dry_run:
-        checks = [(acmf_path, acmf_new), (rule.accf, accf_new)]
-        if acrf_new is not None:
-            checks.append((seac.acmf.acrf, acrf_new))
-        for path, expected in checks:
+        for path, _, expected in writes:
             back = read_ef(proto, channel, path).data
             if back != expected:
                 raise VerificationError(f"EF {path.shown}: reading back does not give what was written "
                                         f"({sum(a != b for a, b in zip(back, expected))} bytes differ)")
         verified = True
     return ArfChange(rule.accf.shown, before, after, acrf_new is not None, updates, seac.acmf.refresh_tag,
-                     tag_new, verified, reachable, kept if reachable else ())
+                     tag_new, verified, reachable, kept, records, note)
 
 
 def android_reaches(seac: SeacRead, rule: AcrfRule) -> bool:

@@ -38,6 +38,9 @@ def echo_listing(listing: ArfListing) -> None:
         if seac.acrf_file:
             where.append(f"ACRF {seac.acrf_file.path}")
         click.echo("; ".join(where))
+        for ef in listing.files:
+            if ef.structured:
+                click.echo(f"EF {ef.path}: {ef.structure}")
     android = listing.android
     if android.error:
         click.echo(f"Android: {android.error}")
@@ -100,6 +103,7 @@ def change_json(change: ArfChange, proto: CardProtocol, dry_run: bool) -> dict[s
         "refresh_tag_after": change.refresh_tag_after.hex().upper() if change.refresh_tag_after else None,
         "verified": change.verified, "dry_run": dry_run, "android_reads": change.android_reads,
         "android_hashes_after": [h.hex().upper() for h in change.android_hashes_after],
+        "record_updates": change.record_updates, "android_note": change.android_note,
     }
     if dry_run:
         doc["apdus"] = apdu_listing(proto)
@@ -123,15 +127,25 @@ def _show_change(change: ArfChange, proto: CardProtocol, *, as_json: bool, dry_r
             return
         tags = f"{_tag(change.refresh_tag_before)} → {_tag(change.refresh_tag_after)}"
         if dry_run:
-            click.echo(f"dry run: {change.updates} UPDATE BINARY command(s) not sent; refresh tag would go {tags}")
+            click.echo(f"dry run: {_commands(change)} not sent; refresh tag would go {tags}")
             echo_apdus(proto)
         else:
-            click.echo(f"written with {change.updates} UPDATE BINARY command(s), refresh tag {tags}, verified by reading back")
+            click.echo(f"written with {_commands(change)}, refresh tag {tags}, verified by reading back")
 
     emit(as_json, change_json(change, proto, dry_run), text)
-    if not change.android_reads and not change.empty:
+    if change.android_note and not change.empty:
+        click.echo(f"warning: {change.android_note}", err=True)
+    elif not change.android_reads and not change.empty:
         click.echo(f"note: Android's fixed path (ACRF 4300, last FFFFFFFFFFFF rule) does not reach ACCF {change.accf}: "
                    "readers following the SEAC chain (OMAPI) see the change, Android does not", err=True)
+
+
+def _commands(change: ArfChange) -> str:
+    """"3 UPDATE BINARY command(s)", or with record updates "1 UPDATE BINARY and 2 UPDATE RECORD command(s)"."""
+    binary = change.updates - change.record_updates
+    if not change.record_updates:
+        return f"{binary} UPDATE BINARY command(s)"
+    return f"{binary} UPDATE BINARY and {change.record_updates} UPDATE RECORD command(s)"
 
 
 def _hash_words(c: AccfCondition) -> str:

@@ -268,7 +268,8 @@ class PcscRig:
                     remove_after_apdus: int | None = None, adm_key: bytes | None = None,
                     adm_tries: int = 10, capacity: int = 4096,
                     empty_6a88: bool = False, write_delay: float = 0.0,
-                    isd_keys: tuple[bytes, bytes, bytes] | None = None, isd_tries: int = 3) -> CardHandle:
+                    isd_keys: tuple[bytes, bytes, bytes] | None = None, isd_tries: int = 3,
+                    drop_updates: Sequence[str] = ()) -> CardHandle:
         """Start a simulated card in `slot`; returns once pcscd reports it present.
 
         `rules` are hex-free bytes of REF-AR-DOs (E2…) in the card's order, for a new card;
@@ -277,6 +278,8 @@ class PcscRig:
         `capacity`: bytes of rules before STORE answers 6581; `empty_6a88`: GET DATA FF40
         answers 6A88 instead of FF40 00 when the card holds no rule; `write_delay`: seconds the
         card waits before answering each STORE DATA (a slow card: Ctrl-C or a pull mid-write).
+        `drop_updates`: PKCS#15 file ids (hex) whose UPDATE BINARY/RECORD answer 9000 and
+        change nothing (what reading back after a write must catch).
         Raises RigError (card exited, never seen present) and ValueError (bad arguments).
         """
         if slot not in (0, 1):
@@ -302,6 +305,7 @@ class PcscRig:
             "capacity": capacity, "empty_6a88": empty_6a88,
             "remove_after_apdus": remove_after_apdus, "write_delay": write_delay,
             "isd_keys": [k.hex() for k in isd_keys] if isd_keys else None, "isd_tries": isd_tries,
+            "drop_updates": list(drop_updates),
         }
         config_file = self.dir / f"card{number}.config.json"
         fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -4,7 +4,8 @@
 
 The config file (JSON, written by the rig, mode 0600 because it may hold the ADM key) says:
 profile, iccid, adm_key (hex), adm_tries, isd_keys ([enc, mac, dek] hex; default 404142…4F),
-isd_tries, capacity, empty_6a88, remove_after_apdus, write_delay, and
+isd_tries, capacity, empty_6a88, drop_updates (PKCS#15 file ids whose updates are
+acknowledged and lost), remove_after_apdus, write_delay, and
 `rules` (hex REF-AR-DOs) for a new card. The state file is where the card keeps its memory;
 if it exists the card is that card re-inserted and starts from it. The card exits (= removal)
 on SIGTERM, when vpcd closes the connection, or after answering remove_after_apdus APDUs.
@@ -80,6 +81,7 @@ def build_card(config: dict, state_path: Path) -> VirtualCard:
         memory,
         capacity=int(config.get("capacity", 4096)),
         empty_6a88=bool(config.get("empty_6a88", False)),
+        drop_updates=frozenset(str(f).upper() for f in config.get("drop_updates") or ()),
     )
     return VirtualCard(ctx, iccid, key, int(config.get("adm_tries", 10)), isd_keys,
                        int(config.get("isd_tries", 3)))

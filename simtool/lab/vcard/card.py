@@ -107,7 +107,7 @@ class VirtualCard:
         self.adm_max_tries = adm_max_tries
         self.applet = AppletAram(ctx) if ctx.profile.aram == "applet" else None
         if ctx.profile.arf and not ctx.memory.files:
-            ctx.memory.files = initial_files(ctx.profile.arf)
+            ctx.memory.files, ctx.memory.record_sizes = initial_files(ctx.profile.arf)
         self.channels: dict[int, Selectable] = {}
         self.pending: Response | None = None
         self.reset()

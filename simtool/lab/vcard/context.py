@@ -19,6 +19,7 @@ class CardContext:
     empty_6a88: bool = False  # answer 6A88 instead of FF40 00 when no rule is stored
     adm_verified: bool = False
     kdd: bytes = bytes(10)  # key diversification data the ISD answers INITIALIZE UPDATE with
+    drop_updates: frozenset[str] = frozenset()  # PKCS#15 file ids whose updates answer 9000, change nothing
 
     def new_refresh_tag(self) -> None:
         """Replace the refresh tag with a fresh random one (never the same as before)."""

@@ -34,7 +34,7 @@ class Profile:
     `aram` is "spec" (GP SEAC v1.1 behaviour, `aram_spec.py`) or "applet" (bertrandmartel's
     aram-applet as observed, `aram_applet.py`). `apps` are the optional applications present
     besides ARA-M ("ara-d", "pkcs15"); `arf` gives the PKCS#15 application Access Rule Files
-    ("android" or "dodf" layout) and `has_aram` False leaves the ARA-M out.
+    ("android", "dodf" or "records" layout) and `has_aram` False leaves the ARA-M out.
     """
 
     name: str
@@ -52,7 +52,7 @@ class Profile:
     isd_i: int = 0  # the "i" parameter: SCP02 0x55; SCP03 0x70 (S8, R-MAC, R-ENC, pseudo-random), 0x71 S16
     aram_locked: bool = False  # STORE DATA only through the ISD (INSTALL [for personalization])
     lockable: bool = False  # applet only: sysmocom's fork, STORE DATA A1 locks it (memory.aram_locked)
-    arf: str = ""  # Access Rule Files in the PKCS#15 application: "android" or "dodf" layout (pkcs15.py)
+    arf: str = ""  # Access Rule Files in the PKCS#15 application: "android", "dodf", "records" (pkcs15.py)
     has_aram: bool = True  # False: no ARA-M applet (Android then falls back to the ARF)
 
     def aids(self) -> dict[bytes, str]:
@@ -103,6 +103,10 @@ PROFILES: dict[str, Profile] = {
         Profile("arf", _t1_atr(b"ck-arf"), t0=False, aram="spec", arf="android", has_aram=False),
         Profile("arf-dodf", _t0_atr(b"ck-arf-dodf"), t0=True, aram="spec", arf="dodf", has_aram=False),
         Profile("aram-arf", _t1_atr(b"ck-aram-arf"), t0=False, aram="spec", arf="android"),
+        # Android's file ids with the DODF, ACRF and ACCFs linear fixed (records), T=1 and T=0
+        Profile("arf-records", _t1_atr(b"ck-arf-rec"), t0=False, aram="spec", arf="records", has_aram=False),
+        Profile("arf-records-t0", _t0_atr(b"ck-arf-rec-T0"), t0=True, aram="spec", arf="records",
+                has_aram=False),
     )
 }
 

@@ -26,6 +26,7 @@ class CardMemory:
     apdus: list[tuple[bytes, bytes]] = field(default_factory=list)
     removed: bool = False
     files: dict[str, bytes] = field(default_factory=dict)  # PKCS#15 EFs: file id (hex) → content
+    record_sizes: dict[str, int] = field(default_factory=dict)  # linear fixed ones: file id → record size
 
     def to_json(self) -> dict:
         return {
@@ -38,6 +39,7 @@ class CardMemory:
             "aram_locked": self.aram_locked,
             "removed": self.removed,
             "files": {fid: data.hex().upper() for fid, data in self.files.items()},
+            "record_sizes": dict(self.record_sizes),
         }
 
     @classmethod
@@ -51,6 +53,7 @@ class CardMemory:
             isd_counter=int(doc.get("isd_counter", 0)),
             aram_locked=bool(doc.get("aram_locked", False)),
             files={fid: bytes.fromhex(data) for fid, data in doc.get("files", {}).items()},
+            record_sizes={fid: int(size) for fid, size in doc.get("record_sizes", {}).items()},
         )
 
 
