@@ -39,7 +39,6 @@ from ..on_change import OnChangeError, parse_command, run_on_change
 from ..outputs import Written, check_outputs, write_outputs
 from ..refresh import RefreshResult, exit_status, run_refresh
 from ..report import document, format_news, format_unreported
-from ..probe import ProbeOptions
 from ..probe.report import document as probe_document
 from ..probe.report import reachability_news
 from ..resolve import ResolveOptions, ResolverCheck, sort_addresses
@@ -175,7 +174,7 @@ def _probe_active(store: StateStore, result: RefreshResult,
         for address in sort_addresses(result.active[name]):
             names.setdefault(address, []).append(name)
     results, status, previous = probe_and_record(
-        store, list(names), ProbeOptions(), retention=config.retention,
+        store, list(names), config.probe, retention=config.retention,
         refresh_run=result.run_id)
     return (probe_document(status, result.refreshed_at, results, names),
             reachability_news(results, previous))
