@@ -8,8 +8,9 @@ announces where it is: when ``WIFIQ_TEST_PAUSE_AT`` names the point being reache
 Points: ``lookups:<n>`` (n lookups have ended, nothing written yet), ``store:observations``
 (inside the refresh's transaction, the run and its observations inserted),
 ``store:commit`` (every row written, just before COMMIT), ``stored`` (committed; reports,
-outputs and the exit status still to come), ``store:migrated`` (opening a schema-1 state: its
-observations turned into spans, not committed yet).
+outputs and the exit status still to come), ``store:migrated`` (opening a schema-1 or 2 state:
+its observations and probe rows turned into spans, not committed yet), ``store:probes`` (a run
+of probes: every row written, just before COMMIT).
 """
 
 from __future__ import annotations

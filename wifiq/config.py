@@ -28,6 +28,14 @@ Example (every key optional; command-line options win over the file)::
     max_removal_percent = 50      # refuse to remove more of the active set in one refresh
     allow_mass_removal = false    # ... unless true (or --allow-mass-removal)
 
+    [probe]                       # wifiq probe and refresh --probe (docs/wifiq-probe.md)
+    ports = [500, 4500]           # UDP ports probed on every address
+    timeout = 2.0                 # seconds to wait for each reply
+    retries = 2                   # resends after a timeout
+    concurrency = 256             # probes in flight
+    rate = 10.0                   # requests per second to one address (both ports together)
+    phone_ports = false           # true: send from the destination's port (500->500; root)
+
     [[outputs]]
     target = "nftables"
     path = "/etc/wifiq/wifiq.nft"
@@ -49,6 +57,8 @@ from .errors import WifiqError
 from .holddown import HoldDown, RemovalGuard, parse_duration
 from .names import LAC_MAX, TAC_5GS_MAX, check_kind_names
 from .plmn import Plmn, parse_plmn
+from .probe.decision import ProbePolicy
+from .probe.driver import ProbeOptions
 from .render.dscp import parse_dscp
 from .render.errors import DscpError
 from .resolve.lookup import ResolverAddress, parse_resolver
@@ -125,15 +135,19 @@ class Config:
     """Command run after a refresh whose change was committed (split like a shell, no shell)."""
     source: Path | None = None
     """The config file this came from (None: defaults and the command line only)."""
+    probe: ProbeOptions = field(default_factory=ProbeOptions)
+    """The ``[probe]`` table: how ``wifiq probe`` and ``refresh --probe`` probe."""
 
 
 _KNOWN = {
-    "": {"selection", "resolve", "holddown", "state", "outputs", "retention", "on_change"},
+    "": {"selection", "resolve", "holddown", "probe", "state", "outputs", "retention",
+         "on_change"},
     "selection": {"countries", "mccs", "plmns", "kinds", "overrides", "tac", "lac",
                   "active_only"},
     "resolve": {"resolvers", "samples", "timeout", "retries", "concurrency"},
     "holddown": {"refreshes", "age", "max_removal_percent", "allow_mass_removal"},
     "outputs": {"target", "path", "delta", "dscp", "prefix", "options"},
+    "probe": {"ports", "timeout", "retries", "concurrency", "rate", "phone_ports"},
 }
 
 
@@ -244,14 +258,12 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     on_change = data.get("on_change")
     if on_change is not None and (not isinstance(on_change, str) or not on_change.strip()):
         raise ConfigError(path, "on_change", "must be a command line (a non-empty string)")
-    timeout = res.get("timeout", 2.0)
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 60:
-        raise ConfigError(path, "resolve.timeout", "must be a number of seconds in (0, 60]")
     return Config(
         selection=selection,
         resolvers=resolvers,
         samples=_int(res, "samples", 1, path, "resolve", minimum=1, maximum=100),
-        timeout=float(timeout),
+        timeout=_number(res, "timeout", 2.0, path, "resolve", above=0, maximum=60,
+                        unit="seconds"),
         retries=_int(res, "retries", 2, path, "resolve", minimum=0, maximum=10),
         concurrency=_int(res, "concurrency", 256, path, "resolve", minimum=1, maximum=4096),
         holddown=holddown,
@@ -261,7 +273,44 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         retention=_retention(data.get("retention", "90d"), path),
         on_change=on_change,
         source=path,
+        probe=_probe(_table(data, "probe", path), path),
     )
+
+
+def _probe(table: dict[str, Any], path: Path) -> ProbeOptions:
+    """The ``[probe]`` table, with the ranges of ``wifiq probe``'s options."""
+    ports = table.get("ports", [500, 4500])
+    if (not isinstance(ports, list) or not ports
+            or not all(isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= 65535
+                       for p in ports)):
+        raise ConfigError(path, "probe.ports", "must be a non-empty list of UDP ports 1-65535")
+    phone_ports = table.get("phone_ports", False)
+    if not isinstance(phone_ports, bool):
+        raise ConfigError(path, "probe.phone_ports", "must be true or false")
+    return ProbeOptions(
+        ports=tuple(dict.fromkeys(ports)),
+        concurrency=_int(table, "concurrency", 256, path, "probe", minimum=1, maximum=4096),
+        rate=_number(table, "rate", 10.0, path, "probe", above=0.1, maximum=1000,
+                     unit="requests per second", closed=True),
+        policy=ProbePolicy(
+            timeout=_number(table, "timeout", 2.0, path, "probe", above=0.01, maximum=60,
+                            unit="seconds", closed=True),
+            retries=_int(table, "retries", 2, path, "probe", minimum=0, maximum=10)),
+        phone_ports=phone_ports,
+    )
+
+
+def _number(table: dict[str, Any], key: str, default: float, path: Path, section: str, *,
+            above: float, maximum: float, unit: str, closed: bool = False) -> float:
+    """``table[key]`` checked to be a number (integer or float) in ``(above, maximum]``
+    (``[above, maximum]`` when ``closed``); ``default`` when absent."""
+    value = table.get(key, default)
+    low = "[" if closed else "("
+    if (not isinstance(value, (int, float)) or isinstance(value, bool)
+            or not (above <= value if closed else above < value) or not value <= maximum):
+        raise ConfigError(path, f"{section}.{key}",
+                          f"must be a number of {unit} in {low}{above:g}, {maximum:g}]")
+    return float(value)
 
 
 def _check_no_nul(value: Any, path: Path, key: str) -> None:

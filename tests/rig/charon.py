@@ -4,8 +4,11 @@ Layout: a client namespace joined by one veth pair to each server namespace. Eac
 namespace runs one charon (own ``strongswan.conf``, own vici socket, own ``/run`` through
 ``unshare --mount`` since the pid file is fixed at ``/var/run/charon.pid``) with one connection
 per local address, each with its own proposals. nft rules in a server namespace drop or
-reject UDP 500/4500 to chosen addresses. Names carry the pid and a random tag; :meth:`close`
-stops every charon by its pid, then deletes the namespaces.
+reject UDP 500/4500 to chosen addresses. A server namespace may run no charon
+(``ServerSpec.charon``) but a UDP service that is not IKE (:meth:`IkeLab.start_udp_service`).
+Names carry the pid and a random tag; :meth:`close` stops every charon and service by its pid,
+then deletes the namespaces. Charon logs (``flush_line``, so tests can read them at once) to
+``charon.log`` in its directory.
 
 Addresses are documentation ranges (RFC 5737 / RFC 3849).
 """
@@ -14,15 +17,17 @@ from __future__ import annotations
 
 import os
 import secrets
+import select
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.rig.netns import run
+from tests.rig.netns import REPO, run
 
 CHARON = "/usr/lib/ipsec/charon"
 SWANCTL = "/usr/sbin/swanctl"
@@ -60,6 +65,11 @@ class ServerSpec:
     cookie_threshold: int = 0
     receive_delay_ms: int = 0
     nft_rules: tuple[str, ...] = ()
+    plugins: str = PLUGINS
+    #: more ``key = value`` lines for the ``charon`` section of strongswan.conf
+    settings: tuple[str, ...] = ()
+    #: False: no charon in this namespace (the addresses only, for another UDP service)
+    charon: bool = True
 
 
 @dataclass
@@ -71,6 +81,7 @@ class IkeLab:
     tag: str = field(default_factory=lambda: f"ik{os.getpid() % 100000}{secrets.token_hex(2)}")
     created: list[str] = field(default_factory=list)
     charons: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    services: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def client(self) -> str:
@@ -113,8 +124,26 @@ class IkeLab:
                 rules = self.workdir / f"{name}.nft"
                 rules.write_text(script)
                 self.ns(name, "nft", "-f", str(rules))
-            self._start_charon(index, spec)
+            if spec.charon:
+                self._start_charon(index, spec)
         return self
+
+    def start_udp_service(self, index: int, address: str, ports: tuple[int, ...],
+                          mode: str) -> None:
+        """Something that is not IKE answering on ``address`` (server ``index``, which runs no
+        charon): ``echo`` sends every datagram back, ``text`` answers a line of text
+        (:mod:`tests.rig.udp_service`). Stopped by :meth:`close`, by its pid."""
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.server(index), sys.executable, "-m",
+             "tests.rig.udp_service", "--mode", mode, address, *map(str, ports)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+        self.services.append(proc)
+        assert proc.stdout is not None and proc.stderr is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 10)
+        if not ready or proc.stdout.readline().strip() != b"ready":
+            _stop(proc)
+            raise AssertionError(f"udp service on {address} did not start: "
+                                 f"{proc.stderr.read().decode(errors='replace')[-2000:]}")
 
     def _quiet_ipv6(self, name: str) -> None:
         """Loopback up, and no duplicate address detection (link-local addresses included), so
@@ -145,7 +174,7 @@ class IkeLab:
         conf = home / "strongswan.conf"
         conf.write_text(
             "charon {\n"
-            f"  load = {PLUGINS}\n"
+            f"  load = {spec.plugins}\n"
             f"  cookie_threshold = {spec.cookie_threshold}\n"
             "  half_open_timeout = 600\n"
             # cookie_threshold and block_threshold act only with dos_protection on; off, the
@@ -155,8 +184,9 @@ class IkeLab:
             "  init_limit_half_open = 0\n"
             f"  receive_delay = {spec.receive_delay_ms}\n"
             "  install_routes = no\n"
+            + "".join(f"  {line}\n" for line in spec.settings) +
             f"  plugins {{ vici {{ socket = unix://{vici} }} }}\n"
-            f"  filelog {{ lab {{ path = {home / 'charon.log'}\n default = 1\n ike = 2 }} }}\n"
+            f"  filelog {{ lab {{ path = {home / 'charon.log'}\n flush_line = yes\n default = 1\n ike = 2 }} }}\n"
             "}\n"
         )
         connections = []
@@ -193,15 +223,10 @@ class IkeLab:
         return _tail(self.workdir / self.server(index) / "charon.log", 100000)
 
     def close(self) -> None:
-        for proc in self.charons:
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.kill(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=10)
+        for proc in self.charons + self.services:
+            _stop(proc)
         self.charons.clear()
+        self.services.clear()
         while self.created:
             run("ip", "netns", "delete", self.created.pop(), check=False)
 
@@ -218,14 +243,29 @@ class IkeLab:
 
 def _subnets(index: int) -> tuple[str, str]:
     """The link subnets of server ``index``: 203.0.113.0/24 + 2001:db8:a::/64, then
-    198.51.100.0/24 + 2001:db8:b::/64, then 192.0.2.0/24 + 2001:db8:c::/64."""
+    198.51.100.0/24 + 2001:db8:b::/64, then 192.0.2.0/24 + 2001:db8:c::/64, then
+    198.18.200.0/24 (the benchmarking range, RFC 2544) + 2001:db8:d::/64."""
     return (("203.0.113", "2001:db8:a"), ("198.51.100", "2001:db8:b"),
-            ("192.0.2", "2001:db8:c"))[index]
+            ("192.0.2", "2001:db8:c"), ("198.18.200", "2001:db8:d"))[index]
 
 
 def server_address(index: int, host: int, v6: bool = False) -> str:
     v4, v6net = _subnets(index)
     return f"{v6net}::{host:x}" if v6 else f"{v4}.{host}"
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the process by its pid (SIGKILL after 10 s), its pipes closed."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def _socket_ready(path: Path) -> bool:

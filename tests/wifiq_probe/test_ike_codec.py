@@ -214,6 +214,29 @@ def test_malformed_only_is_malformed_not_silent() -> None:
     assert not probe.on_reply(b"\x00" * 10, 10.1)
     assert probe.next_request(12.0) is None
     assert probe.result().outcome is Outcome.MALFORMED
+    assert probe.result().rtt == pytest.approx(0.1)  # of the first stray datagram
+
+
+@pytest.mark.parametrize("port", [500, 4500])
+def test_an_echoed_request_is_malformed_not_silent(port: int) -> None:
+    probe, wire = start(port=port, retries=1)
+    assert not probe.on_reply(wire, 10.2)  # an echo service sends the request back
+    assert probe.next_request(12.0) == wire  # it still waits for a real reply
+    assert not probe.on_reply(wire, 12.1)
+    assert probe.next_request(14.0) is None
+    result = probe.result()
+    assert result.outcome is Outcome.MALFORMED and result.outcome.reachable
+    assert result.detail == "the request came back unchanged: an echo, not an IKE responder"
+    assert result.rtt == pytest.approx(0.2) and result.requests == 2
+
+
+def test_a_real_reply_after_a_stray_datagram_wins() -> None:
+    probe, wire = start()
+    assert not probe.on_reply(wire, 10.1)
+    assert probe.on_reply(reply(probe, notifies=(Notify(NO_PROPOSAL_CHOSEN, b""),)), 10.3)
+    assert probe.next_request(10.3) is None
+    assert probe.result().outcome is Outcome.NO_PROPOSAL_CHOSEN
+    assert probe.result().rtt == pytest.approx(0.3)
 
 
 def test_cookie_is_resent_first_then_answered() -> None:
@@ -252,7 +275,8 @@ def test_invalid_ke_retries_with_the_named_group() -> None:
     assert probe.result().outcome is Outcome.ANSWERED and probe.result().group == 5
 
 
-@pytest.mark.parametrize("data,detail", [(b"\x00\x13", "group 19"), (b"\x00\x0e", "group 14"),
+@pytest.mark.parametrize("data,detail", [(b"\x00\x13", "group 19, which the probe does not"),
+                                         (b"\x00\x0e", "group 14, the group of the KE sent"),
                                          (b"\x05", "without a group")])
 def test_invalid_ke_for_a_group_not_offered(data: bytes, detail: str) -> None:
     probe, _ = start()

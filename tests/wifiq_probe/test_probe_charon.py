@@ -1,6 +1,9 @@
 """``wifiq probe`` against strongSwan's charon (a real IKEv2 responder) in namespaces the test
 makes: accepted, NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD (retried with the named group), a
-cookie demanded, UDP 500 dropped, UDP 4500 dropped, ICMP port unreachable; IPv4 and IPv6."""
+cookie demanded, UDP 500 dropped, UDP 4500 dropped, ICMP port unreachable; another error
+notify (a charon that cannot compute the DH group it chose) and something that is not IKE
+answering (an echo service, a text banner); IPv4 and IPv6. REDIRECT: no responder the rig can
+run sends it in IKE_SA_INIT (docs/wifiq-probe.md, "Tests"); it is tested on made-up bytes."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import pytest
 
 from wifiq.holddown import AddressState
 from wifiq.store import StateStore
-from tests.rig.charon import IkeLab, Responder, ServerSpec, have_charon, server_address
+from tests.rig.charon import PLUGINS, IkeLab, Responder, ServerSpec, have_charon, server_address
 from tests.rig.netns import REPO
 
 ACCEPT = "aes256-sha256-modp2048"
@@ -22,9 +25,18 @@ ACCEPT = "aes256-sha256-modp2048"
 ROLES = {"accept": 10, "refuse": 11, "other_group": 12, "drop500": 13, "drop4500": 14,
          "reject": 15, "phone_only": 16}
 COOKIE_HOST = 20
+#: (server, host) of the roles on the other servers: a charon without the gmp plugin (it
+#: proposes MODP groups it cannot compute), and a namespace with no charon where a UDP service
+#: that is not IKE answers
+ELSEWHERE = {"broken_dh": (2, 30), "echo": (3, 40), "text": (3, 41)}
+#: the plugins of a charon that has no MODP implementation (gmp is its only one here)
+NO_MODP = " ".join(p for p in PLUGINS.split() if p != "gmp")
 
 
 def addr(role: str, v6: bool, server: int = 0) -> str:
+    if role in ELSEWHERE:
+        server, host = ELSEWHERE[role]
+        return server_address(server, host, v6)
     return server_address(server, ROLES.get(role, COOKIE_HOST), v6)
 
 
@@ -56,8 +68,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IkeLab]:
             ),
             nft_rules=tuple(drops)),
         ServerSpec(responders=(Responder(both("cookie", 1), ACCEPT),), cookie_threshold=1),
+        ServerSpec(responders=(Responder(both("broken_dh"), ACCEPT),), plugins=NO_MODP),
+        ServerSpec(responders=(Responder(both("echo") + both("text"), ""),), charon=False),
     )
     with IkeLab(servers, tmp_path_factory.mktemp("ikelab")) as made:
+        for role in ("echo", "text"):
+            for v6 in (False, True):
+                made.start_udp_service(ELSEWHERE[role][0], addr(role, v6), (500, 4500), role)
         yield made
 
 
@@ -186,3 +203,52 @@ def test_addresses_from_the_state(lab: IkeLab, tmp_path: Path) -> None:
     assert got[(addr("refuse", True), 500)]["outcome"] == "no_proposal_chosen"
     assert got[(addr("accept", False), 500)]["names"] == [
         "epdg.epc.mnc001.mcc505.pub.3gppnetwork.org"]
+
+
+BEYOND = {
+    "broken_dh": ("error_notify", "INVALID_KE_PAYLOAD asks for DH group 14, the group of the KE "
+                                  "sent: the responder cannot use the group it chose"),
+    "echo": ("malformed", "the request came back unchanged: an echo, not an IKE responder"),
+    "text": ("malformed", "malformed IKE message at byte"),
+}
+
+
+@pytest.mark.parametrize("v6", [False, True], ids=["ipv4", "ipv6"])
+def test_error_notify_and_malformed_from_real_responders(lab: IkeLab, v6: bool) -> None:
+    args = [a for role in BEYOND for a in ("--address", addr(role, v6))]
+    code, out, err = wifiq_probe(lab, *args, "--json")
+    assert code == 0, err  # all reachable: something answered on every address and port
+    got = results(out)
+    assert len(got) == 6
+    for role, (outcome, detail) in BEYOND.items():
+        for port in (500, 4500):
+            result = got[(addr(role, v6), port)]
+            assert (result["outcome"], result["reachable"]) == (outcome, True), (role, port)
+            assert result["detail"].startswith(detail), (role, port, result["detail"])
+            assert result["rtt_ms"] is not None and result["rtt_ms"] > 0
+    broken = got[(addr("broken_dh", v6), 500)]
+    assert broken["notifies"] == ["INVALID_KE_PAYLOAD"] and broken["requests"] == 1
+    # charon's own account: it chose MODP_2048 from the offer and has no implementation of it
+    assert "DH group MODP_2048 unacceptable, requesting MODP_2048" in lab.log(2)
+    # the probe waited out its resends for a real reply after the stray datagrams
+    assert got[(addr("echo", v6), 4500)]["requests"] == 2
+
+
+def test_error_notify_and_malformed_are_stored(lab: IkeLab, tmp_path: Path) -> None:
+    """From the state's addresses, the run is stored and ``wifiq history`` shows it."""
+    state = tmp_path / "state.sqlite"
+    targets = (addr("broken_dh", False), addr("echo", True), addr("text", False))
+    make_state(state, targets)
+    code, out, err = wifiq_probe(lab, "--plmn", "505-01", "--state", str(state), "--json")
+    assert code == 0, err
+    history = subprocess.run(
+        [sys.executable, "-m", "wifiq.cli", "history", "--plmn", "505-01", "--state",
+         str(state), "--json"], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert history.returncode == 0, history.stderr
+    reach = {(r["address"], r["port"]): r
+             for r in json.loads(history.stdout)["operators"][0]["reachability"]}
+    expected = {(addr("broken_dh", False), p): "error_notify" for p in (500, 4500)}
+    expected |= {(a, p): "malformed" for a in targets[1:] for p in (500, 4500)}
+    assert {k: v["latest"]["outcome"] for k, v in reach.items()} == expected
+    assert all(v["probed"] == 1 and v["reachable"] == 1 for v in reach.values())
+    assert reach[(addr("echo", True), 500)]["latest"]["detail"] == BEYOND["echo"][1]

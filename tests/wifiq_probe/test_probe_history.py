@@ -135,3 +135,19 @@ def test_reachability_news_when_it_changes(lab: tuple[IkeLab, NamespaceKnot],
     assert second.returncode == 0, second.stderr
     assert second.stdout.splitlines() == [
         f"reachability: {ACCEPT} port 500 silent (was reachable): no reply to 3 requests"]
+
+
+def test_refresh_probe_uses_the_config_probe_table(lab: tuple[IkeLab, NamespaceKnot],
+                                                   tmp_path: Path) -> None:
+    ike, knot = lab
+    config = tmp_path / "wifiq.toml"
+    config.write_text(f'state = "{tmp_path / "state.sqlite"}"\n'
+                      "[probe]\nports = [4500]\ntimeout = 0.3\nretries = 0\n")
+    proc = wifiq(ike, tmp_path, "refresh", "--config", str(config), "--plmn", "505-01",
+                 "--kind", "epdg", "--resolver", f"127.0.0.1:{knot.port}", "--timeout", "1",
+                 "--probe", "--json")
+    assert proc.returncode == 3, proc.stderr
+    got = {(r["address"], r["port"]): (r["outcome"], r["requests"])
+           for r in json.loads(proc.stdout)["probes"]["results"]}
+    assert got == {(ACCEPT, 4500): ("answered", 1), (REJECT, 4500): ("unreachable", 1),
+                   (REFUSE6, 4500): ("no_proposal_chosen", 1)}

@@ -8,17 +8,12 @@ Refreshes run against a real knot on loopback (conftest); the store-level cases 
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from wifiq import checkpoint
+from tests.rig.checkpoints import kill_at
 from wifiq.holddown import AddressState
 from wifiq.resolve import Lookup, Outcome
 from wifiq.store import StateError, StateStore
@@ -198,8 +193,8 @@ def test_a_schema_1_state_is_migrated_to_spans(tmp_path, index):
         assert store.sightings(["a.example"]) == before
         record(store, 1000.0 + len(SEQUENCE) * 3600, [lookup("192.0.2.1")])
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
-        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "2"
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "3"
         assert db.execute("SELECT type FROM sqlite_master WHERE name = 'observations'"
                           ).fetchone()[0] == "view"
         assert observation_rows(db)[:len(rows)] == sorted(rows, key=lambda r: (r[0], r[8] or ""))
@@ -223,20 +218,7 @@ def test_a_migration_killed_midway_leaves_schema_1_whole(tmp_path):
     schema_1_state(path)
     with sqlite3.connect(path) as db:
         old = observation_rows(db)
-    marker = tmp_path / "marker"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-           checkpoint.PAUSE_AT: "store:migrated", checkpoint.MARKER: str(marker)}
-    proc = subprocess.Popen([sys.executable, "-c", MIGRATE, str(path)], env=env,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=30)
+    kill_at("store:migrated", ["-c", MIGRATE, str(path)], tmp_path / "marker")
     with sqlite3.connect(path) as db:  # the killed migration is rolled back on the next open
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
@@ -249,13 +231,13 @@ def test_a_migration_killed_midway_leaves_schema_1_whole(tmp_path):
 
 def test_a_newer_schema_is_refused_untouched(tmp_path, wifiq):
     path = tmp_path / "new.sqlite"
-    schema_1_state(path, schema="3")
+    schema_1_state(path, schema="4")
     before = path.read_bytes()
-    with pytest.raises(StateError, match="schema version 3, this wifiq reads 1 and 2"):
+    with pytest.raises(StateError, match="schema version 4, this wifiq reads 1, 2 and 3"):
         StateStore(path)
-    with pytest.raises(StateError, match="schema version 3"):
+    with pytest.raises(StateError, match="schema version 4"):
         StateStore(path, read_only=True)
     history = wifiq("history", "--plmn", "505-01", "--state", str(path))
     assert history.code == 1 and len(history.err.strip().splitlines()) == 1, history.err
-    assert "schema version 3" in history.err
+    assert "schema version 4" in history.err
     assert path.read_bytes() == before

@@ -5,14 +5,16 @@ The selection is the one ``resolve`` and ``refresh`` take (``--country``, ``--mc
 
 Text: the addresses active now (first seen, last seen, hold-down count), then every change
 (time, +/-, address, name, reason), then each active address's reachability (its latest IKEv2
-probe and how many of its probes reached it, ``wifiq probe``/``refresh --probe``). ``--json``
-adds the addresses seen at every refresh and every probe.
+probe and how many of its probes reached it, ``wifiq probe``/``refresh --probe``), each port
+with its spans: from when to when it gave one answer, in how many probes, with which RTT.
+``--json`` adds the addresses seen at every refresh, each span in full and every probe.
 Exit status: 0; 1 when the state file is unusable; 2 for bad input.
 """
 
 from __future__ import annotations
 
 import json
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,7 @@ from ..config import Config, load_config
 from ..errors import UsageError
 from ..holddown import format_time
 from ..plmn import Plmn
-from ..store import StateStore, default_state_path
-from ..store.probes import ProbeRecord, probe_history
+from ..store import ProbeSpan, StateStore, default_state_path
 from .options import selection_options
 from .resolve_options import command_line_selection, selected_plmns
 
@@ -69,8 +70,7 @@ def history(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn
                              "address": e.address, "change": e.change, "reason": e.reason}
                             for e in events],
                 "seen": _seen_by_run(sightings),
-                "reachability": _reachability(
-                    probe_history(store, [a.address for a in active])),
+                "reachability": _reachability(store, [a.address for a in active]),
             })
     if as_json:
         click.echo(json.dumps({"operators": out}, indent=1))
@@ -96,22 +96,56 @@ def history(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn
             rtt = "" if latest["rtt_ms"] is None else f" {latest['rtt_ms']:.1f} ms"
             click.echo(f"    {r['address']:<39} {r['port']:>5}  {latest['outcome']}{rtt}  "
                        f"{latest['at']}  {r['reachable']}/{r['probed']}")
+            for span in r["spans"]:
+                click.echo(f"      {_span_line(span)}")
 
 
-def _reachability(records: list[ProbeRecord]) -> list[dict[str, Any]]:
-    """Per (address, port): the latest probe, how many probes reached it, and every probe."""
+def _reachability(store: StateStore, addresses: list[str]) -> list[dict[str, Any]]:
+    """Per (address, port): the latest probe, how many probes reached it, its spans (each a
+    change of answer, or probes again after a gap) and every probe (without RTT: per span)."""
+    spans = store.probe_spans(addresses)
+    if not spans:
+        return []
+    runs = store.probe_runs(min(s.first.id for s in spans), max(s.last.id for s in spans))
+    ids = [run.id for run in runs]
     out: dict[tuple[str, int], dict[str, Any]] = {}
-    for rec in records:
-        entry = out.setdefault((rec.address, rec.port), {
-            "address": rec.address, "port": rec.port, "probed": 0, "reachable": 0,
-            "history": []})
-        probe = {"at": format_time(rec.probed_at), "outcome": rec.outcome,
-                 "rtt_ms": rec.rtt_ms, "detail": rec.detail, "refresh_run": rec.refresh_run}
-        entry["probed"] += 1
-        entry["reachable"] += int(rec.reachable)
-        entry["history"].append(probe)
-        entry["latest"] = probe
-    return [out[key] for key in sorted(out, key=lambda k: (":" in k[0], k[0], k[1]))]
+    for span in spans:
+        entry = out.setdefault((span.address, span.port), {
+            "address": span.address, "port": span.port, "probed": 0, "reachable": 0,
+            "spans": [], "history": []})
+        entry["probed"] += span.probes
+        entry["reachable"] += span.probes if span.reachable else 0
+        entry["spans"].append(_span_json(span))
+        entry["history"] += [
+            {"at": format_time(run.probed_at), "outcome": span.outcome.value,
+             "detail": span.detail, "refresh_run": run.refresh_run}
+            for run in runs[bisect_left(ids, span.first.id):bisect_right(ids, span.last.id)]]
+        entry["latest"] = {"at": format_time(span.last.probed_at), "outcome": span.outcome.value,
+                           "rtt_ms": span.rtt_last_ms, "detail": span.detail,
+                           "refresh_run": span.last.refresh_run}
+    return list(out.values())
+
+
+def _span_json(span: ProbeSpan) -> dict[str, Any]:
+    rtt = None if span.rtt_avg_ms is None else {
+        "min": span.rtt_min_ms, "avg": span.rtt_avg_ms, "max": span.rtt_max_ms}
+    return {"from": format_time(span.first.probed_at), "to": format_time(span.last.probed_at),
+            "refresh_run": span.first.refresh_run, "last_refresh_run": span.last.refresh_run,
+            "probes": span.probes, "outcome": span.outcome.value, "reachable": span.reachable,
+            "rtt_ms": rtt, "chosen": span.chosen, "detail": span.detail,
+            "notifies": list(span.notifies), "vendor_ids": list(span.vendor_ids),
+            "group": span.group, "requests": span.requests, "steps": list(span.steps)}
+
+
+def _span_line(span: dict[str, Any]) -> str:
+    """``from .. to  outcome xN  RTT min/avg/max ms  detail  (refresh N)``."""
+    rtt = span["rtt_ms"]
+    rtt_text = "" if rtt is None else (
+        f"  RTT {rtt['min']:.1f}/{rtt['avg']:.1f}/{rtt['max']:.1f} ms")
+    run = span["refresh_run"]
+    started = "wifiq probe" if run is None else f"refresh {run}"
+    return (f"{span['from']} .. {span['to']}  {span['outcome']} x{span['probes']}{rtt_text}  "
+            f"{span['chosen'] or span['detail']}  ({started})")
 
 
 def _seen_by_run(sightings: list[tuple[int, float, str, str]]) -> list[dict[str, Any]]:

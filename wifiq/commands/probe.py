@@ -3,7 +3,7 @@ address and port, never going further (``docs/wifiq-probe.md``).
 
 Addresses: ``--address`` (repeatable), else the active addresses the state holds for the
 selected operators (``--country``, ``--mcc``, ``--plmn``, or the ``[selection]`` of
-``--config``); those results are stored in the state (:mod:`wifiq.store.probes`) unless
+``--config``); those results are stored in the state (``StateStore.record_probes``) unless
 ``--no-record``. Output: one line per address and port (``--json``: the document of
 :mod:`wifiq.probe.report`).
 Exit status: 0 every address and port reachable; 4 some not; 1 none (or nothing to probe, or
@@ -16,6 +16,7 @@ import ipaddress
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -26,12 +27,10 @@ from carrierkit.progress import progress
 from ..config import Config, Selection, load_config
 from ..errors import UsageError, WifiqError
 from ..plmn import Plmn
-from ..probe import ProbeOptions, ProbePolicy, ProbeResult
+from ..probe import ProbeOptions, ProbeResult
 from ..probe import probe as run_probes
-from ..probe.ike import IKE_PORT, NATT_PORT
 from ..probe.report import document, exit_status, format_result, probe_status
 from ..store import StateStore, default_state_path
-from ..store.probes import latest_reachability, record_probes
 from .options import Count, Seconds, selection_options
 from .resolve_options import command_line_selection, selected_plmns
 
@@ -57,7 +56,7 @@ class Rate(click.FloatRange):
               show_default="the config's 'state', else the user data dir", cls=TextDefault,
               help="State file (SQLite) holding the addresses.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The refresh's TOML config file: its 'state' and [selection].")
+              help="The refresh's TOML config file: its 'state', [selection] and [probe].")
 @click.option("--timeout", type=Seconds(0.01, 60), show_default="2", cls=TextDefault,
               help="Seconds to wait for each reply.")
 @click.option("--retries", type=Count(0, 10), show_default="2", cls=TextDefault,
@@ -66,9 +65,10 @@ class Rate(click.FloatRange):
               help="Probes in flight at once.")
 @click.option("--rate", type=Rate(0.1, 1000), show_default="10", cls=TextDefault,
               help="Requests per second to one address (both ports together).")
-@click.option("--phone-ports", is_flag=True,
+@click.option("--phone-ports/--no-phone-ports", default=None,
               help="Send from the destination's port (500->500, 4500->4500) as a phone does, "
-                   "not from an ephemeral port (needs root; docs/wifiq-probe.md).")
+                   "not from an ephemeral port (needs root; docs/wifiq-probe.md); "
+                   "--no-phone-ports overrides the config's phone_ports = true.")
 @click.option("--no-record", is_flag=True,
               help="Do not store the results in the state (they are stored when the addresses "
                    "came from it).")
@@ -77,7 +77,8 @@ def probe(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, 
           overrides_files: tuple[Path, ...], active_only: bool, addresses: tuple[str, ...],
           ports: tuple[int, ...], state_path: Path | None, config_path: Path | None,
           timeout: float | None, retries: int | None, concurrency: int | None,
-          rate: float | None, phone_ports: bool, no_record: bool, as_json: bool) -> int:
+          rate: float | None, phone_ports: bool | None, no_record: bool,
+          as_json: bool) -> int:
     """Send an IKEv2 IKE_SA_INIT to each ePDG address and report who answers.
 
     Exit status: 0 all reachable, 4 some not, 1 none, 2 bad input.
@@ -95,10 +96,8 @@ def probe(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, 
         if not checked:
             raise NothingToProbeError(f"the state {path} holds no active address for the "
                                       "selection: run wifiq refresh first, or give --address")
-    options = ProbeOptions(
-        ports=ports or (IKE_PORT, NATT_PORT), concurrency=concurrency or 256, rate=rate or 10.0,
-        policy=ProbePolicy(timeout=timeout or 2.0, retries=2 if retries is None else retries),
-        phone_ports=phone_ports)
+    options = probe_options(config.probe, ports=ports, timeout=timeout, retries=retries,
+                            concurrency=concurrency, rate=rate, phone_ports=phone_ports)
     started = time.time()
     if path is not None and not no_record:
         with StateStore(path) as store:
@@ -119,6 +118,21 @@ def probe(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, 
     return exit_status(status)
 
 
+def probe_options(base: ProbeOptions, *, ports: tuple[int, ...] = (),
+                  timeout: float | None = None, retries: int | None = None,
+                  concurrency: int | None = None, rate: float | None = None,
+                  phone_ports: bool | None = None) -> ProbeOptions:
+    """The config's ``[probe]`` (``base``) with what the command line gave instead."""
+    policy = base.policy
+    return replace(
+        base, ports=tuple(dict.fromkeys(ports)) or base.ports,
+        concurrency=base.concurrency if concurrency is None else concurrency,
+        rate=base.rate if rate is None else rate,
+        policy=replace(policy, timeout=policy.timeout if timeout is None else timeout,
+                       retries=policy.retries if retries is None else retries),
+        phone_ports=base.phone_ports if phone_ports is None else phone_ports)
+
+
 def probe_with_progress(addresses: Sequence[str], options: ProbeOptions) -> list[ProbeResult]:
     """Probe with a progress line on stderr (when it is a terminal and the run is long)."""
     total = len(addresses) * len(set(options.ports))
@@ -134,15 +148,15 @@ def probe_and_record(
     retention: float | None,
     refresh_run: int | None = None,
 ) -> tuple[list[ProbeResult], str, dict[tuple[str, int], bool]]:
-    """Probe ``addresses`` and store the run in ``store``: the results, their status, and
-    each (address, port)'s reachability at its previous stored probe."""
-    previous = latest_reachability(store, addresses)
+    """Probe ``addresses`` and store the run in ``store`` (one transaction, after the last
+    probe ended: an interrupted run stores nothing): the results, their status, and each
+    (address, port)'s reachability at its previous stored probe."""
     started = time.time()
     results = probe_with_progress(addresses, options)
     status = probe_status(results)
-    record_probes(store, probed_at=started, finished_at=time.time(), status=status,
-                  results=results, refresh_run=refresh_run, retention=retention)
-    return results, status, previous
+    stored = store.record_probes(probed_at=started, finished_at=time.time(), status=status,
+                                 results=results, refresh_run=refresh_run, retention=retention)
+    return results, status, stored.previous
 
 
 def _check_address(text: str) -> str:

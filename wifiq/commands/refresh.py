@@ -11,7 +11,7 @@ A resolver that neither recurses nor is authoritative for pub.3gppnetwork.org is
 one line when the refresh starts; a removal of more than ``holddown.max_removal_percent`` of
 the active set is refused (one line, counted as a failure) unless ``--allow-mass-removal``.
 ``--probe``: then every active address is probed (IKEv2, :mod:`wifiq.probe`) and the results
-stored (:mod:`wifiq.store.probes`); reachability changes are printed, the exit status stays
+stored (``StateStore.record_probes``); reachability changes are printed, the exit status stays
 the refresh's.
 Exit status: 0 no change; 3 changed; 4 some lookups failed (or a mass removal was refused),
 nothing changed; 5 changed and some lookups failed (or a mass removal was refused); 1 fatal (every lookup failed, state busy or unusable, an output, the report or
@@ -39,7 +39,6 @@ from ..on_change import OnChangeError, parse_command, run_on_change
 from ..outputs import Written, check_outputs, write_outputs
 from ..refresh import RefreshResult, exit_status, run_refresh
 from ..report import document, format_news, format_unreported
-from ..probe import ProbeOptions
 from ..probe.report import document as probe_document
 from ..probe.report import reachability_news
 from ..resolve import ResolveOptions, ResolverCheck, sort_addresses
@@ -183,7 +182,7 @@ def _probe_active(store: StateStore, result: RefreshResult,
         for address in sort_addresses(result.active[name]):
             names.setdefault(address, []).append(name)
     results, status, previous = probe_and_record(
-        store, list(names), ProbeOptions(), retention=config.retention,
+        store, list(names), config.probe, retention=config.retention,
         refresh_run=result.run_id)
     return (probe_document(status, result.refreshed_at, results, names),
             reachability_news(results, previous))

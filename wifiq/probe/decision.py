@@ -125,6 +125,7 @@ class Probe:
         self._reply: IkeMessage | None = None
         self._detail = ""
         self._malformed: str | None = None
+        self._malformed_rtt: float | None = None
 
     @property
     def done(self) -> bool:
@@ -141,6 +142,7 @@ class Probe:
             return None
         if self._sends > self.policy.retries:
             if self._malformed is not None:
+                self._rtt = self._malformed_rtt
                 self._end(Outcome.MALFORMED, self._malformed)
             else:
                 self._end(Outcome.SILENT, f"no reply to {self._sends} requests")
@@ -175,7 +177,13 @@ class Probe:
         try:
             message = parse_message(data, natt=self.natt)
         except IkeError as exc:
-            self._malformed = str(exc)
+            self._note_malformed(str(exc), now)
+            return False
+        if message.spi_i == self.spi_i and not message.is_response:
+            # our own request came back: an echo service (or a reflector) on this port
+            self._note_malformed("the request came back unchanged: an echo, not an IKE "
+                                 "responder" if data == self._wire else
+                                 "an IKE request with this probe's SPI came back", now)
             return False
         if (message.spi_i != self.spi_i or not message.is_response
                 or message.exchange != IKE_SA_INIT or message.message_id != 0):
@@ -199,10 +207,14 @@ class Probe:
                 else None
             if wanted is None:
                 self._finish(Outcome.MALFORMED, rtt, "INVALID_KE_PAYLOAD without a group")
-            elif wanted not in self.policy.groups or wanted == self.group:
+            elif wanted == self.group:
+                self._finish(Outcome.ERROR_NOTIFY, rtt,
+                             f"INVALID_KE_PAYLOAD asks for DH group {wanted}, the group of the "
+                             "KE sent: the responder cannot use the group it chose")
+            elif wanted not in self.policy.groups:
                 self._finish(Outcome.ERROR_NOTIFY, rtt,
                              f"INVALID_KE_PAYLOAD asks for DH group {wanted}, which the probe "
-                             f"does not offer with a KE")
+                             f"does not offer")
             elif len(self._steps) >= self.policy.max_steps:
                 self._finish(Outcome.ERROR_NOTIFY, rtt, "INVALID_KE_PAYLOAD again after "
                              f"{len(self._steps)} round trips")
@@ -232,6 +244,14 @@ class Probe:
         self._finish(Outcome.MALFORMED, rtt, "a reply with neither one SA, KE and Nr nor an "
                                              "error notify")
         return True
+
+    def _note_malformed(self, detail: str, now: float) -> None:
+        """A datagram from the destination that is no reply to this probe: kept, and the
+        probe's end when no real reply follows (it goes on waiting: a stray datagram must not
+        hide an answer)."""
+        if self._malformed is None:
+            self._malformed = detail
+            self._malformed_rtt = now - self._sent_at
 
     def _next_step(self, *, cookie: bytes | None = None, group: int | None = None) -> None:
         self._steps.append("COOKIE" if cookie is not None else f"INVALID_KE_PAYLOAD {group}")

@@ -19,6 +19,7 @@ offset and what was expected.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import secrets
@@ -166,9 +167,10 @@ class Redirect:
     gateway: str
 
 
+@functools.lru_cache(maxsize=16)
 def android_proposals(groups: tuple[int, ...] = DEFAULT_GROUPS) -> tuple[Proposal, ...]:
     """Android IWLAN-like proposals: AES-CBC then AES-CTR, each 128/256, SHA2/SHA1 integrity,
-    SHA2/SHA1 PRF, ``groups`` in order."""
+    SHA2/SHA1 PRF, ``groups`` in order (immutable: built once per group order)."""
     integ = tuple(Transform(INTEG, i) for i in (INTEG_SHA2_256_128, INTEG_SHA2_384_192,
                                                 INTEG_SHA2_512_256, INTEG_HMAC_SHA1_96))
     prf = tuple(Transform(PRF, p) for p in (PRF_HMAC_SHA2_256, PRF_HMAC_SHA2_384,
@@ -221,6 +223,13 @@ def _encode_proposal(proposal: Proposal, last: bool) -> bytes:
                        proposal.protocol, 0, len(proposal.transforms)) + body
 
 
+@functools.lru_cache(maxsize=16)
+def _sa_body(proposals: tuple[Proposal, ...]) -> bytes:
+    """The SA payload's body (the same few proposal sets for every probe: encoded once)."""
+    return b"".join(_encode_proposal(p, i == len(proposals) - 1)
+                    for i, p in enumerate(proposals))
+
+
 def _notify_body(notify_type: int, data: bytes) -> bytes:
     return struct.pack("!BBH", 0, 0, notify_type) + data
 
@@ -244,8 +253,7 @@ def encode_sa_init(
     if len(spi_i) != 8:
         raise ValueError("SPIi must be 8 bytes")
     spi_r = bytes(8)
-    sa_body = b"".join(_encode_proposal(p, i == len(proposals) - 1)
-                       for i, p in enumerate(proposals))
+    sa_body = _sa_body(proposals)
     bodies: list[tuple[int, bytes]] = []
     if cookie is not None:
         bodies.append((PAYLOAD_NOTIFY, _notify_body(COOKIE, cookie)))

@@ -1,18 +1,22 @@
-"""wifiq's state: every observation and the active addresses in SQLite (:mod:`.db`), the
-refresh lock (:mod:`.lock`) and where the state lives by default (:mod:`.paths`)."""
+"""wifiq's state: every observation, the active addresses and the probes' spans in SQLite
+(:mod:`.db`, :mod:`.probes`), the refresh lock (:mod:`.lock`) and where the state lives by default (:mod:`.paths`)."""
 
 from .db import EmptyStateError, HistoryEvent, LatestRefresh, RunRecord, StateError, StateStore
 from .lock import RefreshLock, StateBusyError
+from .probes import ProbeRun, ProbeSpan, StoredProbeRun
 from .paths import default_state_path
 
 __all__ = [
     "EmptyStateError",
     "HistoryEvent",
     "LatestRefresh",
+    "ProbeRun",
+    "ProbeSpan",
     "RefreshLock",
     "RunRecord",
     "StateBusyError",
     "StateError",
     "StateStore",
+    "StoredProbeRun",
     "default_state_path",
 ]

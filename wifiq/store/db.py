@@ -1,6 +1,7 @@
-"""The SQLite state file: runs, every observation, the active addresses and their changes.
+"""The SQLite state file: runs, every observation, the active addresses and their changes,
+and the IKEv2 probes of those addresses.
 
-Tables (schema version 2):
+Tables (schema version 3):
 
 - ``runs``: one row per refresh that reached its commit (id, time, status, counts).
 - ``observation_spans``: what every lookup answered, as *spans* of consecutive runs: one row
@@ -17,6 +18,8 @@ Tables (schema version 2):
   printed report, the ``--on-change`` command), so one that failed is redone by the next run.
 - ``failing``: the names whose last lookup failed, since when and how (for one-line summaries
   of failures that persist).
+- ``probe_runs`` and ``probe_spans``: the runs of IKEv2 probes and their results as spans of
+  unchanged answers per address and port (:mod:`.probes`; new in schema 3).
 
 A state file is recognised by its own marks: SQLite ``application_id`` :data:`APPLICATION_ID`,
 ``user_version`` :data:`SCHEMA_VERSION` and the ``meta`` row ``application = wifiq``. Anything
@@ -24,8 +27,10 @@ else (another program's database, even one with a ``meta`` table) is refused unt
 wifiq state written before the marks existed (its tables and ``meta`` schema row) is adopted.
 A file of 0 bytes is refused (:class:`EmptyStateError`) unless a refresh is allowed to start
 a new state in it: it never silently becomes a first refresh. A schema-1 state (one ``observations`` row per lookup and run) is migrated to spans when it is
-opened for writing, in the same single transaction as the open (all or nothing); read-only
-opens read it as it is. A schema newer than :data:`SCHEMA_VERSION` is refused untouched.
+opened for writing, in the same single transaction as the open (all or nothing); so is a
+schema-2 state's ``probes`` table (one row per address, port and run of probes), folded into
+``probe_spans``. Read-only opens read both as they are. A schema newer than
+:data:`SCHEMA_VERSION` is refused untouched.
 
 A refresh writes all of its rows in ONE transaction (WAL journal, synchronous FULL), so a
 process killed at any point leaves either the previous state or the new one, never a mix.
@@ -36,19 +41,23 @@ from __future__ import annotations
 import os
 import sqlite3
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import checkpoint
 from ..errors import WifiqError
 from ..holddown import AddressState, Change
+from ..probe.decision import ProbeResult
 from ..resolve.lookup import Lookup
+from . import probes
+from .probes import ProbeRun, ProbeSpan, StoredProbeRun
 
-SCHEMA_VERSION = 2
-_READABLE_SCHEMAS = ("1", "2")
+SCHEMA_VERSION = 3
+_READABLE_SCHEMAS = ("1", "2", "3")
 """Schema versions a read-only open reads (1 has an ``observations`` table with the columns
-of version 2's ``observations`` view)."""
+of version 2's ``observations`` view; 2 may have a ``probes`` table of one row per probe)."""
 APPLICATION_ID = 0x57694651
 """SQLite ``PRAGMA application_id`` of a wifiq state file ("WiFQ")."""
 _CURRENT_ON_OPEN = ("report", "on-change")
@@ -238,10 +247,13 @@ class StateStore:
             found = _identify(self._db, self.path)  # again, under the write lock
             if found == "1":
                 _migrate_from_1(self._db)  # same transaction: all or nothing
-                checkpoint.reached("store:migrated")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            probes.create(self._db)
+            if found in ("1", "2"):
+                probes.migrate(self._db)  # one row per probe -> spans, same transaction
+                checkpoint.reached("store:migrated")
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)",
                              (str(SCHEMA_VERSION),))
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('application', 'wifiq')")
@@ -381,15 +393,8 @@ class StateStore:
         rows = [(consumer, run_id, at) for consumer in consumers]
         if not rows:
             return
-        db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?)", rows)
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise StateError(self.path, f"cannot record what was delivered: {exc}") from None
+        with self._write("record what was delivered"):
+            self._db.executemany("INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?)", rows)
 
     def changes_after(self, run_id: int) -> list[HistoryEvent]:
         """Every change of the runs after ``run_id``, oldest first."""
@@ -410,6 +415,21 @@ class StateStore:
         """The newest run that changed an active set (0 when none did)."""
         row = self._db.execute("SELECT MAX(run_id) FROM changes").fetchone()
         return int(row[0] or 0)
+
+    def probe_spans(self, addresses: Iterable[str]) -> list[ProbeSpan]:
+        """Every stored probe span of these addresses, by address (IPv4 first), port and time
+        ([] before the first probe). Raises StateError for a damaged state."""
+        try:
+            return probes.read_spans(self._db, addresses)
+        except (sqlite3.Error, ValueError, KeyError) as exc:
+            raise StateError(self.path, f"cannot read the probes: {exc}") from None
+
+    def probe_runs(self, first: int, last: int) -> list[ProbeRun]:
+        """The stored probe runs with ids ``first`` to ``last``, oldest first."""
+        try:
+            return probes.read_runs(self._db, first, last)
+        except sqlite3.Error as exc:
+            raise StateError(self.path, f"cannot read the probe runs: {exc}") from None
 
     def size(self) -> int:
         """Bytes of the database (pages in use and free)."""
@@ -450,8 +470,7 @@ class StateStore:
         db = self._db
         failing = failing or {}
         replaced = set(replaced_names)
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        with self._write("record the refresh"):
             if retention is not None:  # first, so that this run's rows reuse the freed pages
                 _trim_spans(db, refreshed_at - retention)
             previous_run = db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
@@ -487,17 +506,50 @@ class StateStore:
             )
             db.executemany("INSERT OR IGNORE INTO name_plmns VALUES (?, ?, ?)", name_plmns)
             checkpoint.reached("store:commit")
+        assert run_id is not None
+        return run_id
+
+    def record_probes(
+        self,
+        *,
+        probed_at: float,
+        finished_at: float,
+        status: str,
+        results: Sequence[ProbeResult],
+        refresh_run: int | None = None,
+        retention: float | None = None,
+    ) -> StoredProbeRun:
+        """Store one run of probes atomically (the whole run or nothing): each result extends
+        its (address, port)'s span of the previous probe run or starts a span. Returns the
+        run's id and each (address, port)'s reachability at its previous probe, read in the
+        same transaction. With ``retention`` (seconds), probe runs older than that are
+        forgotten first (:func:`.probes.trim`). Raises StateError."""
+        with self._write("record the probes"):
+            stored = probes.write_run(
+                self._db, probed_at=probed_at, finished_at=finished_at, status=status,
+                results=results, refresh_run=refresh_run, retention=retention)
+            checkpoint.reached("store:probes")
+        return stored
+
+    @contextmanager
+    def _write(self, what: str) -> Iterator[None]:
+        """One write transaction: committed when the block ends, rolled back when it raises
+        (sqlite3 errors become StateError naming ``what``)."""
+        if self.read_only:
+            raise StateError(self.path, f"opened read-only: cannot {what}")
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            yield
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
-            raise StateError(self.path, f"cannot record the refresh: {exc}") from None
+            raise StateError(self.path, f"cannot {what}: {exc}") from None
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
-        assert run_id is not None
-        return run_id
 
 
 _SpanKey = tuple[str, str, int, str, int, str, str | None, str]
@@ -647,8 +699,9 @@ def _check_schema(db: sqlite3.Connection, path: Path) -> str | None:
     if row is None:
         return None
     if row[0] not in _READABLE_SCHEMAS:
-        raise StateError(path, f"schema version {row[0]}, this wifiq reads "
-                               f"{' and '.join(_READABLE_SCHEMAS)} (a newer wifiq wrote it?)")
+        readable = f"{', '.join(_READABLE_SCHEMAS[:-1])} and {_READABLE_SCHEMAS[-1]}"
+        raise StateError(path, f"schema version {row[0]}, this wifiq reads {readable} "
+                               "(a newer wifiq wrote it?)")
     if row[0] == "1":
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "observations" not in tables:
