@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.rig.knot import have_knot, zone
+from tests.rig.knot import NamespaceKnot, have_knot, zone
 from tests.rig.netns import REPO, can_make_namespaces, run
-from tests.wifiq_probe.test_probe_history import NamespaceKnot
 from wifiq.errors import UsageError
 from wifiq.holddown import AddressState
 from wifiq.probe import Outcome, Probe, ProbePolicy
