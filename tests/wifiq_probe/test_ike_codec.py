@@ -301,6 +301,8 @@ def test_cookie_is_resent_first_then_answered() -> None:
     msg = parse_message(again)
     assert msg.notifies[0] == Notify(COOKIE, b"k" * 24) and msg.nonce == probe.nonce
     assert msg.spi_i == probe.spi_i
+    # RFC 7296 §2.6: the retry is N(COOKIE) then the request's payloads unchanged (same KE)
+    assert again.endswith(first[HEADER_SIZE:])
     probe.on_reply(reply(probe, proposal=CHOSEN, ke_group=14, nonce=b"n" * 32), 10.2)
     assert probe.next_request(10.3) is None
     result = probe.result()

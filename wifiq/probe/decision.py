@@ -117,6 +117,9 @@ class Probe:
         self.nonce = secrets.token_bytes(32)
         self.group = self.policy.groups[0]
         self.cookie: bytes | None = None
+        # one KE public value per group: a COOKIE retry repeats every payload of the request
+        # it answers (RFC 7296 §2.6), only the INVALID_KE_PAYLOAD retry's new group needs a new one
+        self._ke: dict[int, bytes] = {}
         self._steps: list[str] = []
         self._sends = 0  # of the current request
         self._requests = 0
@@ -153,9 +156,12 @@ class Probe:
                 self._end(Outcome.SILENT, f"no reply to {self._sends} request{plural}")
             return None
         if self._wire is None:
+            ke_data = self._ke.get(self.group)
+            if ke_data is None:
+                ke_data = self._ke[self.group] = random_ke(self.group)
             self._wire = encode_sa_init(
                 spi_i=self.spi_i, nonce=self.nonce, ke_group=self.group,
-                ke_data=random_ke(self.group),
+                ke_data=ke_data,
                 proposals=android_proposals(groups_with_first(self.group, self.policy.groups)),
                 source=self.source, destination=(self.address, self.port),
                 cookie=self.cookie, natt=self.natt)
