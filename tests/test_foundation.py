@@ -114,6 +114,7 @@ REQUIRED_TOOLS = {
     "ip": "iproute2",
     "unshare": "util-linux",
     "nsenter": "util-linux",
+    "certutil": "libnss3-tools",
 }
 
 
@@ -133,15 +134,36 @@ def test_setup_installed_vpcd_driver():
     )
 
 
-def _setup_with_shims(tmp_path, uid: int, not_installed: set[str]):
-    """Run a copy of scripts/setup with ``id``, ``dpkg-query``, ``apt-get`` and the Python
-    replaced by shims: which user it is, which Debian packages are missing, and what it then
-    ran (recorded in ``calls``). The Python shim stops the script at the venv step."""
+def test_setup_unpacked_pluto():
+    """libreswan's pluto (the responder of the wifiq probe's REDIRECT tests) is unpacked from its
+    .deb, not installed (it conflicts with strongswan-libcharon): scripts/setup does it as root."""
+    from tests.rig.pluto import PLUTO, TREE, version
+
+    assert PLUTO.exists(), f"{PLUTO} missing: scripts/setup (as root) unpacks libreswan's .deb"
+    assert version().startswith("4."), version()
+    ldd = subprocess.run(["ldd", str(PLUTO)], capture_output=True, text=True, check=True).stdout
+    assert "not found" not in ldd, f"scripts/setup must install pluto's libraries:\n{ldd}"
+    listed = subprocess.run(["git", "-C", str(TREE.parents[1]), "ls-files", ".cache"],
+                            capture_output=True, text=True, check=True).stdout
+    assert listed == ""  # the unpacked tree stays out of git
+
+
+def _setup_with_shims(tmp_path, uid: int, not_installed: set[str], pluto: bool = False,
+                      fetch_fails: bool = False):
+    """Run a copy of scripts/setup with ``id``, ``dpkg-query``, ``apt-get``, ``dpkg-deb`` and the
+    Python replaced by shims: which user it is, which Debian packages are missing, whether
+    libreswan is already unpacked (``pluto``) or cannot be downloaded (``fetch_fails``), and
+    what it then ran (recorded in ``calls``; ``apt-get download`` leaves a .deb, ``dpkg-deb -x``
+    a pluto). The Python shim stops the script at the venv step."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
     work = tmp_path / "clone"
     (work / "scripts").mkdir(parents=True)
+    if pluto:
+        (work / ".cache/libreswan/usr/libexec/ipsec").mkdir(parents=True)
+        (work / ".cache/libreswan/usr/libexec/ipsec/pluto").write_text("")
+        (work / ".cache/libreswan/usr/libexec/ipsec/pluto").chmod(0o755)
     (work / "scripts" / "setup").write_bytes((root / "scripts" / "setup").read_bytes())
     (work / "scripts" / "setup").chmod(0o755)
     shims = tmp_path / "shims"
@@ -152,7 +174,14 @@ def _setup_with_shims(tmp_path, uid: int, not_installed: set[str]):
         "id": f'echo {uid}',
         "dpkg-query": f'for a; do last=$a; done\ncase " {missing} " in *" $last "*) exit 1;; esac\n'
                       'echo "install ok installed"',
-        "apt-get": f'echo "apt-get $*" >> {calls}',
+        "apt-get": f'echo "apt-get $*" >> {calls}\n' + (
+            'case "$1" in download) echo "E: Unable to locate package libreswan" >&2; exit 100;;'
+            ' esac' if fetch_fails else
+            'case "$1" in download) : > libreswan_4.10-2+deb12u1_amd64.deb;; esac'),
+        "dpkg-deb": f'echo "dpkg-deb $1 ${{2##*/}}" >> {calls}\n'
+                    'case "$1" in -x) mkdir -p "$3/usr/libexec/ipsec" && '
+                    ': > "$3/usr/libexec/ipsec/pluto" && chmod +x "$3/usr/libexec/ipsec/pluto";;\n'
+                    '-f) echo 4.10-2+deb12u1;; esac',
         "python-shim": f'echo "python $*" >> {calls}; exit 3',
     }
     for name, body in scripts.items():
@@ -183,3 +212,38 @@ def test_setup_as_root_installs_what_is_missing(tmp_path):
     assert "apt-get update -qq" in calls
     assert "apt-get install -y -qq --no-install-recommends knot" in calls
     assert calls[-1] == "python -m venv .venv"
+
+
+def test_setup_as_root_unpacks_libreswan_once(tmp_path):
+    """libreswan's .deb is downloaded and unpacked into .cache/libreswan (never dpkg -i), with
+    its version beside it; a second run with the tree in place fetches nothing."""
+    proc, calls = _setup_with_shims(tmp_path, 0, set())
+    assert calls == ["apt-get download -qq -o APT::Sandbox::User=root libreswan",
+                     "dpkg-deb -x libreswan_4.10-2+deb12u1_amd64.deb",
+                     "dpkg-deb -f libreswan_4.10-2+deb12u1_amd64.deb",
+                     "python --version", "python -m venv .venv"], proc.stderr
+    tree = tmp_path / "clone" / ".cache" / "libreswan"
+    assert (tree / "usr/libexec/ipsec/pluto").exists()
+    assert (tree / ".version").read_text() == "4.10-2+deb12u1\n"
+    assert [p.name for p in tree.parent.iterdir()] == ["libreswan"]  # no download left over
+    again, calls = _setup_with_shims(tmp_path / "again", 0, set(), pluto=True)
+    assert calls == ["python --version", "python -m venv .venv"], again.stderr
+
+
+def test_setup_as_root_stops_when_libreswan_cannot_be_fetched(tmp_path):
+    """apt-get download fails (no network, no such package): setup updates the lists, tries
+    once more, then stops with the failure, before the venv; nothing half unpacked is left."""
+    proc, calls = _setup_with_shims(tmp_path, 0, set(), fetch_fails=True)
+    assert proc.returncode == 100
+    assert "E: Unable to locate package libreswan" in proc.stderr
+    assert calls == ["apt-get download -qq -o APT::Sandbox::User=root libreswan",
+                     "apt-get update -qq",
+                     "apt-get download -qq -o APT::Sandbox::User=root libreswan"]
+    assert list((tmp_path / "clone" / ".cache").iterdir()) == []
+
+
+def test_setup_not_root_without_libreswan_says_so(tmp_path):
+    proc, calls = _setup_with_shims(tmp_path, 1000, set())
+    assert calls == ["python --version", "python -m venv .venv"]
+    assert "setup: libreswan's pluto is not unpacked in .cache/libreswan: run scripts/setup as " \
+           "root (without it the wifiq probe's redirect tests are skipped)" in proc.stderr

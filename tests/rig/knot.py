@@ -209,3 +209,30 @@ class SilentPort:
 
 def have_knot() -> bool:
     return os.access(KNOTD, os.X_OK)
+
+
+class NamespaceKnot(KnotServer):
+    """knotd started inside a network namespace (on its loopback), checked with kdig there:
+    the resolver of a wifiq run in that namespace (``ip netns exec``)."""
+
+    def __init__(self, directory: Path, zones: dict[str, str | None], netns: str) -> None:
+        super().__init__(directory, zones)
+        self.netns = netns
+
+    def start(self) -> "NamespaceKnot":
+        self._write_config()
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(["ip", "netns", "exec", self.netns, KNOTD, "-c",
+                                          str(self.conf)], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        for domain in (d for d, text in self.zones.items() if text is not None):
+            while True:
+                answer = subprocess.run(
+                    ["ip", "netns", "exec", self.netns, "kdig", "+short", "+timeout=1", "-p",
+                     str(self.port), "@127.0.0.1", "SOA", domain], capture_output=True, text=True)
+                if answer.stdout.strip():
+                    break
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"knotd not ready: {self.log.read_text()[-2000:]}")
+                time.sleep(0.05)
+        return self

@@ -2,8 +2,8 @@
 makes: accepted, NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD (retried with the named group), a
 cookie demanded, UDP 500 dropped, UDP 4500 dropped, ICMP port unreachable; another error
 notify (a charon that cannot compute the DH group it chose) and something that is not IKE
-answering (an echo service, a text banner); IPv4 and IPv6. REDIRECT: no responder the rig can
-run sends it in IKE_SA_INIT (docs/wifiq-probe.md, "Tests"); it is tested on made-up bytes."""
+answering (an echo service, a text banner); IPv4 and IPv6. REDIRECT: charon cannot send it in
+IKE_SA_INIT; libreswan's pluto does, in ``test_probe_pluto.py`` (docs/wifiq-probe.md, "Tests")."""
 
 from __future__ import annotations
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.rig.charon import IkeLab, Responder, ServerSpec, have_charon, server_address
-from tests.rig.knot import KNOTD, KnotServer, have_knot, zone
+from tests.rig.knot import NamespaceKnot, have_knot, zone
 from tests.rig.netns import REPO
 
 PARENT = "pub.3gppnetwork.org"
@@ -22,30 +21,6 @@ NAME = "epdg.epc.mnc001.mcc505.pub.3gppnetwork.org"
 ACCEPT = server_address(0, 10)
 REFUSE6 = server_address(0, 11, True)
 REJECT = server_address(0, 15)
-
-
-class NamespaceKnot(KnotServer):
-    """knotd started inside a network namespace (its loopback), checked with kdig there."""
-
-    def __init__(self, directory: Path, zones: dict[str, str | None], netns: str) -> None:
-        super().__init__(directory, zones)
-        self.netns = netns
-
-    def start(self) -> "NamespaceKnot":
-        self._write_config()
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(["ip", "netns", "exec", self.netns, KNOTD, "-c",
-                                          str(self.conf)], stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while True:
-            answer = subprocess.run(
-                ["ip", "netns", "exec", self.netns, "kdig", "+short", "+timeout=1", "-p",
-                 str(self.port), "@127.0.0.1", "SOA", PARENT], capture_output=True, text=True)
-            if answer.stdout.strip():
-                return self
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"knotd not ready: {self.log.read_text()[-2000:]}")
-            time.sleep(0.05)
 
 
 @pytest.fixture
