@@ -12,6 +12,7 @@ is checked. The password is fetched lazily (a callable) so a certificate file ne
 from __future__ import annotations
 
 import base64
+import codecs
 import hashlib
 import hmac
 import re
@@ -56,14 +57,34 @@ def java_utf(data: bytes) -> str:
     """Text written by Java's ``DataOutput.writeUTF`` (how a JKS stores an alias): "modified
     UTF-8", where NUL is ``c0 80`` and a character above U+FFFF is its UTF-16 surrogate pair,
     each half in 3 bytes (``ed a0 bd ed b8 80`` for U+1F600). Read as plain UTF-8 those are
-    invalid; here they become the characters. What is still invalid — other bad bytes, a lone
-    surrogate — becomes U+FFFD, never a surrogate in the string."""
+    invalid; here they become the characters. Decoded sequence by sequence: what is still
+    invalid becomes U+FFFD — each stray byte one, a lone surrogate half one — and valid
+    sequences beside it, pairs included, keep their characters; never a surrogate in the
+    string."""
     raw = data.replace(b"\xc0\x80", b"\x00")  # c0 is no lead byte otherwise: nothing else to hit
-    try:
-        text = raw.decode("utf-8", errors="surrogatepass")
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", errors="replace")
-    return text.encode("utf-16-be", errors="surrogatepass").decode("utf-16-be", errors="replace")
+    halves = raw.decode("utf-8", errors=_JAVA_UTF_ERRORS)  # surrogate halves kept, bad bytes U+FFFD
+    # Pair the halves: high + low becomes the character; a half alone becomes U+FFFD.
+    return halves.encode("utf-16-be", errors="surrogatepass").decode("utf-16-be",
+                                                                     errors="replace")
+
+
+_JAVA_UTF_ERRORS = "simtool.java-utf"
+
+
+def _surrogate_half_or_replace(exc: UnicodeError) -> tuple[str, int]:
+    """Decoding error handler of :func:`java_utf`: at a CESU-8 surrogate half (``ed``,
+    ``a0``-``bf``, ``80``-``bf``) that half (U+D800-U+DFFF, paired later); otherwise U+FFFD for
+    the one byte there, the decoding going on at the next byte."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    half = exc.object[exc.start:exc.start + 3]
+    if len(half) == 3 and half[0] == 0xED and 0xA0 <= half[1] <= 0xBF and 0x80 <= half[2] <= 0xBF:
+        return half.decode("utf-8", errors="surrogatepass"), exc.start + 3
+    return "\ufffd", exc.start + 1
+
+
+codecs.register_error(_JAVA_UTF_ERRORS, _surrogate_half_or_replace)
+
 
 def _be(r: ByteReader, n: int, what: str) -> int:
     return int.from_bytes(r.take(n, what), "big")

@@ -110,6 +110,56 @@ def test_jks_aliases_in_javas_modified_utf8(tmp_path: Path) -> None:
     assert "alias: key\U0001f600\\x00x" in text  # NUL escaped in text output
 
 
+HIGH, LOW = b"\xed\xa0\xbd", b"\xed\xb8\x80"  # U+1F600 as Java writes it: two CESU-8 halves
+SMILE = "\U0001f600"
+
+
+@pytest.mark.parametrize(("raw", "text"), [
+    (b"\xff" + HIGH + LOW, "\ufffd" + SMILE),  # a stray byte before a valid pair
+    (HIGH + LOW + b"\xff", SMILE + "\ufffd"),  # … and after it
+    (b"k\xfe\xffb\xc0\x80" + HIGH + LOW + b"x", "k\ufffd\ufffdb\x00" + SMILE + "x"),
+    (HIGH + b"\xff" + LOW, "\ufffd\ufffd\ufffd"),  # a byte between the halves: no pair
+    (LOW + HIGH, "\ufffd\ufffd"),  # halves the wrong way round
+    (HIGH + HIGH + LOW, "\ufffd" + SMILE),  # a lone half, then a pair
+    (HIGH + LOW + b"\xed\xa0", SMILE + "\ufffd\ufffd"),  # a half cut short: each byte
+    (b"\xe2\x82A" + HIGH + LOW, "\ufffd\ufffdA" + SMILE),  # a cut 3-byte sequence: each byte
+    (b"\xc1\x81" + HIGH + LOW, "\ufffd\ufffd" + SMILE),  # an overlong other than c0 80
+    ("é€".encode() + HIGH + LOW + b"\x80", "é€" + SMILE + "\ufffd"),  # 2- and 3-byte forms
+    (b"\xf0\x9f\x98\x80\xff", SMILE + "\ufffd"),  # plain UTF-8's 4-byte form also reads
+])
+def test_java_utf_decodes_each_sequence_on_its_own(raw: bytes, text: str) -> None:
+    """Before, one invalid byte anywhere sent the whole alias through plain UTF-8, and a valid
+    pair beside it came out as six U+FFFD. Now each sequence is decoded on its own: a pair is
+    its character, each invalid byte and each lone half is one U+FFFD."""
+    from simtool.apk.keystore import java_utf
+
+    decoded = java_utf(raw)
+    assert decoded == text
+    assert not any(0xD800 <= ord(c) <= 0xDFFF for c in decoded)  # no surrogate ever
+
+
+def test_jks_alias_with_a_stray_byte_beside_a_pair(tmp_path: Path) -> None:
+    """Through the CLI, on a keystore made by keytool (alias "clé😀x", which keytool writes as
+    cl c3 a9, the two CESU-8 halves, x) with a stray ff put in before the x (length fixed; the
+    integrity digest is not checked without a password). Fails before: "cl\u00e9" and seven
+    U+FFFD then "x"."""
+    path = tmp_path / "k.jks"
+    subprocess.run(["keytool", "-genkeypair", "-keystore", str(path), "-storetype", "JKS",
+                    "-storepass", "secret12", "-keypass", "secret12", "-alias", "clé😀x",
+                    "-keyalg", "RSA", "-keysize", "1024", "-dname", "CN=t", "-validity", "2"],
+                   check=True, capture_output=True, timeout=120)
+    data = path.read_bytes()
+    alias = "clé".encode() + HIGH + LOW + b"x"
+    at = data.index(struct.pack(">H", len(alias)) + alias)
+    assert _strict(_digest("--json", str(path)).stdout)[0]["signers"][0]["name"] == "clé😀x"
+    broken = alias[:-1] + b"\xff" + alias[-1:]
+    path.write_bytes(data[:at] + struct.pack(">H", len(broken)) + broken
+                     + data[at + 2 + len(alias):])
+    proc = _digest("--json", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert _strict(proc.stdout)[0]["signers"][0]["name"] == "clé😀\ufffdx"
+
+
 def test_file_names_that_are_not_utf8(tmp_path: Path) -> None:
     """Fails before: the path went out as "bad\\udcff.der", a lone-surrogate escape."""
     folder = os.fsencode(tmp_path)

@@ -32,6 +32,10 @@ schema-2 state's ``probes`` table (one row per address, port and run of probes),
 ``probe_spans``. Read-only opens read both as they are. A schema newer than
 :data:`SCHEMA_VERSION` is refused untouched.
 
+A new state file is built complete in a temporary file beside it and then linked into place
+(:mod:`.create`), so a process killed while creating it leaves none or a whole one, never the
+0-byte file that would then be refused.
+
 A refresh writes all of its rows in ONE transaction (WAL journal, synchronous FULL), so a
 process killed at any point leaves either the previous state or the new one, never a mix.
 """
@@ -52,6 +56,7 @@ from ..holddown import AddressState, Change
 from ..probe.decision import ProbeResult
 from ..resolve.lookup import Lookup
 from . import probes
+from .create import create_state, remove_leftovers
 from .probes import ProbeRun, ProbeSpan, StoredProbeRun
 
 SCHEMA_VERSION = 3
@@ -208,13 +213,15 @@ class LatestRefresh:
 class StateStore:
     """An open state file. Use as a context manager; every write is one transaction.
 
-    Opening creates the file (and its directory) if needed; raises StateError for a file that
+    Opening creates the file (and its directory) if needed, whole or not at all
+    (:mod:`.create`: built beside it, then linked into place); raises StateError for a file that
     is not SQLite, an SQLite database that is not a wifiq state file (left untouched), or a
     schema this version does not read, and EmptyStateError for a file of 0 bytes (left
     untouched) unless ``allow_empty``. ``read_only=True`` (``history``, ``render --state``)
     never creates or changes anything and works on a read-only file or file system.
     ``started`` says whether this open began a new state: ``"missing"`` (no file),
-    ``"empty"`` (a 0-byte file, ``allow_empty``) or None (an existing state).
+    ``"empty"`` (a 0-byte file, ``allow_empty``) or None (an existing state, also one that
+    another process created while this one was creating it).
     """
 
     def __init__(self, path: Path, *, read_only: bool = False,
@@ -223,46 +230,26 @@ class StateStore:
         self.read_only = read_only
         self.started: str | None = None
         try:
-            size = self.path.stat().st_size if self.path.is_file() else None
-            if size == 0 and (read_only or not allow_empty):
-                raise EmptyStateError(self.path, for_refresh=not read_only)
             if read_only:
+                _refuse_empty(self.path, for_refresh=False)
                 self._db = _connect_read_only(self.path)
                 _identify(self._db, self.path)
                 return
-            self.started = ("missing" if not self.path.exists() else "empty" if size == 0
-                            else None)
-            if size:
+            remove_leftovers(self.path)
+            if not self.path.exists() and create_state(self.path, _build):
+                self.started = "missing"  # made whole beside it, then linked into place
+            elif not allow_empty:  # an existing file (maybe another process's new state)
+                _refuse_empty(self.path, for_refresh=True)
+            if self.started is None and _size(self.path):
                 probe = _connect_read_only(self.path)  # look before touching anything
                 try:
                     _identify(probe, self.path)
                 finally:
                     probe.close()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("BEGIN IMMEDIATE")
-            found = _identify(self._db, self.path)  # again, under the write lock
-            if found == "1":
-                _migrate_from_1(self._db)  # same transaction: all or nothing
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
-            probes.create(self._db)
-            if found in ("1", "2"):
-                probes.migrate(self._db)  # one row per probe -> spans, same transaction
-                checkpoint.reached("store:migrated")
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)",
-                             (str(SCHEMA_VERSION),))
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('application', 'wifiq')")
-            for consumer in _CURRENT_ON_OPEN:  # a state from before deliveries: all reported
-                self._db.execute("INSERT OR IGNORE INTO deliveries SELECT ?, "
-                                 "COALESCE(MAX(id), 0), 0 FROM runs", (consumer,))
-            self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            self._db.execute("COMMIT")
+            elif self.started is None and _size(self.path) == 0:
+                self.started = "empty"  # allow_empty: a new state in the 0-byte file
+            self._db = _connect_for_writing(self.path)
+            _set_up(self._db, self.path)
         except sqlite3.DatabaseError as exc:
             self._db_close_quietly()
             raise StateError(self.path, str(exc)) from None
@@ -649,6 +636,65 @@ def _migrate_from_1(db: sqlite3.Connection) -> None:
     out.extend((*key, *span) for key, span in spans.items())
     db.executemany(insert, out)
     db.execute("DROP TABLE observations")  # and its indexes; the view replaces it
+
+
+def _size(path: Path) -> int | None:
+    """The size of the file at ``path`` (None: no file there)."""
+    return path.stat().st_size if path.is_file() else None
+
+
+def _refuse_empty(path: Path, *, for_refresh: bool) -> None:
+    if _size(path) == 0:
+        raise EmptyStateError(path, for_refresh=for_refresh)
+
+
+def _connect_for_writing(path: Path) -> sqlite3.Connection:
+    """A connection as every write uses it: WAL journal, synchronous FULL, foreign keys."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _set_up(db: sqlite3.Connection, path: Path) -> None:
+    """In ONE transaction: identify the database under the write lock, migrate an older schema,
+    create what is missing and set the marks (all or nothing)."""
+    db.execute("BEGIN IMMEDIATE")
+    found = _identify(db, path)  # again, under the write lock
+    if found == "1":
+        _migrate_from_1(db)  # same transaction: all or nothing
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    probes.create(db)
+    if found in ("1", "2"):
+        probes.migrate(db)  # one row per probe -> spans, same transaction
+        checkpoint.reached("store:migrated")
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+    db.execute("INSERT OR IGNORE INTO meta VALUES ('application', 'wifiq')")
+    for consumer in _CURRENT_ON_OPEN:  # a state from before deliveries: all reported
+        db.execute("INSERT OR IGNORE INTO deliveries SELECT ?, COALESCE(MAX(id), 0), 0 FROM runs",
+                   (consumer,))
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    checkpoint.reached("store:set-up")
+    db.execute("COMMIT")
+
+
+def _build(path: Path) -> None:
+    """Make a complete new state in the (empty, temporary) file ``path`` and close it: the
+    close checkpoints the WAL into the file, so the file alone holds the state."""
+    db = _connect_for_writing(path)
+    try:
+        _set_up(db, path)
+        checkpoint.reached("store:create:committed")
+    finally:
+        db.close()
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
