@@ -33,6 +33,7 @@ from wifiq.probe.ike import (
     IkeError,
     Notify,
     Proposal,
+    Redirect,
     Transform,
     android_proposals,
     encode_redirect,
@@ -98,11 +99,31 @@ def test_response_round_trip_and_redirect() -> None:
     assert msg.is_response and msg.proposals == (CHOSEN,) and msg.ke_group == 14
     assert msg.vendor_ids == (b"\x88\x2f\xe5\x6d", b"strongSwan")
     assert str(CHOSEN) == "aes-cbc-256/prf-hmac-sha2-256/hmac-sha2-256-128/modp14"
-    for gateway in ("192.0.2.7", "2001:db8::7", "epdg.example.net"):
-        assert parse_redirect(encode_redirect(gateway, b"n" * 16)).gateway == gateway
-    for bad in (b"", b"\x01", b"\x01\x05abcd", b"\x09\x01a", b"\x01\x03abc"):
+    for gateway in ("192.0.2.7", "2001:db8::7", "epdg.example.net", "e" * 255):
+        for nonce in (b"n" * 16, b"m" * 256, b""):
+            assert parse_redirect(encode_redirect(gateway, nonce)) == Redirect(gateway, nonce)
+    for bad in (b"", b"\x01", b"\x01\x05abcd", b"\x09\x01a", b"\x01\x03abc", b"\x03\x00",
+                b"\x03\x00" + b"n" * 16, b"\x02\x04" + b"n" * 16, b"\x03\x02\xff\xfe"):
         with pytest.raises(IkeError):
             parse_redirect(bad)
+
+
+@pytest.mark.parametrize("size", [1, 15, 257, 300])
+def test_redirect_nonce_outside_16_to_256_bytes_is_refused(size: int) -> None:
+    with pytest.raises(IkeError, match=f"Nonce Data of 16 to 256 bytes .*not {size}"):
+        parse_redirect(encode_redirect("192.0.2.7", b"n" * size))
+
+
+def test_redirect_identity_length_beyond_the_notify_is_refused() -> None:
+    """GW Ident Len is checked against the notify's length, not read past it: a length that
+    claims the nonce's bytes too, or more than is there."""
+    data = encode_redirect("epdg.example.net", b"n" * 32)
+    for claimed in (len("epdg.example.net") + 32 + 1, 255):
+        with pytest.raises(IkeError, match="gateway identity length of at most 48"):
+            parse_redirect(data[:1] + bytes([claimed]) + data[2:])
+    # claiming some of the nonce as the name leaves a nonce too short to be one
+    with pytest.raises(IkeError, match="Nonce Data"):
+        parse_redirect(data[:1] + bytes([len("epdg.example.net") + 20]) + data[2:])
 
 
 @pytest.mark.parametrize("cut", range(0, 100, 3))
@@ -140,12 +161,41 @@ def test_fuzz_parser_raises_only_ike_error(data: bytes) -> None:
         pass
 
 
+#: REDIRECT data as it comes: any bytes, or a plausible identity (type 0-4, a length that may
+#: be wrong) followed by any tail (a nonce of any size, or none)
+REDIRECT_DATA = st.one_of(
+    st.binary(max_size=300),
+    st.builds(lambda kind, size, body, tail: bytes([kind, size]) + body + tail,
+              st.integers(0, 4), st.sampled_from([0, 4, 16, 12, 255]),
+              st.sampled_from([b"\xc0\x00\x02\x09", bytes(16), b"epdg.example.net"]),
+              st.binary(max_size=300)))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(REDIRECT_DATA)
+def test_fuzz_redirect_parser(data: bytes) -> None:
+    """Any notify data: a gateway and a nonce of 0 or 16-256 bytes that together are the data,
+    or IkeError — never another exception, never a nonce RFC 7296 does not allow."""
+    try:
+        redirect = parse_redirect(data)
+    except IkeError:
+        return
+    assert redirect.gateway and (not redirect.nonce or 16 <= len(redirect.nonce) <= 256)
+    assert data.endswith(redirect.nonce) and len(data) == 2 + data[1] + len(redirect.nonce)
+
+
+#: The Ni the fuzzed probe sends (test_fuzz_mutated_messages sets it).
+FUZZ_NONCE = b"\x02" * 32
 SEEDS = [
     encode_response(spi_i=b"\x01" * 8, spi_r=b"\x03" * 8, proposal=CHOSEN, ke_group=14,
                     nonce=b"\x04" * 32, vendor_ids=(b"abc",)),
     encode_response(spi_i=b"\x01" * 8, spi_r=b"\x03" * 8,
                     notifies=(Notify(INVALID_KE_PAYLOAD, b"\x00\x05"),)),
     request(cookie=b"c" * 16),
+    encode_response(spi_i=b"\x01" * 8, spi_r=b"\x03" * 8,
+                    notifies=(Notify(REDIRECT, encode_redirect("192.0.2.9", FUZZ_NONCE)),)),
+    encode_response(spi_i=b"\x01" * 8, spi_r=b"\x03" * 8,
+                    notifies=(Notify(REDIRECT, encode_redirect("epdg.example", FUZZ_NONCE)),)),
 ]
 
 
@@ -162,10 +212,14 @@ def test_fuzz_mutated_messages(seed: bytes, flips: list[tuple[int, int]], cut: i
         except IkeError:
             pass
         probe = Probe(*DST, source=SRC, policy=ProbePolicy(retries=0))
-        probe.spi_i = b"\x01" * 8
+        probe.spi_i, probe.nonce = b"\x01" * 8, FUZZ_NONCE
         probe.next_request(0.0)
         probe.on_reply(candidate, 0.1)  # never raises, whatever the bytes
         probe.next_request(0.2)
+        if probe.done and probe.result().outcome is Outcome.REDIRECTED:  # only with its Ni echoed
+            notify = parse_message(candidate).notify(REDIRECT)
+            assert notify is not None and parse_redirect(notify.data).nonce == FUZZ_NONCE
+            assert probe.result().detail.startswith("redirected to ")
 
 
 # -- the decisions ----------------------------------------------------------------------------
@@ -289,8 +343,6 @@ def test_invalid_ke_for_a_group_not_offered(data: bytes, detail: str) -> None:
 @pytest.mark.parametrize("notify,outcome", [
     (Notify(NO_PROPOSAL_CHOSEN, b""), Outcome.NO_PROPOSAL_CHOSEN),
     (Notify(43, b""), Outcome.ERROR_NOTIFY),
-    (Notify(REDIRECT, encode_redirect("192.0.2.9", b"n" * 32)), Outcome.REDIRECTED),
-    (Notify(REDIRECT, b"\x01\x09"), Outcome.MALFORMED),
 ])
 def test_error_notifies(notify: Notify, outcome: Outcome) -> None:
     probe, _ = start()
@@ -299,8 +351,116 @@ def test_error_notifies(notify: Notify, outcome: Outcome) -> None:
     result = probe.result()
     assert result.outcome is outcome and result.outcome.reachable
     assert result.notifies == (notify.name,)
-    if outcome is Outcome.REDIRECTED:
-        assert result.detail == "redirected to 192.0.2.9"
+
+
+def redirect_reply(probe: Probe, gateway: str, nonce: bytes) -> bytes:
+    return reply(probe, notifies=(Notify(REDIRECT, encode_redirect(gateway, nonce)),))
+
+
+@pytest.mark.parametrize("gateway", ["192.0.2.9", "2001:db8::9", "epdg2.example.net"])
+def test_redirect_echoing_the_request_nonce_is_redirected(gateway: str) -> None:
+    probe, wire = start()
+    assert parse_message(wire).nonce == probe.nonce  # the Ni the REDIRECT must echo
+    assert probe.on_reply(redirect_reply(probe, gateway, probe.nonce), 10.1)
+    assert probe.next_request(10.1) is None
+    result = probe.result()
+    assert (result.outcome, result.detail) == (Outcome.REDIRECTED, f"redirected to {gateway}")
+    assert result.notifies == ("REDIRECT",) and result.requests == 1
+    assert result.rtt == pytest.approx(0.1)
+
+
+def other_nonce(probe: Probe) -> bytes:
+    """A nonce of the same size as the probe's that is not it."""
+    return bytes(b ^ 0x01 for b in probe.nonce)
+
+
+@pytest.mark.parametrize("case,nonce,detail", [
+    ("missing", lambda p: b"", "without Nonce Data"),
+    ("wrong", other_nonce, "whose Nonce Data (32 bytes) is not the Ni of this probe's request"),
+    ("one byte off", lambda p: p.nonce[:-1] + bytes([p.nonce[-1] ^ 0x80]), "is not the Ni"),
+    ("Ni and more", lambda p: p.nonce + b"x", "Nonce Data (33 bytes) is not the Ni"),
+    ("prefix of Ni", lambda p: p.nonce[:16], "Nonce Data (16 bytes) is not the Ni"),
+    ("too short", lambda p: p.nonce[:15], "REDIRECT: malformed IKE message at byte 6: expected "
+                                          "Nonce Data of 16 to 256 bytes"),
+])
+def test_redirect_not_echoing_the_nonce_is_malformed(case: str, nonce: object,
+                                                    detail: str) -> None:
+    """Not `redirected`: the probe goes on waiting for a reply it can verify (the datagram may be
+    spoofed), resends, and ends `malformed` naming what was wrong."""
+    probe, wire = start(retries=1)
+    assert callable(nonce)
+    assert not probe.on_reply(redirect_reply(probe, "192.0.2.9", nonce(probe)), 10.2)
+    assert probe.next_request(12.0) == wire  # still waiting: a resend
+    assert not probe.on_reply(redirect_reply(probe, "192.0.2.9", nonce(probe)), 12.1)
+    assert probe.next_request(14.0) is None
+    result = probe.result()
+    assert result.outcome is Outcome.MALFORMED and result.outcome.reachable, case
+    assert detail in result.detail, (case, result.detail)
+    assert "redirected to" not in result.detail
+    assert result.notifies == ("REDIRECT",) and result.requests == 2
+    assert result.rtt == pytest.approx(0.2)  # of the first such datagram
+
+
+@pytest.mark.parametrize("data", [b"\x01\x09", b"\x01\x04\xc0\x00", b"\x03\x40epdg" + b"n" * 32])
+def test_truncated_redirect_is_malformed(data: bytes) -> None:
+    probe, _ = start(retries=0)
+    assert not probe.on_reply(reply(probe, notifies=(Notify(REDIRECT, data),)), 10.1)
+    assert probe.next_request(12.0) is None
+    result = probe.result()
+    assert result.outcome is Outcome.MALFORMED and result.detail.startswith("REDIRECT: ")
+    assert "gateway identity length of at most" in result.detail
+
+
+def test_redirect_with_the_nonce_of_an_earlier_probe_is_malformed() -> None:
+    """An earlier request to the same gateway (the previous run's, or the other port's probe)
+    carried another Ni: a REDIRECT echoing it is not an answer to this probe, even with this
+    probe's SPI."""
+    earlier, _ = start()
+    probe, _ = start(retries=0)
+    assert earlier.nonce != probe.nonce
+    assert not probe.on_reply(redirect_reply(probe, "192.0.2.9", earlier.nonce), 10.1)
+    assert probe.next_request(12.0) is None
+    assert probe.result().outcome is Outcome.MALFORMED
+    assert "is not the Ni of this probe's request" in probe.result().detail
+
+
+def test_after_cookie_and_invalid_ke_the_redirect_echoes_the_same_nonce() -> None:
+    """Which request's nonce: every request of a probe carries the same Ni (a COOKIE retry must
+    repeat it, RFC 7296 §2.6; the INVALID_KE_PAYLOAD retry keeps it), so a REDIRECT after
+    either step echoes the Ni every request carried — checked on each request sent."""
+    probe, first = start()
+    sent = [first]
+    assert probe.on_reply(reply(probe, notifies=(Notify(COOKIE, b"k" * 16),)), 10.1)
+    sent.append(probe.next_request(10.1))  # type: ignore[arg-type]
+    assert probe.on_reply(reply(probe, notifies=(Notify(INVALID_KE_PAYLOAD, b"\x00\x05"),)),
+                          10.2)
+    sent.append(probe.next_request(10.2))  # type: ignore[arg-type]
+    sent.append(probe.next_request(12.2))  # type: ignore[arg-type]  # a resend after a timeout
+    assert all(w is not None for w in sent)
+    assert {parse_message(w).nonce for w in sent} == {probe.nonce}
+    assert parse_message(sent[2]).ke_group == 5
+    assert not probe.on_reply(redirect_reply(probe, "192.0.2.9", other_nonce(probe)), 12.3)
+    assert probe.on_reply(redirect_reply(probe, "192.0.2.9", probe.nonce), 12.4)
+    result = probe.result()
+    assert (result.outcome, result.detail) == (Outcome.REDIRECTED, "redirected to 192.0.2.9")
+    assert result.steps == ("COOKIE", "INVALID_KE_PAYLOAD 5") and result.requests == 4
+    assert result.rtt == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("genuine,outcome", [
+    ("redirect", Outcome.REDIRECTED), ("refuse", Outcome.NO_PROPOSAL_CHOSEN)])
+def test_a_verified_reply_after_an_unverified_redirect_wins(genuine: str,
+                                                            outcome: Outcome) -> None:
+    """A spoofed REDIRECT arriving first does not hide the responder's own answer."""
+    probe, _ = start()
+    assert not probe.on_reply(redirect_reply(probe, "198.51.100.66", other_nonce(probe)), 10.05)
+    real = redirect_reply(probe, "192.0.2.9", probe.nonce) if genuine == "redirect" else \
+        reply(probe, notifies=(Notify(NO_PROPOSAL_CHOSEN, b""),))
+    assert probe.on_reply(real, 10.3)
+    assert probe.next_request(10.3) is None
+    result = probe.result()
+    assert result.outcome is outcome and "198.51.100.66" not in result.detail
+    assert result.rtt == pytest.approx(0.3)
 
 
 def test_unreachable_and_natt_port() -> None:

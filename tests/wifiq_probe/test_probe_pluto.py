@@ -1,13 +1,15 @@
 """``wifiq probe`` against libreswan's pluto (a real IKEv2 responder, ``tests/rig/pluto.py``)
 sending REDIRECT (RFC 5685) in its IKE_SA_INIT response: ``redirected`` with the gateway pluto
 names (an IPv4 address, an IPv6 address, a name: the three gateway identity types), on IPv4 and
-IPv6, UDP 500 and 4500; stored by ``wifiq probe`` and ``refresh --probe`` and shown by ``wifiq
-history``. A pluto per test, in namespaces the test makes."""
+IPv6, UDP 500 and 4500, each verified by the nonce pluto echoes (the request's Ni, RFC 5685);
+stored by ``wifiq probe`` and ``refresh --probe`` and shown by ``wifiq history``. A pluto per
+test, in namespaces the test makes."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,9 +18,11 @@ import pytest
 
 from tests.rig.charon import IkeLab, Responder, ServerSpec, server_address
 from tests.rig.knot import NamespaceKnot, have_knot, zone
+from tests.rig.netns import REPO
 from tests.rig.pluto import REDIRECT_LOG, Pluto, have_pluto, start_pluto
 from tests.wifiq_probe.test_probe_charon import make_state, results, wifiq_probe
 from tests.wifiq_probe.test_probe_history import wifiq
+from wifiq.probe.ike import REDIRECT, parse_message, parse_redirect
 
 V4 = server_address(0, 50)
 V6 = server_address(0, 50, True)
@@ -50,6 +54,8 @@ def test_redirected_by_pluto(tmp_path: Path, kind: str) -> None:
     got = results(out)
     assert set(got) == {(a, p) for a in (V4, V6) for p in (500, 4500)}
     for key, result in got.items():
+        # redirected, not malformed: the REDIRECT echoed the probe's Ni (a REDIRECT without it,
+        # or with another nonce, ends as malformed: test_ike_codec.py)
         assert (result["outcome"], result["reachable"]) == ("redirected", True), key
         assert result["detail"] == f"redirected to {gateway}", key
         assert result["notifies"] == ["REDIRECT"] and result["chosen"] is None, key
@@ -57,6 +63,90 @@ def test_redirected_by_pluto(tmp_path: Path, kind: str) -> None:
     # pluto's own account: four IKE_SA_INITs, each answered with REDIRECT, from both families
     assert log.count(REDIRECT_LOG) == 4, log[-3000:]
     assert "packet from 203.0.113.1:" in log and "packet from [2001:db8:a::1]:" in log
+
+
+#: Run in the client namespace: one IKE_SA_INIT with the Ni given in hex (argv[3]) to
+#: (argv[1], argv[2]), the reply printed in hex.
+EXCHANGE = """
+import secrets, socket, sys
+from wifiq.probe.ike import encode_sa_init, android_proposals, random_ke
+host, port, nonce = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+sock.settimeout(5)
+sock.connect((host, port))
+sock.send(encode_sa_init(spi_i=secrets.token_bytes(8), nonce=nonce, ke_group=14,
+                         ke_data=random_ke(14), proposals=android_proposals(),
+                         source=sock.getsockname()[:2], destination=(host, port)))
+print(sock.recv(65535).hex())
+"""
+
+
+@pytest.mark.parametrize("size", [16, 32, 256])
+def test_pluto_echoes_the_request_nonce(tmp_path: Path, size: int) -> None:
+    """What the probe's check rests on, seen on the wire: pluto's REDIRECT carries, after the
+    gateway, exactly the Ni of the request it answers (16, 32 and 256 bytes: RFC 7296's bounds
+    and the probe's own size), a different one for each request."""
+    with redirecting(tmp_path, GATEWAYS["ipv6"]) as (lab, _):
+        for host in (V4, V6):
+            echoed = []
+            for fill in (0x11, 0xEE):
+                nonce = bytes([fill]) * (size - 1) + bytes([size % 256])
+                proc = subprocess.run(
+                    ["ip", "netns", "exec", lab.client, sys.executable, "-c", EXCHANGE, host,
+                     "500", nonce.hex()], capture_output=True, text=True, timeout=30, cwd=REPO)
+                assert proc.returncode == 0, proc.stderr
+                notify = parse_message(bytes.fromhex(proc.stdout.strip())).notify(REDIRECT)
+                assert notify is not None
+                redirect = parse_redirect(notify.data)
+                assert redirect.gateway == GATEWAYS["ipv6"]
+                echoed.append(redirect.nonce)
+                assert redirect.nonce == nonce, (host, size)
+            assert echoed[0] != echoed[1]
+
+
+#: a namespace beside pluto's where a UDP service sends REDIRECTs that are not verified
+#: (tests/rig/udp_service.py): without the nonce, with another nonce
+UNVERIFIED = {"redirect-no-nonce": (server_address(1, 60), server_address(1, 60, True)),
+              "redirect-other-nonce": (server_address(1, 61), server_address(1, 61, True))}
+
+
+def test_unverified_redirects_are_malformed_beside_pluto(tmp_path: Path) -> None:
+    """One run: pluto's REDIRECTs (they echo the Ni) are ``redirected``; a REDIRECT without the
+    nonce or with another is ``malformed`` naming what was wrong, never ``redirected`` to the
+    gateway it names, after the probe waited out its resend for a verified reply. Both are
+    reachable: status ok, exit 0, as for every other ``malformed``."""
+    reason = have_pluto()
+    if reason is not None:
+        pytest.skip(reason)
+    servers = (ServerSpec(responders=(Responder((V4, V6), ""),), charon=False),
+               ServerSpec(responders=(Responder(sum(UNVERIFIED.values(), ()), ""),),
+                          charon=False))
+    with IkeLab(servers, tmp_path) as lab:
+        start_pluto(lab, 0, GATEWAYS["ipv4"])
+        for mode, addresses in UNVERIFIED.items():
+            for address in addresses:
+                lab.start_udp_service(1, address, (500, 4500), mode)
+        targets = (V4, V6) + sum(UNVERIFIED.values(), ())
+        code, out, err = wifiq_probe(lab, *(a for t in targets for a in ("--address", t)),
+                                     "--json")
+    assert code == 0, err
+    assert json.loads(out)["status"] == "ok"
+    got = results(out)
+    assert len(got) == 12
+    expected_detail = {
+        "redirect-no-nonce": "unverified REDIRECT (gateway 198.51.100.99) without Nonce Data",
+        "redirect-other-nonce": "unverified REDIRECT (gateway 198.51.100.99) whose Nonce Data "
+                                "(32 bytes) is not the Ni of this probe's request"}
+    for port in (500, 4500):
+        for address in (V4, V6):
+            assert got[(address, port)]["outcome"] == "redirected"
+            assert got[(address, port)]["requests"] == 1
+        for mode, addresses in UNVERIFIED.items():
+            for address in addresses:
+                result = got[(address, port)]
+                assert (result["outcome"], result["reachable"]) == ("malformed", True), mode
+                assert result["detail"].startswith(expected_detail[mode]), result["detail"]
+                assert result["notifies"] == ["REDIRECT"] and result["requests"] == 2
 
 
 def test_redirected_text_output(tmp_path: Path) -> None:

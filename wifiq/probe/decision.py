@@ -4,8 +4,9 @@ A :class:`Probe` is one IKE_SA_INIT exchange with one (address, port). A driver 
 :meth:`Probe.next_request` returns and feeds back replies (:meth:`Probe.on_reply`), timeouts
 (:meth:`Probe.on_timeout`) and ICMP errors (:meth:`Probe.on_unreachable`); tests feed it
 made-up bytes. It resends with a COOKIE when asked (RFC 7296 §2.6), retries with the group an
-INVALID_KE_PAYLOAD names (§1.2) when it is one the probe offers, and ends in exactly one
-:class:`Outcome` — never going past IKE_SA_INIT.
+INVALID_KE_PAYLOAD names (§1.2) when it is one the probe offers, takes a REDIRECT (RFC 5685)
+only when it echoes the probe's nonce, and ends in exactly one :class:`Outcome` — never going
+past IKE_SA_INIT.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ class Probe:
         self._detail = ""
         self._malformed: str | None = None
         self._malformed_rtt: float | None = None
+        self._malformed_reply: IkeMessage | None = None
 
     @property
     def done(self) -> bool:
@@ -143,6 +145,7 @@ class Probe:
         if self._sends > self.policy.retries:
             if self._malformed is not None:
                 self._rtt = self._malformed_rtt
+                self._reply = self._malformed_reply or self._reply
                 self._end(Outcome.MALFORMED, self._malformed)
             else:
                 self._end(Outcome.SILENT, f"no reply to {self._sends} requests")
@@ -171,7 +174,7 @@ class Probe:
     def on_reply(self, data: bytes, now: float) -> bool:
         """Read a datagram from the destination; True when it was a reply to this probe (the
         driver then asks :meth:`next_request` again), False when it is ignored (malformed,
-        another exchange, another SPI)."""
+        another exchange, another SPI, a REDIRECT not echoing this probe's Ni)."""
         if self._outcome is not None:
             return False
         try:
@@ -188,7 +191,7 @@ class Probe:
         if (message.spi_i != self.spi_i or not message.is_response
                 or message.exchange != IKE_SA_INIT or message.message_id != 0):
             return False
-        self._reply = message
+        previous, self._reply = self._reply, message
         rtt = now - self._sent_at
         cookie = message.notify(COOKIE)
         invalid_ke = message.notify(INVALID_KE_PAYLOAD)
@@ -223,11 +226,15 @@ class Probe:
             return True
         redirect = message.notify(REDIRECT)
         if redirect is not None:
-            try:
-                gateway = parse_redirect(redirect.data).gateway
-                self._finish(Outcome.REDIRECTED, rtt, f"redirected to {gateway}")
-            except IkeError as exc:
-                self._finish(Outcome.MALFORMED, rtt, f"REDIRECT: {exc}")
+            gateway, problem = self._check_redirect(redirect.data)
+            if problem is not None:
+                # not shown to come from the responder this request reached (RFC 5685 §3, §8):
+                # kept as this probe's end unless a verified reply follows, as a spoofed
+                # datagram must not hide the real answer
+                self._reply = previous
+                self._note_malformed(problem, now, message)
+                return False
+            self._finish(Outcome.REDIRECTED, rtt, f"redirected to {gateway}")
             return True
         if message.notify(NO_PROPOSAL_CHOSEN) is not None:
             self._finish(Outcome.NO_PROPOSAL_CHOSEN, rtt, "NO_PROPOSAL_CHOSEN")
@@ -245,13 +252,32 @@ class Probe:
                                              "error notify")
         return True
 
-    def _note_malformed(self, detail: str, now: float) -> None:
-        """A datagram from the destination that is no reply to this probe: kept, and the
-        probe's end when no real reply follows (it goes on waiting: a stray datagram must not
-        hide an answer)."""
+    def _check_redirect(self, data: bytes) -> tuple[str | None, str | None]:
+        """(gateway, None) for a REDIRECT whose Nonce Data is the Ni of the request sent (every
+        request of a probe carries the same Ni: resends are the same datagram, a COOKIE retry
+        must repeat it — RFC 7296 §2.6 — and the INVALID_KE_PAYLOAD retry keeps it); else
+        (gateway or None, what is wrong)."""
+        try:
+            redirect = parse_redirect(data)
+        except IkeError as exc:
+            return None, f"REDIRECT: {exc}"
+        if redirect.nonce == self.nonce:
+            return redirect.gateway, None
+        if not redirect.nonce:
+            wrong = "without Nonce Data (RFC 5685: the responder echoes the request's Ni)"
+        else:
+            wrong = (f"whose Nonce Data ({len(redirect.nonce)} bytes) is not the Ni of this "
+                     "probe's request (spoofed or stale)")
+        return redirect.gateway, f"unverified REDIRECT (gateway {redirect.gateway}) {wrong}"
+
+    def _note_malformed(self, detail: str, now: float, message: IkeMessage | None = None) -> None:
+        """A datagram from the destination that is no reply to this probe (``message`` when
+        it parsed as IKE): kept, and the probe's end when no real reply follows (it goes on
+        waiting: a stray datagram must not hide an answer)."""
         if self._malformed is None:
             self._malformed = detail
             self._malformed_rtt = now - self._sent_at
+            self._malformed_reply = message
 
     def _next_step(self, *, cookie: bytes | None = None, group: int | None = None) -> None:
         self._steps.append("COOKIE" if cookie is not None else f"INVALID_KE_PAYLOAD {group}")

@@ -54,6 +54,8 @@ REDIRECT_SUPPORTED = 16406
 REDIRECT = 16407
 ERROR_NOTIFY_LIMIT = 16384
 
+#: Nonce Data sizes (RFC 7296 §3.9: "between 16 and 256 octets, inclusive").
+MIN_NONCE, MAX_NONCE = 16, 256
 #: Public value sizes (bytes) of the MODP groups a probe offers (RFC 3526, RFC 2409).
 MODP_SIZES = {2: 128, 5: 192, 14: 256}
 #: The groups offered, in Android's order of preference (the KE's group is put first).
@@ -162,9 +164,11 @@ class IkeMessage:
 
 @dataclass(frozen=True)
 class Redirect:
-    """A REDIRECT notify's new gateway (RFC 5685 §10): address or name, as text."""
+    """A REDIRECT notify's new gateway (RFC 5685 §10: address or name, as text) and the Nonce
+    Data that followed it (``b""`` when none did)."""
 
     gateway: str
+    nonce: bytes
 
 
 @functools.lru_cache(maxsize=16)
@@ -395,28 +399,39 @@ def _key_length(attrs: bytes, base: int) -> int | None:
 
 
 def parse_redirect(data: bytes) -> Redirect:
-    """A REDIRECT notify's data (RFC 5685 §10: GW ident type 1 byte, length 1 byte, gateway,
-    then the original nonce when sent in IKE_SA_INIT). Raises IkeError."""
+    """A REDIRECT notify's data in an IKE_SA_INIT response (RFC 5685 §8, §10): GW Ident Type
+    (1 byte), GW Ident Len (1 byte), the New Responder GW Identity (an IPv4 address of 4 bytes,
+    an IPv6 address of 16, or a name of 1 to 255), then the Nonce Data — the initiator's Ni,
+    16 to 256 bytes (RFC 7296 §3.9), which RFC 5685 has the responder echo in IKE_SA_INIT.
+    The nonce is returned as it came (``b""`` when the data ends after the identity): comparing
+    it with the request's is the caller's (``decision.py``). Raises IkeError for an identity
+    that does not fit the data, a bad type or length, or Nonce Data of a length Ni cannot have."""
     if len(data) < 2:
         raise IkeError(0, "a gateway identity type and length")
     kind, size = data[0], data[1]
     if 2 + size > len(data):
-        raise IkeError(1, f"a gateway length of at most {len(data) - 2}")
+        raise IkeError(1, f"a gateway identity length of at most {len(data) - 2} (the notify "
+                          f"data left), not {size}")
     raw = data[2 : 2 + size]
+    nonce = data[2 + size :]
+    if nonce and not MIN_NONCE <= len(nonce) <= MAX_NONCE:
+        raise IkeError(2 + size, f"Nonce Data of {MIN_NONCE} to {MAX_NONCE} bytes after the "
+                                 f"gateway identity, not {len(nonce)}")
     if kind == 1 and size == 4 or kind == 2 and size == 16:
-        return Redirect(str(ipaddress.ip_address(raw)))
-    if kind == 3:
+        return Redirect(str(ipaddress.ip_address(raw)), nonce)
+    if kind == 3 and size > 0:
         try:
-            return Redirect(raw.decode("ascii"))
+            return Redirect(raw.decode("ascii"), nonce)
         except UnicodeDecodeError:
             raise IkeError(2, "an ASCII gateway name") from None
-    raise IkeError(0, f"gateway type 1 (IPv4, 4 bytes), 2 (IPv6, 16) or 3 (FQDN), not {kind} "
-                      f"with {size} bytes")
+    raise IkeError(0, f"gateway type 1 (IPv4, 4 bytes), 2 (IPv6, 16) or 3 (FQDN, 1 to 255), "
+                      f"not {kind} with {size} bytes")
 
 
 def encode_redirect(gateway: str, nonce: bytes) -> bytes:
-    """A REDIRECT notify's data for ``gateway`` (address or name) — for tests of the parser
-    (stock charon cannot send REDIRECT in IKE_SA_INIT)."""
+    """A REDIRECT notify's data for ``gateway`` (address or name) followed by ``nonce`` (the
+    Ni it echoes; ``b""`` for none) — for tests of the parser and of the probe's check (stock
+    charon cannot send REDIRECT in IKE_SA_INIT)."""
     try:
         packed = ipaddress.ip_address(gateway).packed
         kind = 1 if len(packed) == 4 else 2
