@@ -4,24 +4,25 @@ whole or not at all; a state written before spans (one row per probe, made by wi
 ddcedd2: ``data/make_state_before_spans.py``) reads the same read-only and after migration.
 
 The store cases feed ``StateStore.record_probes`` made-up results (no network); the CLI cases
-probe a UDP port on loopback that nothing answers (ICMP port unreachable) or that only
-swallows datagrams (silent), and the test interrupts them."""
+probe a UDP port of addresses on a throwaway namespace's loopback that nothing answers (ICMP
+port unreachable) or that only swallows datagrams (silent), and the test interrupts them."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.rig.checkpoints import kill_at
-from tests.rig.netns import REPO
+from tests.rig.netns import REPO, can_make_namespaces, run
 from wifiq import checkpoint
 from wifiq.holddown import AddressState
 from wifiq.probe.decision import Outcome, ProbeResult
@@ -256,6 +257,7 @@ def test_a_state_written_before_spans_reads_the_same_read_only_and_migrated(tmp_
 
 MIGRATE = """
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from wifiq.store import StateStore
 StateStore(Path(sys.argv[1])).close()
@@ -318,10 +320,37 @@ def state_with(path: Path, addresses: list[str]) -> None:
             replaced_names=[NAME], changes=[], name_plmns=[(NAME, "505-01", "epdg")])
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+#: The state's addresses: on the loopback of a throwaway namespace (a DNS answer of 127.0.0.1
+#: would not be probed: docs/wifiq-probe.md, "Which addresses are probed").
+D1, D2 = "192.0.2.1", "192.0.2.2"
+PORT = 40500  # nothing else listens in a fresh namespace
+
+SINK = f"""
+import socket, time
+sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sink.bind(("{D1}", {PORT}))
+print("ready", flush=True)
+sink.recvfrom(4096)
+print("got", flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.fixture
+def netns() -> Iterator[str]:
+    """A network namespace with D1 and D2 on its loopback."""
+    reason = can_make_namespaces()
+    if reason:
+        pytest.skip(reason)
+    name = f"wq{os.getpid()}-spans"
+    run("ip", "netns", "add", name)
+    try:
+        run("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up")
+        for address in (D1, D2):
+            run("ip", "netns", "exec", name, "ip", "addr", "add", f"{address}/32", "dev", "lo")
+        yield name
+    finally:
+        run("ip", "netns", "delete", name, check=False)
 
 
 def probe_args(path: Path, port: int, *extra: str) -> list[str]:
@@ -329,53 +358,61 @@ def probe_args(path: Path, port: int, *extra: str) -> list[str]:
             str(port), *extra]
 
 
-def test_ctrl_c_while_probing_stores_nothing_and_the_next_run_is_whole(tmp_path):
+def in_netns(netns: str, args: list[str]) -> list[str]:
+    """``python *args`` run inside ``netns``: the same process (``ip netns exec`` execs it)."""
+    return ["ip", "netns", "exec", netns, sys.executable, *args]
+
+
+def test_ctrl_c_while_probing_stores_nothing_and_the_next_run_is_whole(tmp_path, netns):
     path = tmp_path / "s.sqlite"
-    state_with(path, ["127.0.0.1", "127.0.0.2"])
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink:  # takes, never answers
-        sink.bind(("127.0.0.1", 0))
-        port = sink.getsockname()[1]
+    state_with(path, [D1, D2])
+    sink = subprocess.Popen(in_netns(netns, ["-c", SINK]), stdout=subprocess.PIPE, text=True)
+    proc = None
+    try:  # the sink takes D1's datagram and never answers
+        assert sink.stdout is not None and sink.stdout.readline() == "ready\n"
         proc = subprocess.Popen(
-            [sys.executable, *probe_args(path, port, "--timeout", "30", "--retries", "0")],
+            in_netns(netns, probe_args(path, PORT, "--timeout", "30", "--retries", "0")),
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            sink.settimeout(60)
-            sink.recvfrom(4096)  # the probes are in flight
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+        assert sink.stdout.readline() == "got\n"  # the probes are in flight
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        sink.kill()
+        sink.communicate(timeout=30)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
     assert proc.returncode == 130, err
     assert rows(path) == {"probe_runs": 0, "probe_spans": 0}
     # the next run: nothing listens on that port now -> ICMP port unreachable, stored whole
-    done = subprocess.run([sys.executable, *probe_args(path, port, "--timeout", "2")],
+    done = subprocess.run(in_netns(netns, probe_args(path, PORT, "--timeout", "2")),
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1, done.stderr
     assert rows(path) == {"probe_runs": 1, "probe_spans": 2}
+    assert {s.outcome for s in read_everything_at(path)} == {Outcome.UNREACHABLE}
 
 
-def test_killed_while_storing_the_run_keeps_the_previous_state(tmp_path):
+def test_killed_while_storing_the_run_keeps_the_previous_state(tmp_path, netns):
     path = tmp_path / "s.sqlite"
-    state_with(path, ["127.0.0.1"])
-    port = free_udp_port()
-    args = probe_args(path, port, "--timeout", "2")
-    first = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
+    state_with(path, [D1])
+    args = probe_args(path, PORT, "--timeout", "2")
+    first = subprocess.run(in_netns(netns, args), cwd=REPO, capture_output=True, text=True,
                            timeout=60)
     assert first.returncode == 1, first.stderr
     before = read_everything_at(path)
-    kill_at("store:probes", args, tmp_path / "marker")
+    # kill_at runs ``python ARGS``: this python execs ``ip netns exec`` (same pid, same env)
+    kill_at("store:probes", ["-c", "import os, sys; os.execvp(sys.argv[1], sys.argv[1:])",
+                             *in_netns(netns, args)], tmp_path / "marker")
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
     assert read_everything_at(path) == before
     assert rows(path) == {"probe_runs": 1, "probe_spans": 1}
-    again = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
+    again = subprocess.run(in_netns(netns, args), cwd=REPO, capture_output=True, text=True,
                            timeout=60)
     assert again.returncode == 1, again.stderr
-    assert summary(read_everything_at(path)) == [("127.0.0.1", port, "unreachable", 1, 2, 2)]
+    assert summary(read_everything_at(path)) == [(D1, PORT, "unreachable", 1, 2, 2)]
 
 
 def read_everything_at(path: Path) -> list[ProbeSpan]:
     with StateStore(path, read_only=True) as store:
-        return store.probe_spans(["127.0.0.1"])
+        return store.probe_spans([D1, D2])

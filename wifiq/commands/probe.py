@@ -12,7 +12,6 @@ the state unusable); 2 bad input.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import time
 from collections.abc import Sequence
@@ -27,9 +26,11 @@ from carrierkit.progress import progress
 from ..config import Config, Selection, load_config
 from ..errors import UsageError, WifiqError
 from ..plmn import Plmn
-from ..probe import ProbeOptions, ProbeResult
+from ..probe import Outcome, ProbeOptions, ProbeResult
 from ..probe import probe as run_probes
+from ..probe.driver import plan
 from ..probe.report import document, exit_status, format_result, probe_status
+from ..probe.targets import not_probed, not_probed_reason, parse_address
 from ..store import StateStore, default_state_path
 from .options import Count, Seconds, selection_options
 from .resolve_options import command_line_selection, selected_plmns
@@ -83,7 +84,7 @@ def probe(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, 
 
     Exit status: 0 all reachable, 4 some not, 1 none, 2 bad input.
     """
-    checked = tuple(_check_address(a) for a in addresses)
+    checked = tuple(parse_address(a) for a in addresses)
     config = load_config(config_path) if config_path else Config()
     names: dict[str, list[str]] = {}
     path: Path | None = None
@@ -104,17 +105,21 @@ def probe(countries: tuple[str, ...], mccs: tuple[str, ...], plmns: tuple[Plmn, 
             results, status, _ = probe_and_record(store, checked, options,
                                                   retention=config.retention)
     else:
-        results = probe_with_progress(checked, options)
+        results = probe_with_progress(checked, options, from_state=path is not None)
         status = probe_status(results)
     if as_json:
         click.echo(json.dumps(document(status, started, results, names)))
     else:
         for result in results:
             click.echo(format_result(result, names.get(result.address, ())))
-    unreachable = sum(1 for r in results if not r.outcome.reachable)
+    skipped = sum(1 for r in results if r.outcome is Outcome.NOT_PROBED)
+    unreachable = sum(1 for r in results if not r.outcome.reachable) - skipped
     if unreachable:
         click.echo(f"wifiq: {unreachable} of {len(results)} probes got no IKEv2 reply",
                    err=True)
+    if skipped:
+        click.echo(f"wifiq: {skipped} of {len(results)} not probed: the state's address is "
+                   "no ePDG's (a DNS sinkhole or misconfiguration)", err=True)
     return exit_status(status)
 
 
@@ -133,11 +138,20 @@ def probe_options(base: ProbeOptions, *, ports: tuple[int, ...] = (),
         phone_ports=base.phone_ports if phone_ports is None else phone_ports)
 
 
-def probe_with_progress(addresses: Sequence[str], options: ProbeOptions) -> list[ProbeResult]:
-    """Probe with a progress line on stderr (when it is a terminal and the run is long)."""
-    total = len(addresses) * len(set(options.ports))
+def probe_with_progress(addresses: Sequence[str], options: ProbeOptions, *,
+                        from_state: bool) -> list[ProbeResult]:
+    """Probe with a progress line on stderr (when it is a terminal and the run is long).
+    ``from_state``: the addresses are DNS answers; one that is no ePDG's (loopback, multicast,
+    …: :func:`~wifiq.probe.targets.not_probed_reason`) gets no request and ends as
+    ``not_probed``. Results in :func:`~wifiq.probe.driver.plan` order."""
+    skipped = {a: why for a in addresses if from_state and (why := not_probed_reason(a))}
+    wanted = [a for a in addresses if a not in skipped]
+    total = len(wanted) * len(set(options.ports))
     with progress("probing", total, unit="probes") as update:
-        return run_probes(addresses, options, progress=update)
+        probed = run_probes(wanted, options, progress=update) if wanted else []
+    got = {(r.address, r.port): r for r in probed}
+    return [got.get((a, p)) or not_probed(a, p, skipped[a])
+            for a, p in plan(addresses, options.ports)]
 
 
 def probe_and_record(
@@ -152,18 +166,11 @@ def probe_and_record(
     probe ended: an interrupted run stores nothing): the results, their status, and each
     (address, port)'s reachability at its previous stored probe."""
     started = time.time()
-    results = probe_with_progress(addresses, options)
+    results = probe_with_progress(addresses, options, from_state=True)
     status = probe_status(results)
     stored = store.record_probes(probed_at=started, finished_at=time.time(), status=status,
                                  results=results, refresh_run=refresh_run, retention=retention)
     return results, status, stored.previous
-
-
-def _check_address(text: str) -> str:
-    try:
-        return str(ipaddress.ip_address(text.strip()))
-    except ValueError:
-        raise UsageError(f"--address {text!r} is not an IPv4 or IPv6 address") from None
 
 
 def state_addresses(path: Path, selection: Selection) -> dict[str, list[str]]:

@@ -45,11 +45,12 @@ class Outcome(str, enum.Enum):
     MALFORMED = "malformed"                    # something answered, not in IKEv2
     UNREACHABLE = "unreachable"                # an ICMP error came back
     SILENT = "silent"                          # nothing after every retry
+    NOT_PROBED = "not_probed"                  # the state's address is no ePDG's (targets.py)
 
     @property
     def reachable(self) -> bool:
         """Whether an IKE speaker (or at least a UDP listener) answered from this network."""
-        return self not in (Outcome.UNREACHABLE, Outcome.SILENT)
+        return self not in (Outcome.UNREACHABLE, Outcome.SILENT, Outcome.NOT_PROBED)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,8 @@ class Probe:
                 self._reply = self._malformed_reply or self._reply
                 self._end(Outcome.MALFORMED, self._malformed)
             else:
-                self._end(Outcome.SILENT, f"no reply to {self._sends} requests")
+                plural = "" if self._sends == 1 else "s"
+                self._end(Outcome.SILENT, f"no reply to {self._sends} request{plural}")
             return None
         if self._wire is None:
             self._wire = encode_sa_init(

@@ -26,7 +26,7 @@ _ICMP_REASONS = {
     errno.ECONNREFUSED: "ICMP port unreachable",
     errno.EHOSTUNREACH: "ICMP host unreachable or administratively prohibited",
     errno.ENETUNREACH: "network unreachable",
-    errno.EACCES: "refused by a local firewall",
+    errno.EACCES: "not sent: a broadcast address (EACCES), or a local security policy",
     errno.EPERM: "refused by a local firewall",
 }
 
@@ -101,7 +101,10 @@ def _phone_socket(address: str, port: int, family: int, wildcard: str) -> socket
             sock.bind((wildcard, port))
         except OSError as exc:
             raise SourcePortError(port, exc.strerror or str(exc)) from None
-        sock.connect((address, port))
+        # the sockaddr of getaddrinfo keeps an IPv6 zone (fe80::1%eth0); a (host, port) tuple
+        # would drop it and make connect fail with EINVAL
+        sock.connect(socket.getaddrinfo(address, port, family, socket.SOCK_DGRAM, 0,
+                                        socket.AI_NUMERICHOST)[0][4])
         return sock
     except BaseException:
         sock.close()

@@ -10,11 +10,11 @@ from __future__ import annotations
 import enum
 import functools
 import ipaddress
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import UsageError
+from ..unicast import unicast_problem
 
 #: The record types wifiq asks for, each on its own (never ANY): address family by type.
 RECORD_TYPES: tuple[str, ...] = ("A", "AAAA")
@@ -82,45 +82,15 @@ def parse_resolver(text: str) -> ResolverAddress:
         addr = ipaddress.ip_address(host)
     except ValueError:
         raise UsageError(f"bad resolver {text!r}: {host!r} is not an IP address") from None
-    kind = _not_unicast(addr)
-    if kind:
-        raise UsageError(f"bad resolver {text!r}: {kind} address, not a DNS server's")
-    scope = getattr(addr, "scope_id", None)
-    if scope is not None and not _interface_exists(scope):
-        raise UsageError(f"bad resolver {text!r}: no network interface {scope!r} on this host")
+    problem = unicast_problem(addr, "a DNS server's")
+    if problem:
+        raise UsageError(f"bad resolver {text!r}: {problem}")
     port = 53
     if port_text or raw.endswith(":"):
         if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
             raise UsageError(f"bad resolver {text!r}: port must be 1-65535")
         port = int(port_text)
     return ResolverAddress(addr.compressed, port)
-
-
-def _interface_exists(scope: str) -> bool:
-    """True when ``scope`` (an IPv6 zone: interface name or index) names an interface here."""
-    try:
-        if scope.isascii() and scope.isdigit():
-            socket.if_indextoname(int(scope))
-        else:
-            socket.if_nametoindex(scope)
-    except (OSError, OverflowError, ValueError):
-        return False
-    return True
-
-
-def _not_unicast(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
-    """'' for a unicast address (loopback and link-local included), else what it is."""
-    if addr.is_unspecified:
-        return "an unspecified (any)"
-    if addr.is_multicast:
-        return "a multicast"
-    if isinstance(addr, ipaddress.IPv4Address) and (
-            addr == ipaddress.IPv4Address("255.255.255.255") or addr.packed[0] >= 240):
-        return "a broadcast or reserved (240.0.0.0/4)"
-    mapped = getattr(addr, "ipv4_mapped", None)
-    if mapped is not None:
-        return _not_unicast(mapped)
-    return ""
 
 
 @dataclass(frozen=True)
