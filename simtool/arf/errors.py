@@ -68,3 +68,16 @@ class ArfRecordTooSmallError(SimtoolError):
         self.file = file
         self.entry = entry
         self.record_size = record_size
+
+
+class ArfAccfMismatchError(SimtoolError):
+    """``--accf`` names a file, but the ACRF already has a carrier rule pointing at another ACCF
+    (``--accf`` only names the ACCF of a new rule; simtool never re-points a rule)."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, given: str, existing: str) -> None:
+        super().__init__(f"--accf {given}: the ACRF already has a FFFFFFFFFFFF rule, its ACCF is {existing}; "
+                         f"--accf only names the ACCF of a new rule (leave it out or give --accf {existing})")
+        self.given = given
+        self.existing = existing

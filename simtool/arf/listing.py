@@ -1,24 +1,27 @@
 """Every ARF rule read both ways, with Android's verdict per rule and where the two ways disagree.
 
-Pure: takes what ``reader.read_seac`` and ``reader.read_android`` returned. One row per
-(rule, condition) of the full chain, plus a row for each hash Android reads that the chain does
-not list (its 4300 is not the ACRF the ACMF names, say).
+Pure: takes what ``reader.read_seac``, ``reader.read_android`` and ``aras.read_aras`` returned.
+One row per (rule, condition) of the full chain, plus a row for each hash Android reads that the
+chain does not list (its 4300 is not the ACRF the ACMF names, say). On a card whose ARA-M (or
+ARA-D) answers, Android never reads the ARF: every row is then not honoured, with that reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .android import ANDROID_READ_SIZE
+from .aras import AraAnswer
 from .files import CARRIER_AID, FID_ANDROID_ACRF, AccfCondition, AcrfRule, encode_accf_condition
 from .reader import AndroidRead, EfData, SeacRead
 
 
 @dataclass(frozen=True)
 class ArfRow:
-    """One condition of one rule: its target, ACCF, hash (None: ``30 00``), who reads it, and
-    Android's ``verdict`` (``honoured``: Android keeps the hash and it can match a certificate)."""
+    """One condition of one rule: its target, ACCF, hash (None: ``30 00``), who reads it
+    (``read_by_android``: Android reads the ARF on this card and its fixed path keeps the hash),
+    and Android's ``verdict`` (``honoured``: Android keeps the hash and it can match a certificate)."""
 
     target: str
     accf: str
@@ -39,13 +42,15 @@ class ArfRow:
 
 @dataclass(frozen=True)
 class ArfListing:
-    """The rows, the chain's failure (None when the whole chain was read) and the warnings."""
+    """The rows, the chain's failure (None when the whole chain was read), the warnings, and
+    the ARAs Android reads first (``aras.arf_note``: why Android does not read the ARF at all)."""
 
     seac: SeacRead | None
     seac_error: str | None
     android: AndroidRead
     rows: tuple[ArfRow, ...]
     warnings: tuple[str, ...]
+    aras: AraAnswer
 
     @property
     def files(self) -> tuple[EfData, ...]:
@@ -69,6 +74,9 @@ class ArfListing:
             "android_error": self.android.error,
             "android_accf": self.android.accf_path.hex().upper() if self.android.accf_path else None,
             "android_hashes": [h.hex().upper() for h in self.android.hashes],
+            "android_reads_arf": self.aras.blocking is None,
+            "arf_blocked_by": self.aras.blocking.name if self.aras.blocking else None,
+            "aras": self.aras.to_json(),
             "rules": [r.to_json() for r in self.rows],
             "warnings": list(self.warnings),
         }
@@ -125,7 +133,8 @@ def _record_structured(seac: SeacRead, rule: AcrfRule, accf: EfData | None, andr
     return None
 
 
-def build_listing(seac: SeacRead | None, seac_error: str | None, android: AndroidRead) -> ArfListing:
+def build_listing(seac: SeacRead | None, seac_error: str | None, android: AndroidRead,
+                  aras: AraAnswer) -> ArfListing:
     rows: list[ArfRow] = []
     chain_carrier: set[bytes] = set()
     if seac is not None:
@@ -152,6 +161,11 @@ def build_listing(seac: SeacRead | None, seac_error: str | None, android: Androi
                                why + "; the full SEAC chain does not list it"))
             listed.add(h)
     warnings: list[str] = []
+    note = aras.arf_note
+    if note is not None:
+        warnings.append(f"Android does not read the ARF on this card: {note}")
+        rows = [replace(r, read_by_android=False, honoured=False,
+                        verdict=f"not honoured: {note}; were the ARF read: {r.verdict}") for r in rows]
     android_set = set(android.hashes)
     if seac_error:
         warnings.append(f"the full SEAC chain could not be read: {seac_error}")
@@ -164,4 +178,4 @@ def build_listing(seac: SeacRead | None, seac_error: str | None, android: Androi
         if only_android:
             parts.append(f"Android reads {', '.join(only_android)}, which the chain does not list")
         warnings.append("the two reads disagree: " + "; ".join(parts))
-    return ArfListing(seac, seac_error, android, tuple(rows), tuple(warnings))
+    return ArfListing(seac, seac_error, android, tuple(rows), tuple(warnings), aras)

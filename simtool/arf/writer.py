@@ -5,7 +5,8 @@ resize), bump the ACMF refresh tag so phones re-read, and verify by reading ever
 
 The carrier ACCF is the one the last ``FFFFFFFFFFFF`` rule of the ACRF names (the one Android
 follows). A card whose ACRF has no such rule gets one appended, pointing at an ACCF the user
-names (``accf``): simtool creates no files. Record-structured files are written (readers that
+names (``accf``): simtool creates no files; ``accf`` naming another file than an existing carrier
+rule's ACCF is refused (nothing is written). Record-structured files are written (readers that
 follow the chain with READ RECORD see them) with ``android_note`` saying Android cannot read them.
 """
 
@@ -18,7 +19,8 @@ from ..aram.errors import AndroidRefusalError, VerificationError
 from ..aram.tlv import TlvError, read_header
 from ..card.protocol import Apdu, CardProtocol, channel_cla
 from .android import android_accf, android_can_select
-from .errors import ArfCardError, ArfFormatError
+from .aras import AraAnswer
+from .errors import ArfAccfMismatchError, ArfCardError, ArfFormatError
 from .files import (
     CARRIER_AID, FID_ANDROID_ACRF, AccfCondition, AcrfRule, Path, encode_accf_condition, encode_acrf_rule,
     next_refresh_tag, parse_accf,
@@ -47,6 +49,8 @@ class ArfChange:
     android_hashes_after: tuple[bytes, ...]
     record_updates: int = 0  # of ``updates``, the UPDATE RECORD commands
     android_note: str | None = None  # why Android does not read the written files (record-structured)
+    ara_note: str | None = None  # why Android does not read the ARF at all (the card's ARA-M/ARA-D answers)
+    arf_blocked_by: str | None = None  # "ARA-M" / "ARA-D" when ``ara_note`` is set
 
     @property
     def empty(self) -> bool:
@@ -126,14 +130,17 @@ def record_note(acrf: EfData, accf: EfData) -> str | None:
 
 def write_accf(proto: CardProtocol, channel: int, seac: SeacRead, edit: Edit, *,
                new_accf: Path | None = None, must_read: tuple[bytes, ...] = (), force: bool = False,
-               bump: bool = False) -> ArfChange:
+               bump: bool = False, aras: AraAnswer | None = None) -> ArfChange:
     """Apply ``edit`` to the carrier ACCF's conditions, write in place, bump the refresh tag,
     verify by reading back (not in a dry run). Before anything is written: ArfFileFullError /
     ArfNoFreeRecordError / ArfRecordTooSmallError when the new content does not fit,
-    ArfCardError when there is no carrier rule to edit, AndroidRefusalError (unless ``force``)
+    ArfCardError when there is no carrier rule to edit, ArfAccfMismatchError when ``new_accf``
+    names another file than the carrier rule's ACCF, AndroidRefusalError (unless ``force``)
     when Android reads this ACCF but would not keep a hash of ``must_read`` (after a ``30 00``,
     past 256 bytes). With ``bump`` the refresh tag changes even when the content does not
-    (``arf refresh``, after an interrupted write). VerificationError when reading back differs."""
+    (``arf refresh``, after an interrupted write). VerificationError when reading back differs.
+    ``aras`` (what ``aras.read_aras`` found): when an ARA answers, Android reads nothing of the
+    ARF, so nothing is refused for Android's sake and ``ara_note`` says why."""
     if (seac.error or seac.acmf is None or seac.acmf_file is None or seac.acrf_file is None
             or seac.acmf_path is None):
         raise ArfCardError("ARF", f"the chain must be readable before writing: {seac.error}")
@@ -147,6 +154,8 @@ def write_accf(proto: CardProtocol, channel: int, seac: SeacRead, edit: Edit, *,
                                "to add one (simtool creates no files)")
         rule = AcrfRule("aid", CARRIER_AID, new_accf)
         acrf_new = new_content(acrf_file, [encode_acrf_rule(r) for r in (*seac.rules, rule)], f"EF.ACRF {acrf_file.path}")
+    elif new_accf is not None and rule.accf.last != new_accf.last:
+        raise ArfAccfMismatchError(new_accf.shown, rule.accf.shown)
     accf_read = seac.accf(rule.accf)
     if accf_read is not None and accf_read.error:
         raise ArfCardError(f"EF.ACCF {rule.accf.shown}", accf_read.error)
@@ -156,7 +165,9 @@ def write_accf(proto: CardProtocol, channel: int, seac: SeacRead, edit: Edit, *,
     accf_new = new_content(accf_file, [encode_accf_condition(c) for c in edit(before)], f"EF.ACCF {rule.accf.shown}")
     after = parse_accf(replace(accf_file, data=accf_new).content)  # record order, for a linear fixed ACCF
     note = record_note(acrf_file, accf_file)
-    reachable = android_reaches(seac, rule) and note is None
+    ara_note = aras.arf_note if aras is not None else None
+    blocked_by = aras.blocking.name if aras is not None and aras.blocking is not None else None
+    reachable = android_reaches(seac, rule) and note is None and ara_note is None
     kept = android_accf(accf_new).hashes if reachable else ()
     lost = [h.hex().upper() for h in must_read if h not in kept]
     if reachable and lost and not force:
@@ -164,7 +175,7 @@ def write_accf(proto: CardProtocol, channel: int, seac: SeacRead, edit: Edit, *,
                                    "(it stops at a 30 00 entry, damage, or the first 256 bytes)" for h in lost])
     if after == before and acrf_new is None and not bump:
         return ArfChange(rule.accf.shown, before, after, False, 0, seac.acmf.refresh_tag, seac.acmf.refresh_tag,
-                         True, reachable, kept, android_note=note)
+                         True, reachable, kept, android_note=note, ara_note=ara_note, arf_blocked_by=blocked_by)
     tag_new = next_refresh_tag(seac.acmf.refresh_tag)
     acmf_new = bumped_acmf(seac.acmf_file, tag_new)
     acmf_path = seac.acmf_path
@@ -184,7 +195,7 @@ def write_accf(proto: CardProtocol, channel: int, seac: SeacRead, edit: Edit, *,
                                         f"({sum(a != b for a, b in zip(back, expected))} bytes differ)")
         verified = True
     return ArfChange(rule.accf.shown, before, after, acrf_new is not None, updates, seac.acmf.refresh_tag,
-                     tag_new, verified, reachable, kept, records, note)
+                     tag_new, verified, reachable, kept, records, note, ara_note, blocked_by)
 
 
 def android_reaches(seac: SeacRead, rule: AcrfRule) -> bool:

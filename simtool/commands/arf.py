@@ -42,11 +42,15 @@ def echo_listing(listing: ArfListing) -> None:
             if ef.structured:
                 click.echo(f"EF {ef.path}: {ef.structure}")
     android = listing.android
+    blocked = listing.aras.arf_note
+    if blocked:
+        click.echo(f"Android: does not read the ARF: {blocked}")
+    prefix = "Android's fixed path, were the ARF read" if blocked else "Android"
     if android.error:
-        click.echo(f"Android: {android.error}")
+        click.echo(f"{prefix}: {android.error}")
     else:
         accf = android.accf_path.hex().upper() if android.accf_path else "none"
-        click.echo(f"Android: ACRF 4300 → ACCF {accf}, {len(android.hashes)} hash(es) read")
+        click.echo(f"{prefix}: ACRF 4300 → ACCF {accf}, {len(android.hashes)} hash(es) read")
     if not listing.rows:
         click.echo("no ARF rules")
     for i, row in enumerate(listing.rows, 1):
@@ -104,6 +108,8 @@ def change_json(change: ArfChange, proto: CardProtocol, dry_run: bool) -> dict[s
         "verified": change.verified, "dry_run": dry_run, "android_reads": change.android_reads,
         "android_hashes_after": [h.hex().upper() for h in change.android_hashes_after],
         "record_updates": change.record_updates, "android_note": change.android_note,
+        "android_reads_arf": change.ara_note is None, "arf_blocked_by": change.arf_blocked_by,
+        "ara_note": change.ara_note,
     }
     if dry_run:
         doc["apdus"] = apdu_listing(proto)
@@ -133,7 +139,10 @@ def _show_change(change: ArfChange, proto: CardProtocol, *, as_json: bool, dry_r
             click.echo(f"written with {_commands(change)}, refresh tag {tags}, verified by reading back")
 
     emit(as_json, change_json(change, proto, dry_run), text)
-    if change.android_note and not change.empty:
+    if change.ara_note and not change.empty:
+        click.echo(f"warning: Android will not read this change: {change.ara_note}; readers following the "
+                   "SEAC chain (OMAPI) see it", err=True)
+    elif change.android_note and not change.empty:
         click.echo(f"warning: {change.android_note}", err=True)
     elif not change.android_reads and not change.empty:
         click.echo(f"note: Android's fixed path (ACRF 4300, last FFFFFFFFFFFF rule) does not reach ACCF {change.accf}: "

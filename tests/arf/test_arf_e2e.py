@@ -136,17 +136,24 @@ def test_write_on_the_dodf_only_layout_notes_android_does_not_read_it(pcsc_rig):
 
 # --- rules check: the whole card, Android's order ------------------------------------------------
 
-def test_rules_check_names_the_granting_source_on_a_card_holding_both(pcsc_rig, tmp_path):
-    from simtool.aram.rules import AccessRule, encode_ref_ar_do
+def signed_apk(tmp_path, name: str) -> tuple[str, str]:
+    """An APK signed (v1 + v2) with a new RSA key by the Debian tools: (its path, the SHA-1 of
+    its certificate in hex)."""
     from tests.rig import apksigner as signer
 
     from tests.aram.test_aram_apk_e2e import UNSIGNED
 
     missing = signer.missing_tools()
     assert not missing, f"Debian signing tools missing: {', '.join(missing)} (scripts/setup installs them)"
-    key = signer.make_key(tmp_path, "carrier-arf", "RSA", "CN=Carrier ARF")
+    key = signer.make_key(tmp_path, name, "RSA", f"CN={name}")
     apk = signer.sign(UNSIGNED, tmp_path / "app.apk", [key], v1=True, v2=True, v3=False)
-    app_sha1 = key.cert.sha1.upper()
+    return str(apk), key.cert.sha1.upper()
+
+
+def test_rules_check_names_the_granting_source_on_a_card_holding_both(pcsc_rig, tmp_path):
+    from simtool.aram.rules import AccessRule, encode_ref_ar_do
+
+    apk, app_sha1 = signed_apk(tmp_path, "carrier-arf")
     # ARA-M holds the app's hash; the ARF holds the lab hash and (added below) the app's too
     card = pcsc_rig.insert_card("aram-arf", rules=(encode_ref_ar_do(AccessRule(bytes.fromhex(app_sha1))),))
     doc = jrun(pcsc_rig, "rules", "check", "--apk", str(apk))
@@ -157,7 +164,7 @@ def test_rules_check_names_the_granting_source_on_a_card_holding_both(pcsc_rig, 
     # the ARF's own rule does not count while the card has an ARA-M
     doc = jrun(pcsc_rig, "rules", "check", "--hash", LAB, check_rc=8)
     reasons = doc["results"][0]["reasons"]
-    assert any("ARF holds the app's hash" in r and "the card has an ARA-M" in r for r in reasons), reasons
+    assert any("ARF holds the app's hash" in r and "the card's ARA-M answers" in r for r in reasons), reasons
     # move the app's rule from ARA-M to the ARF: an ARA-M with no rules is still an ARA-M, Android
     # uses its empty answer and never reads the ARF, so the app is not granted
     run(pcsc_rig, "arf", "add", "--apk", str(apk), "--adm", check_rc=0, env=ADM_ENV)

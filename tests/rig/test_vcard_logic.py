@@ -7,7 +7,7 @@ import contextlib
 import io
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.rig.vcard.__main__ import ConfigError, build_card
@@ -91,12 +91,14 @@ def test_unusable_configs_are_refused(tmp_path, config, message):
 @settings(max_examples=300, deadline=None)
 @given(profile=st.sampled_from(sorted(PROFILES)),
        apdus=st.lists(st.binary(min_size=0, max_size=40), max_size=8),
-       header=st.sampled_from(["80CA", "80E2", "00A4", "0070", "00C0", "00B0", "0020", "C0CA"]))
-def test_no_input_crashes_the_card(tmp_path_factory, profile, apdus, header):
+       header=st.sampled_from(["80CA", "80E2", "00A4", "0070", "00C0", "00B0", "0020", "C0CA"]),
+       aid=st.sampled_from(["A00000015141434C00", "A00000015144414300"]))
+@example(profile="arad-aram", apdus=[b"\xff\x40\x00", b"\xff\x60\x00"], header="80CA", aid="A00000015144414300")
+def test_no_input_crashes_the_card(tmp_path_factory, profile, apdus, header, aid):
     card = build_card({"profile": profile}, tmp_path_factory.mktemp("s") / "state.json")
     errors = io.StringIO()
     with contextlib.redirect_stderr(errors):  # the card logs its own failures there (6F00)
-        card.transmit(bytes.fromhex("00A4040009A00000015141434C00"))
+        card.transmit(bytes.fromhex("00A4040009" + aid))  # ARA-M, or ARA-D (answering GET DATA: arad-*)
         for tail in apdus:
             answer = card.transmit(bytes.fromhex(header) + tail)
             assert len(answer) >= 2

@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from .ara_d import default_ara_d_rules
 from .aram_applet import decode_entry
 from .aram_spec import Refused, normalise_rule
 from .card import VirtualCard
@@ -49,6 +50,8 @@ def build_card(config: dict, state_path: Path) -> VirtualCard:
     if memory is None:
         memory = CardMemory(adm_tries_left=int(config.get("adm_tries", 10)),
                             isd_tries_left=int(config.get("isd_tries", 3)))
+        if profile.ara_d_rules:
+            memory.ara_d_rules = default_ara_d_rules()
         if profile.aram == "applet":
             try:
                 memory.rules = [decode_entry(r).encode() for r in initial]

@@ -107,10 +107,15 @@ class SpecAram:
     """One selection of the spec ARA-M on one logical channel (holds its GET DATA continuation)."""
 
     name = "ara-m"
+    empty_answer_6a88 = True  # the ARA-M follows ``CardContext.empty_6a88``
 
     def __init__(self, ctx: CardContext) -> None:
         self.ctx = ctx
         self.pending = b""
+
+    def stored(self) -> list[bytes]:
+        """The REF-AR-DOs this application answers GET DATA with (the ARA-M's own)."""
+        return self.ctx.memory.rules
 
     def select_data(self, aid: bytes) -> bytes:
         return encode_tlv(0x6F, encode_tlv(0x84, aid)) if self.ctx.profile.select_fci else b""
@@ -138,10 +143,10 @@ class SpecAram:
         tag = (cmd.p1 << 8) | cmd.p2
         memory = self.ctx.memory
         if tag == 0xFF40:
-            if not memory.rules and self.ctx.empty_6a88:
+            if not self.stored() and self.ctx.empty_6a88 and self.empty_answer_6a88:
                 self.pending = b""
                 return status(SW_DATA_NOT_FOUND)
-            answer = encode_tlv(0xFF40, b"".join(memory.rules))
+            answer = encode_tlv(0xFF40, b"".join(self.stored()))
             self.pending = answer[CHUNK:]
             return Response(answer[:CHUNK])
         if tag == 0xFF60:
@@ -164,7 +169,7 @@ class SpecAram:
             key = ref_do_key(parse_one(data))
         except TlvError:
             raise Refused(SW_WRONG_DATA) from None
-        for rule in self.ctx.memory.rules:
+        for rule in self.stored():
             if _stored_key(rule) == key:
                 return Response(encode_tlv(0xFF50, parse_tlvs(parse_one(rule).value)[1].encode()))
         return status(SW_DATA_NOT_FOUND)

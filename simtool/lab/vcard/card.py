@@ -21,6 +21,7 @@ from .apdu import (
     SW_WRONG_LENGTH, SW_WRONG_OFFSET, SW_WRONG_P1P2, ApduFormatError, ClassByte, Command,
     Response, decode_cla, parse_command, status,
 )
+from .ara_d import AraD
 from .aram_applet import AppletAram
 from .aram_spec import SpecAram
 from .context import CardContext
@@ -288,6 +289,8 @@ class VirtualCard:
             app: Selectable = Isd(self.ctx, self.isd_keys, self._aram_app, self.isd_max_tries)
         elif name == "pkcs15" and self.ctx.profile.arf:
             app = Pkcs15App(self.ctx)
+        elif name == "ara-d" and self.ctx.profile.ara_d_rules:
+            app = AraD(self.ctx)
         elif name != "ara-m":
             app = InertApplication(name)
         else:

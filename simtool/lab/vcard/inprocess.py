@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .ara_d import default_ara_d_rules
 from .card import VirtualCard
 from .context import CardContext
 from .isd import IsdKeys
@@ -21,19 +22,23 @@ class InProcessCard:
     """A CardConnection to one simulated card; ``memory`` is its state (rules in card order).
 
     ``remove_after_apdus=N``: the card is pulled after answering its Nth APDU (the next
-    transmit raises ``removed``, e.g. simtool's CardRemovedError)."""
+    transmit raises ``removed``, e.g. simtool's CardRemovedError). ``ara_d_rules``: the ARA-D's
+    REF-AR-DOs (None: the profile's default); ``empty_6a88``: an empty ARA-M answers 6A88."""
 
     protocol = "T=1"
 
     def __init__(self, profile: str, rules: Sequence[bytes] = (), *, capacity: int = 65536,
                  remove_after_apdus: int | None = None, removed: type[Exception] | None = None,
-                 iccid: str = "89882110000000000019", isd_keys: IsdKeys | None = None) -> None:
+                 iccid: str = "89882110000000000019", isd_keys: IsdKeys | None = None,
+                 ara_d_rules: Sequence[bytes] | None = None, empty_6a88: bool = False) -> None:
         self.profile = get_profile(profile)
         self.reader = f"in-process {profile}"
         self.atr = self.profile.atr
         self.protocol = "T=0" if self.profile.t0 else "T=1"
-        self.memory = CardMemory(rules=list(rules))
-        self.card = VirtualCard(CardContext(self.profile, self.memory, capacity=capacity),
+        if ara_d_rules is None:
+            ara_d_rules = default_ara_d_rules() if self.profile.ara_d_rules else []
+        self.memory = CardMemory(rules=list(rules), ara_d_rules=list(ara_d_rules))
+        self.card = VirtualCard(CardContext(self.profile, self.memory, capacity=capacity, empty_6a88=empty_6a88),
                                 iccid, b"12345678", 10, isd_keys)
         self.remove_after = remove_after_apdus
         self.removed = removed

@@ -33,7 +33,8 @@ class Profile:
 
     `aram` is "spec" (GP SEAC v1.1 behaviour, `aram_spec.py`) or "applet" (bertrandmartel's
     aram-applet as observed, `aram_applet.py`). `apps` are the optional applications present
-    besides ARA-M ("ara-d", "pkcs15"); `arf` gives the PKCS#15 application Access Rule Files
+    besides ARA-M ("ara-d": present but inert, "pkcs15"); `ara_d_rules` gives an ARA-D that
+    answers Android's GET DATA with rules; `arf` gives the PKCS#15 application Access Rule Files
     ("android", "dodf" or "records" layout) and `has_aram` False leaves the ARA-M out.
     """
 
@@ -54,11 +55,12 @@ class Profile:
     lockable: bool = False  # applet only: sysmocom's fork, STORE DATA A1 locks it (memory.aram_locked)
     arf: str = ""  # Access Rule Files in the PKCS#15 application: "android", "dodf", "records" (pkcs15.py)
     has_aram: bool = True  # False: no ARA-M applet (Android then falls back to the ARF)
+    ara_d_rules: bool = False  # an ARA-D answering GET DATA FF40 from the state file (ara_d.py)
 
     def aids(self) -> dict[bytes, str]:
         """AID → application name for every application this card holds."""
         table = {AID_ARA_M: "ara-m"} if self.has_aram else {}
-        if "ara-d" in self.apps:
+        if "ara-d" in self.apps or self.ara_d_rules:
             table[AID_ARA_D] = "ara-d"
         if "pkcs15" in self.apps or self.arf:
             table[AID_PKCS15] = "pkcs15"
@@ -103,6 +105,12 @@ PROFILES: dict[str, Profile] = {
         Profile("arf", _t1_atr(b"ck-arf"), t0=False, aram="spec", arf="android", has_aram=False),
         Profile("arf-dodf", _t0_atr(b"ck-arf-dodf"), t0=True, aram="spec", arf="dodf", has_aram=False),
         Profile("aram-arf", _t1_atr(b"ck-aram-arf"), t0=False, aram="spec", arf="android"),
+        # an ARA-D holding rules (seeded in the state file) with an ARA-M and the ARF, T=1; and
+        # without an ARA-M, T=0 (Android then uses the ARA-D's rules and never reads the ARF)
+        Profile("arad-aram", _t1_atr(b"ck-arad-aram"), t0=False, aram="spec", arf="android",
+                ara_d_rules=True),
+        Profile("arad-arf", _t0_atr(b"ck-arad-arf"), t0=True, aram="spec", arf="android",
+                ara_d_rules=True, has_aram=False),
         # Android's file ids with the DODF, ACRF and ACCFs linear fixed (records), T=1 and T=0
         Profile("arf-records", _t1_atr(b"ck-arf-rec"), t0=False, aram="spec", arf="records", has_aram=False),
         Profile("arf-records-t0", _t0_atr(b"ck-arf-rec-T0"), t0=True, aram="spec", arf="records",

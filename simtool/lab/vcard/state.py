@@ -14,10 +14,12 @@ from pathlib import Path
 
 @dataclass
 class CardMemory:
-    """What the card keeps: rules as stored REF-AR-DO bytes (in the card's own order) and the
+    """What the card keeps: rules as stored REF-AR-DO bytes (in the card's own order), the
+    ARA-D's rules (profiles whose ARA-D holds rules; seeded only through this file) and the
     PKCS#15 files of an ARF profile."""
 
     rules: list[bytes] = field(default_factory=list)
+    ara_d_rules: list[bytes] = field(default_factory=list)  # the ARA-D's REF-AR-DOs (ara_d.py)
     refresh_tag: bytes = bytes(8)
     adm_tries_left: int = 10
     isd_tries_left: int = 3  # failed EXTERNAL AUTHENTICATEs left before the ISD locks
@@ -31,6 +33,7 @@ class CardMemory:
     def to_json(self) -> dict:
         return {
             "rules": [r.hex().upper() for r in self.rules],
+            "ara_d_rules": [r.hex().upper() for r in self.ara_d_rules],
             "refresh_tag": self.refresh_tag.hex().upper(),
             "apdus": [[c.hex().upper(), r.hex().upper()] for c, r in self.apdus],
             "adm_tries_left": self.adm_tries_left,
@@ -47,6 +50,7 @@ class CardMemory:
         """Rules, refresh tag and tries from a saved state; the APDU log starts empty."""
         return cls(
             rules=[bytes.fromhex(r) for r in doc.get("rules", [])],
+            ara_d_rules=[bytes.fromhex(r) for r in doc.get("ara_d_rules", [])],
             refresh_tag=bytes.fromhex(doc.get("refresh_tag", "00" * 8)),
             adm_tries_left=int(doc.get("adm_tries_left", 10)),
             isd_tries_left=int(doc.get("isd_tries_left", 3)),
