@@ -43,8 +43,9 @@ _register()
 
 
 def _json_escape(error: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: each character the stream cannot encode becomes ``\\uXXXX``
-    (a surrogate pair above U+FFFF) — readable in text, and still valid inside JSON strings."""
+    """Codec error handler: each character the stream cannot encode becomes ``\\u`` and four
+    hex digits (a surrogate pair of them above U+FFFF) — readable in text, and still valid
+    inside JSON strings."""
     if not isinstance(error, UnicodeEncodeError):
         raise error
     out = []
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI; a WifiqError becomes ``wifiq: error: …`` and its exit code.
 
     Text that the output's encoding cannot carry (a brand like "ŽSR" under a latin-1
-    locale) is written as ``\\uXXXX`` escapes rather than failing the command.
+    locale) is written as ``\\u`` escapes (``\\u017d``) rather than failing the command.
     """
     escape_unencodable_output()
     return run_group(cli, "wifiq", argv)

@@ -36,6 +36,8 @@ def _doc(**operator: object) -> dict[str, object]:
         (_doc(active=["192.0.2.1", "example.com"]), "operators[0].active[1]"),
         (_doc(active=["224.0.0.1"]), "operators[0].active[0]"),
         (_doc(active=["fe80::1%eth0"]), "operators[0].active[0]"),
+        (_doc(active=["255.255.255.255"]), "operators[0].active[0]"),
+        (_doc(active=["::ffff:127.0.0.1"]), "operators[0].active[0]"),
         (_doc(active=["192.0.2.0/24"]), "operators[0].active[0]"),
         (_doc(brand=7), "operators[0].brand"),
         (_doc(removed="192.0.2.9"), "operators[0].removed"),

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..unicast import not_remote
 from .errors import RenderInputError
 from .model import IPAddress, OperatorAddresses, RenderInput, address_sort_key, parse_address
 
@@ -114,7 +115,7 @@ def _operator(source: str, where: str, entry: Any) -> OperatorAddresses:
             address = parse_address(text)
         except ValueError:
             raise RenderInputError(source, f"{where}.active[{i}]", f"not an IP address: {text!r}") from None
-        if address.is_unspecified or address.is_multicast or address.is_loopback or address.is_link_local or "%" in text:
+        if not_remote(address) or "%" in text:  # the same classes `wifiq probe` skips in a state
             raise RenderInputError(source, f"{where}.active[{i}]", f"not a unicast ePDG address: {text}")
         addresses.add(address)
     return OperatorAddresses(
