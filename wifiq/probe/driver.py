@@ -71,8 +71,10 @@ class _Endpoint(asyncio.DatagramProtocol):
 
 class _Pacer:
     """Per-destination spacing: one request to an address every ``1 / rate`` seconds, counted
-    from when the previous one was actually sent (the caller sends right after :meth:`wait`
-    returns, with no await between)."""
+    from when the previous one was actually sent: the caller builds and sends the request right
+    after :meth:`wait` returns and then calls :meth:`sent`, with no await in between (so no
+    other probe of the address can slip in). Counting from the send, not from ``wait``, keeps
+    the time spent building a first request (its KE) out of the spacing."""
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate
@@ -82,7 +84,9 @@ class _Pacer:
         loop = asyncio.get_running_loop()
         while (delay := self._next.get(address, 0.0) - loop.time()) > 0:
             await asyncio.sleep(delay)
-        self._next[address] = loop.time() + self.interval  # reserved: no await until sent
+
+    def sent(self, address: str) -> None:
+        self._next[address] = asyncio.get_running_loop().time() + self.interval
 
 
 def reason_of(exc: OSError) -> str:
@@ -137,6 +141,7 @@ async def probe_one(address: str, port: int, policy: ProbePolicy, pacer: _Pacer,
             if wire is None:
                 break
             transport.sendto(wire)
+            pacer.sent(address)
             deadline = loop.time() + policy.timeout
             while True:
                 remaining = deadline - loop.time()
